@@ -1,0 +1,136 @@
+"""Events of the registration service: return cases and their lifecycle.
+
+No personal data: people are `person_ref`s; reasons travel as codes, never free text
+(free-text notes are personal data and stay encrypted in the registration service).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.envelope import Payload
+from events.types import AgeBand, Category, CountryCode, CurrencyCode, PersonRef, PositiveCents, RequesterType, Sex
+
+CaseStatus = Literal[
+    "requested",
+    "registered",
+    "eligible",
+    "ineligible",
+    "funding_approved",
+    "documents_ready",
+    "departed",
+    "arrived",
+    "monitoring",
+    "closed",
+    "withdrawn",
+    "cancelled",
+]
+
+
+class PersonFacts(BaseModel):
+    """What other services may know about a person: nothing that identifies them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person_ref: PersonRef
+    sex: Sex
+    age_years: int = Field(ge=0, le=130, description="Age in whole years at registration")
+    age_band: AgeBand
+    nationality: CountryCode
+    vulnerability_categories: list[Category]
+
+
+class RequestedLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person_ref: PersonRef
+    category: Category
+    amount_cents: PositiveCents
+    currency: CurrencyCode
+
+
+class ReturnRegistered(Payload):
+    service = "registration"
+    event = "return_registered"
+
+    case_id: uuid.UUID
+    fund_period: str = Field(min_length=1, max_length=20)
+    office: str = Field(min_length=1, max_length=60)
+    requester_type: RequesterType
+    departure_country: CountryCode
+    destination_country: CountryCode
+    registered_on: date
+    people: list[PersonFacts] = Field(min_length=1)
+    requested: list[RequestedLine] = Field(default_factory=list)
+    allow_partial: bool = False
+
+
+class _Transition(Payload):
+    service = "registration"
+
+    case_id: uuid.UUID
+    office: str
+    from_status: CaseStatus
+    to_status: CaseStatus
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{1,59}$")
+
+
+class CaseScreened(_Transition):
+    event = "case_screened"
+
+    eligible: bool
+    failed_checks: list[str] = Field(default_factory=list)
+
+
+class CaseFundingApproved(_Transition):
+    event = "case_funding_approved"
+
+
+class CaseDocumentsReady(_Transition):
+    event = "case_documents_ready"
+
+
+class CaseDeparted(_Transition):
+    event = "case_departed"
+
+
+class CaseArrived(_Transition):
+    event = "case_arrived"
+
+    arrived_on: date
+
+
+class CaseMonitoringStarted(_Transition):
+    event = "case_monitoring_started"
+
+
+class CaseClosed(_Transition):
+    event = "case_closed"
+
+    closed_on: date
+
+
+class CaseWithdrawn(_Transition):
+    event = "case_withdrawn"
+
+
+class CaseCancelled(_Transition):
+    event = "case_cancelled"
+
+
+TRANSITION_EVENTS: dict[str, type[_Transition]] = {
+    "eligible": CaseScreened,
+    "ineligible": CaseScreened,
+    "funding_approved": CaseFundingApproved,
+    "documents_ready": CaseDocumentsReady,
+    "departed": CaseDeparted,
+    "arrived": CaseArrived,
+    "monitoring": CaseMonitoringStarted,
+    "closed": CaseClosed,
+    "withdrawn": CaseWithdrawn,
+    "cancelled": CaseCancelled,
+}

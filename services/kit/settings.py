@@ -1,0 +1,66 @@
+"""Settings from the environment (``RETORNO_*``) and an optional ``retorno.toml``-free .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CATEGORIES = [
+    "woman_at_risk",
+    "unaccompanied_minor",
+    "disability",
+    "elderly_over_70",
+    "injury_or_illness",
+    "trafficking_victim",
+]
+DEFAULT_COST_CATEGORIES = [
+    "transport",
+    "travel_documents",
+    "escort",
+    "subsistence",
+    "medical",
+    "reception",
+    "reintegration_grant",
+    "other",
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RETORNO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("./var"), description="Where databases, broker store and keys live")
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL; '{service}' is replaced by the service name. Default: one SQLite file "
+            "per service under the data directory. Without '{service}' every service shares the "
+            "database (tables are prefixed by service)."
+        ),
+    )
+    nats_url: str | None = Field(default=None, description="External NATS; unset starts the embedded server")
+    nats_port: int = Field(default=4333, description="Client port of the embedded nats-server")
+    nats_monitor_port: int = Field(default=8333, description="Monitoring port of the embedded nats-server")
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    duplicate_window_seconds: int = Field(default=120, ge=1)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    max_deliver: int = Field(default=5, ge=1, description="Deliveries before an event is dead-lettered")
+    batch_size: int = Field(default=256, ge=1)
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    master_key: str | None = Field(default=None, description="Base64 master key; default: key file in data dir")
+    vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+    cost_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_COST_CATEGORIES))
+    default_per_person_cap_cents: int = Field(default=100_000, gt=0)
+    retention_years_after_closure: int = Field(default=5, ge=0)
+    retention_interval_seconds: float = Field(default=3600, gt=0)
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{self.data_dir.resolve() / service}.db"
+        return self.database_url.replace("{service}", service)
