@@ -10,11 +10,7 @@ def _payloads() -> dict[str, type[Payload]]:
     found: dict[str, type[Payload]] = {}
     for module in (registration, funding, privacy):
         for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Payload)
-                and "event" in vars(value)
-            ):
+            if isinstance(value, type) and issubclass(value, Payload) and "event" in vars(value):
                 found[value.type_name()] = value
     return found
 

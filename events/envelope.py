@@ -108,10 +108,7 @@ def new_envelope(
     event_id: uuid.UUID | None = None,
 ) -> Envelope:
     """Wrap a payload. A caused event inherits the correlation id of its cause."""
-    if cause is not None:
-        correlation = cause.correlation_id
-    else:
-        correlation = correlation_id or uuid.uuid4()
+    correlation = cause.correlation_id if cause is not None else correlation_id or uuid.uuid4()
     return Envelope(
         event_id=event_id or uuid.uuid4(),
         type=payload.type_name(),

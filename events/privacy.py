@@ -19,7 +19,9 @@ class ConsentChanged(Payload):
 
     person_ref: PersonRef
     purpose: Purpose
-    partner: str | None = Field(default=None, max_length=120, description="Organisation name, for partner_sharing")
+    partner: str | None = Field(
+        default=None, max_length=120, description="Organisation name, for partner_sharing"
+    )
     granted: bool
 
 
@@ -41,4 +43,6 @@ class PersonalDataErased(Payload):
     person_ref: PersonRef
     erased_at: datetime
     trigger: Literal["retention", "request"]
-    key_fingerprint: str = Field(description="SHA-256 of the wrapped key id, to match key-store records")
+    key_fingerprint: str = Field(
+        description="SHA-256 of the wrapped key id, to match key-store records"
+    )

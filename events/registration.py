@@ -13,7 +13,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.envelope import Payload
-from events.types import AgeBand, Category, CountryCode, CurrencyCode, PersonRef, PositiveCents, RequesterType, Sex
+from events.types import (
+    AgeBand,
+    Category,
+    CountryCode,
+    CurrencyCode,
+    PersonRef,
+    PositiveCents,
+    RequesterType,
+    Sex,
+)
 
 CaseStatus = Literal[
     "requested",
@@ -84,6 +93,11 @@ class CaseScreened(_Transition):
 
     eligible: bool
     failed_checks: list[str] = Field(default_factory=list)
+    eligibility_exception: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{1,59}$",
+        description="Code of the recorded exception to 'destination is the nationality'",
+    )
 
 
 class CaseFundingApproved(_Transition):

@@ -24,7 +24,9 @@ def _currency(code: str) -> str:
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
-Cents = Annotated[int, Field(ge=0, description="Amount in minor units (cents) of the fund currency")]
+Cents = Annotated[
+    int, Field(ge=0, description="Amount in minor units (cents) of the fund currency")
+]
 PositiveCents = Annotated[int, Field(gt=0, description="Amount in minor units, above zero")]
 PersonRef = Annotated[
     str,

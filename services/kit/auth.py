@@ -1,15 +1,99 @@
-"""Authentication and the permission table (role x action), enforced on every route.
+"""Who may do what: roles, the one permission table (role x action), and route guards.
 
-INTERFACE (stable): routes declare ``principal: Principal = Depends(require("action"))``.
-The full implementation (tokens, OIDC) is built by the API issue.
+INTERFACE (stable): routes declare ``principal: Principal = require("<service>.<action>")``.
+``require`` authenticates the bearer token (401 with ``WWW-Authenticate`` when it is missing
+or invalid) and authorizes the action against ``PERMISSIONS`` (403). Office scoping of
+caseworkers and supervisors is checked by the use case with ``ensure_office``.
+
+How a token becomes a ``Principal`` is the runtime's business: ``rt.parts[AUTHENTICATOR]``
+holds an ``Authenticator`` (the API service installs one that checks its token store and,
+when configured, OpenID Connect JWTs). Tests may install ``StaticAuthenticator``.
+
+The permission table (kept in sync with ``docs/roles.md`` by a test):
+
+=======================  ============================================================
+role                     actions
+=======================  ============================================================
+caseworker               cases.create, cases.read, cases.read_personal, cases.transition,
+                         funding.commit, funding.read, funds.read, privacy.consent,
+                         me.read (own offices only)
+supervisor               everything a caseworker may, plus funding.disburse and
+                         funds.manage (own offices only)
+auditor                  audit.read, audit.verify, funds.read, funding.read, me.read
+                         (never personal data)
+evaluator                exports.read, exports.create, me.read (anonymized data only)
+data_protection_officer  privacy.*, cases.read, cases.read_personal, me.read
+admin                    users.manage, me.read (manages accounts, sees no cases)
+=======================  ============================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.kit.errors import ForbiddenError
+
+AUTHENTICATOR = "auth.authenticator"  # key of the Authenticator in Runtime.parts
+
+OFFICE_SCOPED_ROLES = frozenset({"caseworker", "supervisor"})
+
+ACTIONS = frozenset(
+    {
+        "me.read",
+        "cases.create",
+        "cases.read",
+        "cases.read_personal",
+        "cases.transition",
+        "privacy.subject_access",
+        "privacy.erase",
+        "privacy.legal_hold",
+        "privacy.consent",
+        "privacy.retention",
+        "funds.manage",
+        "funds.read",
+        "funding.commit",
+        "funding.disburse",
+        "funding.read",
+        "audit.read",
+        "audit.verify",
+        "users.manage",
+        "exports.read",
+        "exports.create",
+    }
+)
+
+_CASEWORKER = frozenset(
+    {
+        "me.read",
+        "cases.create",
+        "cases.read",
+        "cases.read_personal",
+        "cases.transition",
+        "funding.commit",
+        "funding.read",
+        "funds.read",
+        "privacy.consent",
+    }
+)
+
+PERMISSIONS: Mapping[str, frozenset[str]] = {
+    "caseworker": _CASEWORKER,
+    "supervisor": _CASEWORKER | {"funding.disburse", "funds.manage"},
+    "auditor": frozenset({"me.read", "audit.read", "audit.verify", "funds.read", "funding.read"}),
+    "evaluator": frozenset({"me.read", "exports.read", "exports.create"}),
+    "data_protection_officer": frozenset(
+        {"me.read", "cases.read", "cases.read_personal"}
+        | {a for a in ACTIONS if a.startswith("privacy.")}
+    ),
+    "admin": frozenset({"me.read", "users.manage"}),
+}
+
+ROLES: tuple[str, ...] = tuple(PERMISSIONS)
 
 
 @dataclass(frozen=True)
@@ -20,13 +104,107 @@ class Principal:
 
     def can_see_office(self, office: str) -> bool:
         """Caseworkers and supervisors are scoped to their offices; other roles are not."""
-        if self.role in ("caseworker", "supervisor"):
+        if self.role in OFFICE_SCOPED_ROLES:
             return office in self.offices
         return True
 
 
-def require(action: str) -> Callable[..., Principal]:
-    async def dependency(request: Request) -> Principal:  # placeholder until the API issue lands
-        raise NotImplementedError
+def can(principal: Principal, action: str) -> bool:
+    """Whether the principal's role is granted ``action`` by the permission table."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; add it to services.kit.auth.ACTIONS")
+    return action in PERMISSIONS.get(principal.role, frozenset())
 
-    return Depends(dependency)
+
+def ensure_office(principal: Principal, office: str) -> None:
+    """Raise 403 unless the principal may act on records of ``office``."""
+    if not principal.can_see_office(office):
+        raise ForbiddenError(
+            f"This record belongs to office {office!r}, which is not one of your offices; "
+            "ask a supervisor of that office."
+        )
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for, or None when it is unknown or invalid."""
+        ...
+
+
+class StaticAuthenticator:
+    """Fixed tokens; for tests and demos that need no token store."""
+
+    def __init__(self, tokens: Mapping[str, Principal]) -> None:
+        self.tokens = dict(tokens)
+
+    async def authenticate(self, token: str) -> Principal | None:
+        return self.tokens.get(token)
+
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth", description="API token (rt_...)")
+
+
+class AuthenticationRequiredError(HTTPException):
+    """401: no usable credentials. An HTTPException so it works in any FastAPI app."""
+
+    problem_type = "urn:retorno:problem:authentication-required"
+
+    def __init__(self, detail: str, error: str | None = None) -> None:
+        challenge = 'Bearer realm="retorno"' + (f', error="{error}"' if error else "")
+        super().__init__(401, detail=detail, headers={"WWW-Authenticate": challenge})
+
+
+class PermissionDeniedError(HTTPException):
+    """403: the role's permissions do not include the action."""
+
+    problem_type = "urn:retorno:problem:permission-denied"
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(403, detail=f"Your role '{role}' may not do '{action}'.")
+        self.action = action
+
+
+class Requirement:
+    """The dependency behind ``require(action)``; the action is kept for introspection."""
+
+    def __init__(self, action: str) -> None:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}; add it to services.kit.auth.ACTIONS")
+        self.action = action
+
+    async def __call__(
+        self,
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    ) -> Principal:
+        if credentials is None or not credentials.credentials:
+            raise AuthenticationRequiredError(
+                "Send an API token as 'Authorization: Bearer <token>'."
+            )
+        authenticator = _authenticator(request)
+        principal = await authenticator.authenticate(credentials.credentials)
+        if principal is None:
+            raise AuthenticationRequiredError(
+                "The token is unknown, expired or revoked; ask an admin for a new one.",
+                "invalid_token",
+            )
+        if not can(principal, self.action):
+            raise PermissionDeniedError(principal.role, self.action)
+        request.state.principal = principal
+        return principal
+
+
+def _authenticator(request: Request) -> Authenticator:
+    runtime = getattr(request.app.state, "runtime", None)
+    found = runtime.parts.get(AUTHENTICATOR) if runtime is not None else None
+    if found is None:
+        raise RuntimeError(
+            "No authenticator: build the app with services.api.app.create_app, "
+            f"or put one in runtime.parts[{AUTHENTICATOR!r}]"
+        )
+    return found  # type: ignore[no-any-return]
+
+
+def require(action: str) -> Any:
+    """``principal: Principal = require("cases.read")``: authenticate, then authorize."""
+    return Depends(Requirement(action))

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
         env_prefix="RETORNO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    data_dir: Path = Field(default=Path("./var"), description="Where databases, broker store and keys live")
+    data_dir: Path = Field(
+        default=Path("./var"), description="Where databases, broker store and keys live"
+    )
     database_url: str | None = Field(
         default=None,
         description=(
@@ -41,19 +43,27 @@ class Settings(BaseSettings):
             "database (tables are prefixed by service)."
         ),
     )
-    nats_url: str | None = Field(default=None, description="External NATS; unset starts the embedded server")
+    nats_url: str | None = Field(
+        default=None, description="External NATS; unset starts the embedded server"
+    )
     nats_port: int = Field(default=4333, description="Client port of the embedded nats-server")
-    nats_monitor_port: int = Field(default=8333, description="Monitoring port of the embedded nats-server")
+    nats_monitor_port: int = Field(
+        default=8333, description="Monitoring port of the embedded nats-server"
+    )
     stream_replicas: int = Field(default=1, ge=1, le=5)
     duplicate_window_seconds: int = Field(default=120, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
-    max_deliver: int = Field(default=5, ge=1, description="Deliveries before an event is dead-lettered")
+    max_deliver: int = Field(
+        default=5, ge=1, description="Deliveries before an event is dead-lettered"
+    )
     batch_size: int = Field(default=256, ge=1)
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
-    master_key: str | None = Field(default=None, description="Base64 master key; default: key file in data dir")
+    master_key: str | None = Field(
+        default=None, description="Base64 master key; default: key file in data dir"
+    )
     vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     cost_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_COST_CATEGORIES))
     default_per_person_cap_cents: int = Field(default=100_000, gt=0)

@@ -1,0 +1,230 @@
+"""The composition root: builds engines, broker, relays, runners, jobs and the HTTP API
+from settings, starts them, and stops them in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from sqlalchemy import text
+
+from db.engine import make_engine
+from db.uow import ServiceDatabase
+from services.kit.definition import PeriodicJob, Runtime, ServiceDef
+from services.kit.settings import Settings
+from services.runtime.consumer import EventRunner
+from services.runtime.embedded import EmbeddedNats
+from services.runtime.pull import PullLoop
+from services.runtime.relay import OutboxRelay
+from services.runtime.streams import (
+    StreamSettings,
+    consumer_config,
+    ensure_streams,
+    reconcile_consumer,
+)
+
+log = logging.getLogger("retorno.node")
+
+
+@dataclass
+class Node:
+    """One process: some services' consumers, relays and jobs, and optionally the HTTP API.
+
+    Every service's database is opened (routes of any service may run here); only the
+    services named in ``active`` consume events, relay their outbox and run periodic jobs.
+    """
+
+    settings: Settings
+    services: Sequence[ServiceDef]
+    active: set[str]
+    http: bool = False
+    embedded: EmbeddedNats | None = None
+    runtime: Runtime | None = None
+    broker: NatsBroker | None = None
+    relays: dict[str, OutboxRelay] = field(default_factory=dict)
+    runners: dict[str, EventRunner] = field(default_factory=dict)
+    pulls: list[PullLoop] = field(default_factory=list)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _server: Any = None
+
+    @property
+    def nats_url(self) -> str:
+        if self.settings.nats_url:
+            return self.settings.nats_url
+        assert self.embedded is not None
+        return self.embedded.url
+
+    @property
+    def js(self) -> JetStreamContext:
+        assert self.broker is not None
+        return self.broker.config.connection_state.stream
+
+    async def start(self) -> Runtime:
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> Runtime:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.nats_url is None:
+            self.embedded = EmbeddedNats(
+                settings.data_dir / "nats", settings.nats_port, settings.nats_monitor_port
+            )
+            await self.embedded.astart()
+        rt = self.runtime = Runtime(
+            settings,
+            {
+                s.name: ServiceDatabase(
+                    s.name, make_engine(settings.database_url_for(s.name)), s.tables
+                )
+                for s in self.services
+            },
+        )
+        rt.parts["node"] = self
+        for service in self.services:
+            if service.on_start is not None:
+                await service.on_start(rt)
+        self.broker = NatsBroker(self.nats_url, max_reconnect_attempts=-1, logger=log)
+        await self.broker.connect()
+        await ensure_streams(
+            self.js,
+            StreamSettings(settings.stream_replicas, float(settings.duplicate_window_seconds)),
+        )
+        for service in self.services:
+            if service.name in self.active:
+                self._make_runner(service, rt)
+        for name, runner in self.runners.items():
+            await reconcile_consumer(
+                self.js, consumer_config(name, runner.subjects, settings.max_deliver)
+            )
+            loop = PullLoop(self.js, name, runner, settings.batch_size)
+            await loop.start()
+            self.pulls.append(loop)
+        for service in self.services:
+            if service.name in self.active:
+                relay = OutboxRelay(
+                    rt.db(service.name),
+                    self.js,
+                    batch_size=settings.relay_batch_size,
+                    poll_seconds=settings.relay_poll_seconds,
+                )
+                relay.start()
+                self.relays[service.name] = relay
+                for job in service.periodic:
+                    self._tasks.append(asyncio.create_task(self._every(job, rt), name=job.name))
+        if self.http:
+            await self._start_http(rt)
+        return rt
+
+    def _make_runner(self, service: ServiceDef, rt: Runtime) -> None:
+        handlers = service.handlers(rt)
+        if handlers:
+            self.runners[service.name] = EventRunner(
+                rt.db(service.name), handlers, self.js, max_deliver=self.settings.max_deliver
+            )
+
+    async def _every(self, job: PeriodicJob, rt: Runtime) -> None:
+        while True:
+            await asyncio.sleep(job.interval_seconds(self.settings))
+            try:
+                await job.run(rt)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic job %s failed; it runs again next interval", job.name)
+
+    async def _start_http(self, rt: Runtime) -> None:
+        import uvicorn
+
+        from services.api.app import create_app
+
+        app = create_app(rt, self.services, health=self.health)
+        config = uvicorn.Config(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_level=self.settings.log_level.lower(),
+            lifespan="off",
+            access_log=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._tasks.append(asyncio.create_task(self._server.serve(), name="http"))
+        for _ in range(200):
+            if self._server.started:
+                return
+            if self._tasks[-1].done():
+                self._tasks[-1].result()
+            await asyncio.sleep(0.05)
+
+    async def health(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            info = await asyncio.wait_for(self.js.account_info(), 2)
+            checks["broker"] = {
+                "ok": True,
+                "url": self.nats_url.split("@")[-1],
+                "streams": info.streams,
+            }
+        except Exception as exc:
+            checks["broker"] = {"ok": False, "error": type(exc).__name__}
+        assert self.runtime is not None
+        for name, db in self.runtime.databases.items():
+            try:
+                async with db.engine.connect() as conn:
+                    await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+                checks[f"database:{name}"] = {"ok": True, "dialect": db.engine.dialect.name}
+            except Exception as exc:
+                checks[f"database:{name}"] = {"ok": False, "error": type(exc).__name__}
+        return {
+            "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
+            "checks": checks,
+        }
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        for task in reversed(self._tasks):
+            if task.get_name() == "http":
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, 5)
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        for pull in self.pulls:
+            await pull.stop()
+        self.pulls.clear()
+        for relay in self.relays.values():
+            await relay.stop()
+        self.relays.clear()
+        if self.broker is not None:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            self.broker = None
+        if self.runtime is not None:
+            for db in self.runtime.databases.values():
+                await db.engine.dispose()
+        if self.embedded is not None:
+            await self.embedded.astop()
+
+
+async def run_until_stopped(
+    node: Node, stop: asyncio.Event, ready: Callable[[Runtime], Awaitable[None]] | None = None
+) -> None:
+    rt = await node.start()
+    try:
+        if ready is not None:
+            await ready(rt)
+        await stop.wait()
+    finally:
+        await node.stop()

@@ -1,0 +1,134 @@
+"""The outbox relay: publishes committed events to JetStream, in commit order, with the
+event id as ``Nats-Msg-Id`` so the broker drops a duplicate publish inside its window."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from nats.js import JetStreamContext
+from sqlalchemy import select, update
+
+from db.uow import ServiceDatabase
+from events.envelope import STREAM_NAME
+
+log = logging.getLogger("retorno.relay")
+
+PUBLISH_TIMEOUT_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 10.0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: ServiceDatabase,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        db.outbox_listeners.append(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"relay-{self.db.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(ValueError):
+            self.db.outbox_listeners.remove(self.wake)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            self._wake.clear()
+            try:
+                sent = await self.relay_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database down: back off and retry
+                failures += 1
+                delay = min(MAX_BACKOFF_SECONDS, 0.2 * 2**failures)
+                log.warning(
+                    "relay %s failed (%s); retrying in %.1fs",
+                    self.db.name,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            if sent < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were published."""
+        outbox = self.db.tables.outbox
+        async with self.db.sessions() as session:
+            rows: Sequence[Any] = (
+                await session.execute(
+                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.body)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        futures = [
+            await self.js.publish_async(
+                row.subject,
+                row.body,
+                stream=STREAM_NAME,
+                headers={"Nats-Msg-Id": str(row.event_id)},
+            )
+            for row in rows
+        ]
+        results = await asyncio.gather(
+            *(asyncio.wait_for(f, PUBLISH_TIMEOUT_SECONDS) for f in futures), return_exceptions=True
+        )
+        done = [
+            row.seq
+            for row, result in zip(rows, results, strict=True)
+            if not isinstance(result, BaseException)
+        ]
+        errors = [r for r in results if isinstance(r, BaseException)]
+        now = self.db.clock()
+        async with self.db.sessions() as session:
+            if done:
+                await session.execute(
+                    update(outbox).where(outbox.c.seq.in_(done)).values(published_at=now)
+                )
+            if errors:
+                failed = [
+                    row.seq
+                    for row, r in zip(rows, results, strict=True)
+                    if isinstance(r, BaseException)
+                ]
+                await session.execute(
+                    update(outbox)
+                    .where(outbox.c.seq.in_(failed))
+                    .values(attempts=outbox.c.attempts + 1, last_error=type(errors[0]).__name__)
+                )
+            await session.commit()
+        self.published += len(done)
+        if errors:
+            raise errors[0]
+        return len(done)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.kit.settings import Settings
+from services.runtime.embedded import free_port
+from services.runtime.node import Node
+
+NodeFactory = Callable[..., Awaitable[Node]]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "nats_port": free_port(),
+        "nats_monitor_port": free_port(),
+        "relay_poll_seconds": 0.1,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def start_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
+    """Start Nodes on a fresh data dir (SQLite files + embedded nats-server); stopped after."""
+    nodes: list[Node] = []
+
+    async def factory(
+        services: list[Any], active: set[str] | None = None, **overrides: Any
+    ) -> Node:
+        settings = overrides.pop("settings", None) or make_settings(tmp_path / "var", **overrides)
+        node = Node(
+            settings, services, active if active is not None else {s.name for s in services}
+        )
+        nodes.append(node)
+        await node.start()
+        return node
+
+    yield factory
+    for node in reversed(nodes):
+        await node.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns a truthy value; fail with its last value on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")

@@ -1,0 +1,90 @@
+"""Two small test-only services, sender and receiver, to prove the backbone's guarantees."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from sqlalchemy import Column, Integer, String, Table, Uuid, insert, select
+
+from db.schema import MessagingTables, service_metadata
+from db.uow import UnitOfWork
+from events.envelope import Envelope, Payload
+from services.kit.definition import Handler, Runtime, ServiceDef
+
+
+class Pinged(Payload):
+    service = "sender"
+    event = "pinged"
+
+    n: int
+
+
+class Poisoned(Payload):
+    service = "sender"
+    event = "poisoned"
+
+    n: int
+
+
+sender_metadata = service_metadata()
+sender_tables = MessagingTables(sender_metadata, "sender")
+
+receiver_metadata = service_metadata()
+receiver_tables = MessagingTables(receiver_metadata, "receiver")
+applied = Table(
+    "receiver_applied",
+    receiver_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("type", String(60), nullable=False),
+)
+
+
+async def _create_all(rt: Runtime, name: str, metadata) -> None:  # type: ignore[no-untyped-def]
+    async with rt.db(name).engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+
+async def on_pinged(uow: UnitOfWork, event: Envelope) -> None:
+    ping = event.parse(Pinged)
+    await uow.session.execute(
+        insert(applied).values(event_id=event.event_id, n=ping.n, type=event.type)
+    )
+
+
+async def on_poisoned(uow: UnitOfWork, event: Envelope) -> None:
+    raise RuntimeError("this handler always fails")
+
+
+def receiver_handlers(rt: Runtime) -> Mapping[str, Handler]:
+    return {Pinged.type_name(): on_pinged, Poisoned.type_name(): on_poisoned}
+
+
+SENDER = ServiceDef(
+    name="sender",
+    metadata=sender_metadata,
+    tables=sender_tables,
+    on_start=lambda rt: _create_all(rt, "sender", sender_metadata),
+)
+RECEIVER = ServiceDef(
+    name="receiver",
+    metadata=receiver_metadata,
+    tables=receiver_tables,
+    handlers=receiver_handlers,
+    on_start=lambda rt: _create_all(rt, "receiver", receiver_metadata),
+)
+
+
+async def send(rt: Runtime, *numbers: int, poison: bool = False) -> list[uuid.UUID]:
+    async with rt.db("sender").unit_of_work() as uow:
+        ids = [uow.emit((Poisoned if poison else Pinged)(n=n)).event_id for n in numbers]
+        await uow.commit()
+    return ids
+
+
+async def applied_rows(rt: Runtime) -> list[tuple[uuid.UUID, int]]:
+    async with rt.db("receiver").sessions() as session:
+        rows = await session.execute(select(applied.c.event_id, applied.c.n).order_by(applied.c.id))
+        return [(r.event_id, r.n) for r in rows]

@@ -1,0 +1,220 @@
+"""Delivery guarantees of outbox -> JetStream -> inbox, on a real nats-server and SQLite files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from events.envelope import DEAD_LETTER_PREFIX, STREAM_NAME
+from services.runtime.streams import DLQ_STREAM_NAME, consumer_config
+
+from .conftest import eventually, make_settings
+from .probe import RECEIVER, SENDER, applied_rows, receiver_tables, send, sender_tables
+
+pytestmark = pytest.mark.integration
+
+
+async def test_committed_event_is_applied_once_by_another_service(start_node):
+    node = await start_node([SENDER, RECEIVER])
+
+    ids = await send(node.runtime, 1, 2, 3)
+
+    rows = await eventually(lambda: _count(node, 3))
+    assert [event_id for event_id, _ in rows] == ids  # applied in commit order
+
+
+async def test_event_published_twice_is_applied_once(start_node):
+    node = await start_node([SENDER, RECEIVER])
+    rt = node.runtime
+    [event_id] = await send(rt, 7)
+    await eventually(lambda: _count(node, 1))
+
+    # The relay publishes the same row again (as after a crash before it marked it sent) ...
+    async with rt.db("sender").sessions() as session:
+        await session.execute(update(sender_tables.outbox).values(published_at=None))
+        await session.commit()
+    await eventually(lambda: _outbox_all_published(node))
+    # ... and a copy slips past the broker's duplicate window under another message id.
+    async with rt.db("sender").sessions() as session:
+        body = await session.scalar(select(sender_tables.outbox.c.body))
+    await node.js.publish("retorno.sender.pinged", body, headers={"Nats-Msg-Id": "other-id"})
+    await _stream_drained(node, "receiver")
+
+    assert await applied_rows(rt) == [(event_id, 7)]
+    info = await node.js.stream_info(STREAM_NAME)
+    assert (
+        info.state.messages == 2
+    )  # the relay's duplicate was dropped by the broker, the copy was not
+
+
+async def test_redelivered_event_is_applied_once(start_node):
+    node = await start_node([SENDER, RECEIVER])
+    runner = node.runners["receiver"]
+    original = runner.process
+    lost_acks = 0
+
+    async def process_losing_first_ack(messages):
+        nonlocal lost_acks
+        if lost_acks == 0:
+            for message in messages:
+                message.ack = message.nak  # the ack is lost: the server delivers again
+                lost_acks += 1
+        await original(messages)
+
+    runner.process = process_losing_first_ack
+
+    [event_id] = await send(node.runtime, 42)
+    await eventually(lambda: _delivered_at_least(node, "receiver", 2))
+    await _stream_drained(node, "receiver")
+
+    assert lost_acks == 1
+    assert await applied_rows(node.runtime) == [(event_id, 42)]
+
+
+async def test_failing_handler_dead_letters_after_max_deliveries_and_later_events_flow(start_node):
+    node = await start_node([SENDER, RECEIVER], max_deliver=2)
+
+    [poison_id] = await send(node.runtime, 1, poison=True)
+    [later_id] = await send(node.runtime, 2)
+
+    await eventually(lambda: _count(node, 1))
+    await eventually(lambda: _dead_letters(node))
+    rows = await _dead_letters(node)
+    assert [(r.event_id, r.deliveries) for r in rows] == [(poison_id, 2)]
+    assert "this handler always fails" in rows[0].error
+    dlq = await node.js.pull_subscribe(f"{DEAD_LETTER_PREFIX}.receiver", stream=DLQ_STREAM_NAME)
+    [message] = await dlq.fetch(1, timeout=5)
+    assert message.headers["Retorno-Subject"] == "retorno.sender.poisoned"
+    assert "RuntimeError" in message.headers["Retorno-Error"]
+    await _stream_drained(node, "receiver")
+    assert await applied_rows(node.runtime) == [(later_id, 2)]
+
+
+async def test_consumer_configuration_is_reconciled_at_start(start_node, tmp_path):
+    settings = make_settings(tmp_path / "var", max_deliver=3)
+    node = await start_node([SENDER, RECEIVER], settings=settings)
+    await node.stop()
+    stale = consumer_config("receiver", ["retorno.sender.pinged"], max_deliver=99)
+    settings.max_deliver = 4
+
+    node = await start_node([SENDER, RECEIVER], settings=settings)
+    await node.js.add_consumer(STREAM_NAME, stale)  # someone changed it behind our back
+    await node.stop()
+    node = await start_node([SENDER, RECEIVER], settings=settings)
+
+    info = await node.js.consumer_info(STREAM_NAME, "receiver")
+    assert info.config.max_deliver == 4
+    assert sorted(info.config.filter_subjects) == [
+        "retorno.sender.pinged",
+        "retorno.sender.poisoned",
+    ]
+
+
+async def test_process_killed_between_commit_and_publish_loses_nothing(start_node, tmp_path):
+    settings = make_settings(tmp_path / "var")
+    settings.data_dir.mkdir(parents=True)
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os, signal, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from probe import SENDER, send
+        from db.engine import make_engine
+        from db.uow import ServiceDatabase
+        from services.kit.definition import Runtime
+        from services.kit.settings import Settings
+
+        async def main():
+            settings = Settings(data_dir={str(settings.data_dir)!r})
+            db = ServiceDatabase("sender", make_engine(settings.database_url_for("sender")), SENDER.tables)
+            rt = Runtime(settings, {{"sender": db}})
+            await SENDER.on_start(rt)
+            [event_id] = await send(rt, 99)
+            print(event_id, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)  # dies after commit, before any publish
+
+        asyncio.run(main())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    event_id = result.stdout.strip()
+
+    node = await start_node([SENDER, RECEIVER], settings=settings)
+
+    rows = await eventually(lambda: _count(node, 1))
+    assert [(str(e), n) for e, n in rows] == [(event_id, 99)]
+
+
+async def test_start_failure_leaves_no_broker_process(tmp_path):
+    from services.kit.definition import ServiceDef
+    from services.runtime.node import Node
+
+    async def explode(rt):
+        raise RuntimeError("service failed at start")
+
+    broken = ServiceDef(
+        name="broken", metadata=SENDER.metadata, tables=SENDER.tables, on_start=explode
+    )
+    node = Node(make_settings(tmp_path / "var"), [broken], active={"broken"})
+
+    with pytest.raises(RuntimeError, match="failed at start"):
+        await node.start()
+
+    assert node.embedded is not None and node.embedded.process is None
+    pid_file_lines = (tmp_path / "var" / "nats" / "nats-server.log").read_text()
+    assert "Server is ready" in pid_file_lines
+    assert not _nats_running_with(str(tmp_path))
+
+
+def _nats_running_with(marker: str) -> bool:
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "nats-server" in cmdline and marker in cmdline:
+                return True
+    return False
+
+
+async def _count(node, n):
+    rows = await applied_rows(node.runtime)
+    return rows if len(rows) >= n else None
+
+
+async def _outbox_all_published(node):
+    async with node.runtime.db("sender").sessions() as session:
+        pending = await session.scalar(
+            select(func.count()).where(sender_tables.outbox.c.published_at.is_(None))
+        )
+    return pending == 0
+
+
+async def _dead_letters(node):
+    async with node.runtime.db("receiver").sessions() as session:
+        return (await session.execute(select(receiver_tables.dead_letter))).all()
+
+
+async def _delivered_at_least(node, consumer, n):
+    info = await node.js.consumer_info(STREAM_NAME, consumer)
+    return info.delivered.consumer_seq >= n  # counts every delivery, redeliveries included
+
+
+async def _stream_drained(node, consumer):
+    async def drained():
+        info = await node.js.consumer_info(STREAM_NAME, consumer)
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
+    await eventually(drained)
+    await asyncio.sleep(0.1)
