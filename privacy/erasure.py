@@ -1,0 +1,112 @@
+"""Erasure by crypto-shredding: destroy the person's data key, so every copy of their encrypted
+data (other databases, earlier backups of them) becomes unreadable. The proof is an erasure
+row and a ``privacy.personal_data_erased`` event, neither holding personal data.
+
+Consumers holding derived plaintext (caches, read models) purge it on that event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import insert, select, text
+
+from db.uow import ServiceDatabase, UnitOfWork
+from events.envelope import Actor
+from events.privacy import PersonalDataErased
+from privacy import crypto, datakeys
+from privacy.domain import check_person_ref
+from privacy.holds import hold_states
+from privacy.store import as_utc, erasures
+from services.kit.auth import Principal
+from services.kit.definition import Runtime
+from services.kit.errors import ConflictError
+
+Trigger = Literal["retention", "request"]
+
+
+class LegalHoldActiveError(ConflictError):
+    pass
+
+
+@dataclass(frozen=True)
+class Erasure:
+    person_ref: str
+    erased_at: datetime
+    trigger: str
+    key_fingerprint: str
+
+
+async def erasure_of(uow: UnitOfWork, person_ref: str) -> Erasure | None:
+    query = select(erasures).where(erasures.c.person_ref == person_ref)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        return None
+    return Erasure(row.person_ref, as_utc(row.erased_at), row.trigger, row.key_fingerprint)
+
+
+async def erase_person(
+    uow: UnitOfWork, person_ref: str, trigger: Trigger, actor: Actor, now: datetime
+) -> Erasure:
+    """Inside the caller's transaction: refuse under an active legal hold, else overwrite and
+    delete the wrapped data key, record the erasure and emit its proof. Erasing twice returns
+    the first erasure."""
+    session = uow.session
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("PRAGMA secure_delete = ON"))
+    row = await datakeys.key_row(session, person_ref, lock=True)
+    if row is None:
+        done = await erasure_of(uow, person_ref)
+        if done is not None:
+            return done
+        raise datakeys.PersonKeyNotFoundError(f"no personal data is held for {person_ref}")
+    if any(h.active for h in await hold_states(session, person_ref)):
+        raise LegalHoldActiveError(
+            f"{person_ref} is under a legal hold; the data protection officer must lift it "
+            "before the data can be erased",
+            person_ref=person_ref,
+        )
+    await datakeys.destroy_key(session, person_ref)
+    fingerprint = crypto.key_fingerprint(row.key_id, row.wrapped_key)
+    erasure = Erasure(person_ref, now, trigger, fingerprint)
+    await session.execute(
+        insert(erasures).values(
+            person_ref=person_ref,
+            erased_at=now,
+            trigger=trigger,
+            erased_by=actor.id,
+            key_fingerprint=fingerprint,
+        )
+    )
+    uow.emit(
+        PersonalDataErased(
+            person_ref=person_ref, erased_at=now, trigger=trigger, key_fingerprint=fingerprint
+        ),
+        actor=actor,
+    )
+    return erasure
+
+
+async def scrub_storage(db: ServiceDatabase) -> None:
+    """On SQLite, move committed pages into the main file and empty the write-ahead log, so
+    destroyed keys do not linger in old WAL frames. (PostgreSQL: autovacuum reclaims dead rows;
+    earlier backups of this database are covered by rotating and retiring the master key.)"""
+    if db.engine.dialect.name != "sqlite":
+        return
+    async with db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+
+
+async def erase_on_request(rt: Runtime, person_ref: str, principal: Principal) -> Erasure:
+    """Erase now at the data protection officer's request; refused while a legal hold is active
+    (LegalHoldActiveError, a ConflictError)."""
+    check_person_ref(person_ref)
+    async with rt.db("privacy").unit_of_work() as uow:
+        actor = Actor.user(principal.user_id, principal.role)
+        erasure = await erase_person(uow, person_ref, "request", actor, rt.clock())
+        await uow.commit()
+    await scrub_storage(rt.db("privacy"))
+    return erasure

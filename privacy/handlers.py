@@ -1,0 +1,49 @@
+"""What privacy learns from registration events: who belongs to which case, and when each case
+ended (closed, or withdrawn / cancelled), for the retention schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import update
+
+from db.uow import UnitOfWork
+from events.envelope import Envelope
+from events.registration import CaseCancelled, CaseClosed, CaseWithdrawn, ReturnRegistered
+from privacy.datakeys import insert_ignoring_duplicates
+from privacy.store import case_people, cases
+from services.kit.definition import Handler, Runtime
+
+
+async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
+    if event.version != ReturnRegistered.version:
+        return
+    payload = event.parse(ReturnRegistered)
+    session = uow.session
+    await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
+    rows = [{"case_id": payload.case_id, "person_ref": p.person_ref} for p in payload.people]
+    await session.execute(insert_ignoring_duplicates(session, case_people), rows)
+
+
+async def on_case_ended(uow: UnitOfWork, event: Envelope) -> None:
+    """A closure counts from ``closed_on``; a withdrawal or cancellation from the event's day."""
+    model = {c.type_name(): c for c in (CaseClosed, CaseWithdrawn, CaseCancelled)}[event.type]
+    if event.version != model.version:
+        return
+    payload = event.parse(model)
+    ended_on = payload.closed_on if isinstance(payload, CaseClosed) else event.occurred_at.date()
+    session = uow.session
+    await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == payload.case_id)
+        .values(ended_on=ended_on, end_status=payload.to_status)
+    )
+
+
+def handlers(rt: Runtime) -> Mapping[str, Handler]:
+    ended = (CaseClosed, CaseWithdrawn, CaseCancelled)
+    return {
+        ReturnRegistered.type_name(): on_return_registered,
+        **{model.type_name(): on_case_ended for model in ended},
+    }

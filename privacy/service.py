@@ -1,0 +1,37 @@
+"""The privacy service: vault, consent, access log, retention and erasure, in its own database."""
+
+from __future__ import annotations
+
+import logging
+
+from privacy import api, handlers, store
+from privacy.retention import run_retention
+from privacy.wiring import VAULT, build_vault
+from services.kit.definition import PeriodicJob, Runtime, ServiceDef
+
+log = logging.getLogger(__name__)
+
+
+async def start(rt: Runtime) -> None:
+    rt.parts[VAULT] = build_vault(rt)
+
+
+async def retention_job(rt: Runtime) -> None:
+    report = await run_retention(rt)
+    log.info(
+        "retention: %d erased, %d kept by legal holds, %d failed",
+        len(report.erased),
+        len(report.held),
+        len(report.failed),
+    )
+
+
+SERVICE = ServiceDef(
+    name="privacy",
+    metadata=store.metadata,
+    tables=store.messaging,
+    handlers=handlers.handlers,
+    router=api.router,
+    periodic=(PeriodicJob("retention", lambda s: s.retention_interval_seconds, retention_job),),
+    on_start=start,
+)

@@ -1,0 +1,109 @@
+"""The privacy service's tables. Its own database: a backup of the registration database
+holds ciphertexts but no data keys, and this one holds wrapped data keys but no master key.
+
+No table here holds personal data in plaintext: wrapped keys, pseudonymous ``person_ref``s,
+field names, purposes, user ids, dates; a legal hold's reason is encrypted under the person's
+data key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+)
+
+from db.schema import AutoId, MessagingTables, service_metadata
+
+metadata = service_metadata()
+messaging = MessagingTables(metadata, "privacy")
+
+REF = 40
+
+data_keys = Table(
+    "privacy_data_keys",
+    metadata,
+    Column("person_ref", String(REF), primary_key=True),
+    Column("key_id", String(64), nullable=False, index=True),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("wrapped_at", DateTime(timezone=True), nullable=False),
+)
+
+erasures = Table(
+    "privacy_erasures",
+    metadata,
+    Column("person_ref", String(REF), primary_key=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("erased_by", String(120), nullable=False),
+    Column("key_fingerprint", String(64), nullable=False),
+)
+
+consents = Table(
+    "privacy_consents",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("person_ref", String(REF), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("partner", String(120), nullable=True),
+    Column("granted", Boolean, nullable=False),
+    Column("recorded_by", String(120), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_privacy_consents_person_purpose", "person_ref", "purpose"),
+)
+
+access_log = Table(
+    "privacy_access_log",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("person_ref", String(REF), nullable=False, index=True),
+    Column("actor_id", String(120), nullable=False),
+    Column("role", String(60), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("accessed_at", DateTime(timezone=True), nullable=False),
+)
+
+case_people = Table(
+    "privacy_case_people",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("person_ref", String(REF), primary_key=True),
+    Index("ix_privacy_case_people_person_ref", "person_ref"),
+)
+
+cases = Table(
+    "privacy_cases",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("ended_on", Date, nullable=True),
+    Column("end_status", String(20), nullable=True),
+)
+
+legal_holds = Table(
+    "privacy_legal_holds",
+    metadata,
+    Column("hold_id", Uuid, primary_key=True),
+    Column("person_ref", String(REF), nullable=False, index=True),
+    Column("reason_token", LargeBinary, nullable=False),
+    Column("placed_by", String(120), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("lifted_by", String(120), nullable=True),
+    Column("lifted_at", DateTime(timezone=True), nullable=True),
+)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
