@@ -25,6 +25,8 @@ async def postgres_url() -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
+        if os.environ.get("RETORNO_REQUIRE_POSTGRES"):
+            pytest.fail(f"{POSTGRES_ENV} is required (RETORNO_REQUIRE_POSTGRES is set)")
         pytest.skip(f"{POSTGRES_ENV} is not set; PostgreSQL tests run in CI")
     name = f"retorno_t_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
@@ -33,6 +35,8 @@ async def postgres_url() -> AsyncIterator[str]:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # pragma: no cover - depends on the machine
         await admin.dispose()
+        if os.environ.get("RETORNO_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL at {POSTGRES_ENV} is not reachable: {exc}")
         pytest.skip(f"PostgreSQL at {POSTGRES_ENV} is not reachable: {exc}")
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)

@@ -60,6 +60,7 @@ class EmbeddedNats:
     port: int
     monitor_port: int
     host: str = "127.0.0.1"
+    sync_always: bool = True  # fsync every write: an OS crash loses no acknowledged event
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -81,7 +82,7 @@ class EmbeddedNats:
                     f'http: "{self.host}:{self.monitor_port}"',
                     "jetstream {",
                     f'  store_dir: "{store}"',
-                    "  sync_interval: always",
+                    "  sync_interval: always" if self.sync_always else "",
                     "}",
                     "",
                 ]

@@ -1,0 +1,40 @@
+# Two commands on a machine with Python 3.11+ and make: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test check lint bench install migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the project's dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## migrate, start the embedded broker, every service and the HTTP API (Ctrl-C stops)
+	$(BIN)/retorno up
+
+migrate: install
+	$(BIN)/retorno migrate
+
+demo: install  ## load the sample data into a running system (`make run` in another terminal)
+	$(BIN)/retorno demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: install lint  ## the whole suite: lint, import contracts, unit, integration, e2e
+	$(BIN)/pytest -q
+
+bench: install  ## throughput and latency of outbox -> JetStream -> consumer
+	$(BIN)/python -m benchmarks.pipeline
+
+clean:
+	rm -rf $(VENV) var

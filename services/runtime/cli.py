@@ -1,0 +1,227 @@
+"""The ``retorno`` command line: run the system, migrate, manage users, keys and retention."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from db import migrate as migrations
+from db.engine import make_engine
+from db.uow import ServiceDatabase
+from services.kit.definition import Runtime
+from services.kit.settings import Settings
+from services.runtime.registry import all_services, service_names
+
+app = typer.Typer(
+    help="Retorno: case tracker for assisted return and reintegration of migrants.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+users_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
+keys_app = typer.Typer(help="Master keys that wrap every person's data key.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(retention_app, name="retention")
+console = Console()
+T = TypeVar("T")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _migrate_all(settings: Settings, services: list[str] | None = None) -> None:
+    for name in services or migrations.branches():
+        migrations.upgrade(name, settings.database_url_for(name))
+
+
+async def offline_runtime(settings: Settings | None = None) -> Runtime:
+    """Databases and start-up parts, without broker: for commands that run and exit.
+    Events they emit wait in the outbox until the owning service's relay runs."""
+    settings = settings or Settings()
+    rt = Runtime(
+        settings,
+        {
+            s.name: ServiceDatabase(
+                s.name, make_engine(settings.database_url_for(s.name)), s.tables
+            )
+            for s in all_services()
+        },
+    )
+    for service in all_services():
+        if service.on_start is not None:
+            await service.on_start(rt)
+    return rt
+
+
+def run_offline(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def main() -> T:
+        rt = await offline_runtime()
+        try:
+            return await work(rt)
+        finally:
+            for db in rt.databases.values():
+                await db.engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _run_node(
+    active: set[str], http: bool, banner: Callable[[Runtime], Awaitable[None]] | None
+) -> None:
+    from services.runtime.node import Node, run_until_stopped
+
+    settings = Settings()
+    _configure_logging(settings)
+    _migrate_all(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        node = Node(settings, all_services(), active, http=http)
+        await run_until_stopped(node, stop, banner)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+@app.command()
+def up() -> None:
+    """Start everything in one process: embedded broker (unless RETORNO_NATS_URL is set),
+    every service and the HTTP API. Migrates first. Ctrl-C stops it all."""
+
+    async def banner(rt: Runtime) -> None:
+        s = rt.settings
+        console.print(
+            f"[bold green]Retorno is up[/]: API http://{s.http_host}:{s.http_port} "
+            f"(docs /docs, health /health). Data in {s.data_dir.resolve()}. Ctrl-C to stop."
+        )
+
+    _run_node(set(service_names()), http=True, banner=banner)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="A service name, or 'api' for the HTTP API")],
+) -> None:
+    """Run one service (its event consumer, outbox relay and periodic jobs) in this process.
+    'api' also serves HTTP. For production: one process or container per service."""
+    names = service_names()
+    if service not in names:
+        raise typer.BadParameter(f"unknown service '{service}'; choose one of: {', '.join(names)}")
+    _run_node({service}, http=service == "api", banner=None)
+
+
+@app.command()
+def migrate(
+    service: Annotated[str | None, typer.Option(help="Only this service's database")] = None,
+    downgrade: Annotated[bool, typer.Option(help="Revert to an empty schema instead")] = False,
+) -> None:
+    """Apply every service's migrations to its database (or revert them with --downgrade)."""
+    settings = Settings()
+    names = [service] if service else migrations.branches()
+    for name in names:
+        url = settings.database_url_for(name)
+        if downgrade:
+            migrations.downgrade(name, url)
+        else:
+            migrations.upgrade(name, url)
+        console.print(f"{name}: {'downgraded to base' if downgrade else 'at head'}")
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="caseworker, supervisor, auditor, evaluator, data_protection_officer, admin"
+        ),
+    ],
+    office: Annotated[
+        list[str] | None,
+        typer.Option(help="Office scope (caseworker, supervisor); repeat for several"),
+    ] = None,
+) -> None:
+    """Create a user and print their API token (shown once; only its hash is stored)."""
+    from services.api.users import add_user
+
+    _migrate_all(Settings())
+    _user, token = run_offline(lambda rt: add_user(rt, name, role, office or []))
+    console.print(f"user '{name}' ({role}) created. API token (shown once):")
+    print(token)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users and their tokens (never the tokens themselves)."""
+    from services.api.users import list_users
+
+    rows: list[Any] = run_offline(list_users)
+    table = Table("user", "role", "offices", "token id", "revoked")
+    for row in rows:
+        table.add_row(*(str(v) for v in _user_row(row)))
+    console.print(table)
+
+
+def _user_row(row: Any) -> tuple[Any, ...]:
+    if isinstance(row, dict):
+        return tuple(row.get(k, "") for k in ("name", "role", "offices", "token_id", "revoked"))
+    return tuple(getattr(row, k, "") for k in ("name", "role", "offices", "token_id", "revoked"))
+
+
+@users_app.command("revoke")
+def users_revoke(token_id: str) -> None:
+    """Revoke a token by its id (from 'retorno users list')."""
+    from services.api.users import revoke_token
+
+    run_offline(lambda rt: revoke_token(rt, token_id))
+    console.print(f"token {token_id} revoked")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Create a new master key and re-wrap every data key under it, online."""
+    from privacy.rotation import rotate_master_key
+
+    result = run_offline(rotate_master_key)
+    console.print(f"rotated: {result}")
+
+
+@retention_app.command("run")
+def retention_run() -> None:
+    """Erase (crypto-shred) the personal data whose retention period is over."""
+    from privacy.retention import run_retention
+
+    report = run_offline(run_retention)
+    console.print(f"retention: {report}")
+
+
+def _register_audit() -> None:
+    try:
+        from services.audit.cli import build_cli
+    except ImportError:  # pragma: no cover
+        return
+    app.add_typer(
+        build_cli(offline_runtime), name="audit", help="Audit log: verify, checkpoints, queries."
+    )
+
+
+_register_audit()
+
+if __name__ == "__main__":
+    app()
