@@ -1,0 +1,170 @@
+"""Rules of a return case: its lifecycle, eligibility screening and ages.
+
+Pure: standard library, pydantic-free values, ``events`` and ``services.kit.errors`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import get_args
+
+from events.registration import CaseStatus
+from events.types import AgeBand
+from services.kit.errors import ConflictError, InvalidInputError
+
+STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
+
+BEFORE_DEPARTURE: tuple[CaseStatus, ...] = (
+    "requested",
+    "registered",
+    "eligible",
+    "funding_approved",
+    "documents_ready",
+)
+"""Open states before travel: the migrant may withdraw (return is voluntary) and the agency
+may cancel (duplicate request, fund closed, person unreachable...). After departure a case can
+only run its course to ``closed``. ``ineligible``, ``closed``, ``withdrawn`` and ``cancelled``
+are final."""
+
+_FORWARD: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+    "requested": ("registered",),
+    "registered": ("eligible", "ineligible"),
+    "eligible": ("funding_approved",),
+    "funding_approved": ("documents_ready",),
+    "documents_ready": ("departed",),
+    "departed": ("arrived",),
+    "arrived": ("monitoring", "closed"),
+    "monitoring": ("closed",),
+}
+
+TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+    status: _FORWARD.get(status, ())
+    + (("withdrawn", "cancelled") if status in BEFORE_DEPARTURE else ())
+    for status in STATUSES
+}
+"""Every legal move: current status -> the statuses it may go to next."""
+
+FINAL: frozenset[CaseStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+
+REASON_REQUIRED: frozenset[CaseStatus] = frozenset(
+    {"eligible", "ineligible", "withdrawn", "cancelled"}
+)
+"""Screening decisions and exits need a reason code from the caseworker."""
+
+
+def allowed_next(current: CaseStatus) -> tuple[CaseStatus, ...]:
+    return TRANSITIONS[current]
+
+
+def check_transition(current: CaseStatus, to: CaseStatus) -> None:
+    """Refuse an illegal move, naming the current status and the legal next ones."""
+    allowed = TRANSITIONS[current]
+    if to in allowed:
+        return
+    if allowed:
+        hint = "allowed next: " + ", ".join(allowed)
+    else:
+        hint = f"'{current}' is final; no further transitions are possible"
+    raise ConflictError(
+        f"cannot move a case from '{current}' to '{to}'; {hint}",
+        current_status=current,
+        allowed_next=list(allowed),
+    )
+
+
+def check_reason(to: CaseStatus, reason_code: str | None) -> None:
+    if to in REASON_REQUIRED and not reason_code:
+        raise InvalidInputError(
+            f"moving a case to '{to}' needs a reason_code (e.g. 'meets_criteria', "
+            "'changed_mind', 'duplicate_request')",
+            errors=[{"field": "reason_code", "problem": f"required for '{to}'"}],
+        )
+
+
+# --- ages -------------------------------------------------------------------------------
+
+_BANDS: tuple[tuple[int, AgeBand], ...] = ((4, "0-4"), (11, "5-11"), (17, "12-17"), (59, "18-59"))
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    """Whole years completed on ``on``; a person born on 29 February ages on 1 March."""
+    if date_of_birth > on:
+        raise InvalidInputError(
+            f"date of birth {date_of_birth.isoformat()} is after {on.isoformat()}",
+            errors=[{"field": "date_of_birth", "problem": "is in the future"}],
+        )
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - int(before_birthday)
+
+
+def age_band(age_years: int) -> AgeBand:
+    for upper, band in _BANDS:
+        if age_years <= upper:
+            return band
+    return "60+"
+
+
+# --- eligibility ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonForScreening:
+    age_years: int
+    nationality: str
+    vulnerability_categories: Sequence[str]
+
+
+NO_CATEGORY = "no_vulnerability_category"
+UNKNOWN_CATEGORY = "unknown_vulnerability_category"
+MINOR_NOT_UNDER_18 = "unaccompanied_minor_not_under_18"
+ELDERLY_NOT_OVER_70 = "elderly_over_70_not_over_70"
+SAME_COUNTRIES = "departure_equals_destination"
+NOT_NATIONALITY = "destination_not_nationality"
+
+
+def failed_checks(
+    people: Iterable[PersonForScreening],
+    *,
+    departure: str,
+    destination: str,
+    categories: Iterable[str],
+    nationality_exception: bool = False,
+) -> list[str]:
+    """The automatic eligibility checks a case fails (empty: it may be declared eligible).
+
+    Every person needs at least one vulnerability category from the configured list;
+    ``unaccompanied_minor`` needs age < 18 and ``elderly_over_70`` age > 70 (whole years at
+    registration); the case must leave one country for another; and each person returns to
+    their own nationality unless a recorded exception covers it.
+    """
+    known = set(categories)
+    failed: list[str] = []
+    for person in people:
+        cats = set(person.vulnerability_categories)
+        if not cats & known:
+            failed.append(NO_CATEGORY)
+        if cats - known:
+            failed.append(UNKNOWN_CATEGORY)
+        if "unaccompanied_minor" in cats and person.age_years >= 18:
+            failed.append(MINOR_NOT_UNDER_18)
+        if "elderly_over_70" in cats and person.age_years <= 70:
+            failed.append(ELDERLY_NOT_OVER_70)
+        if person.nationality != destination and not nationality_exception:
+            failed.append(NOT_NATIONALITY)
+    if departure == destination:
+        failed.append(SAME_COUNTRIES)
+    return sorted(set(failed))
+
+
+def check_eligible_decision(failed: Sequence[str]) -> None:
+    """A caseworker may declare a case eligible only when every automatic check passes."""
+    if failed:
+        raise ConflictError(
+            "the case fails eligibility checks: "
+            + ", ".join(failed)
+            + "; fix the case, record an eligibility_exception_reason for a return to a country "
+            "other than the nationality, or declare it 'ineligible'",
+            failed_checks=list(failed),
+        )

@@ -1,0 +1,45 @@
+"""What the registration service needs from others, as interfaces (built by ``privacy/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+
+class Vault(Protocol):
+    """Envelope encryption under a key per person; every decryption is logged.
+
+    ``decrypt_many`` answers ``None`` for a field whose person was erased (key destroyed).
+    """
+
+    async def new_person(self, person_ref: str) -> None: ...
+
+    async def encrypt_many(
+        self, person_ref: str, fields: Mapping[str, str]
+    ) -> Mapping[str, bytes]: ...
+
+    async def decrypt_many(
+        self,
+        person_ref: str,
+        fields: Mapping[str, bytes],
+        *,
+        actor_id: str,
+        role: str,
+        purpose: str,
+    ) -> Mapping[str, str | None]: ...
+
+    async def is_erased(self, person_ref: str) -> bool: ...
+
+    async def record_consent(
+        self,
+        person_ref: str,
+        purpose: str,
+        granted: bool,
+        *,
+        recorded_by: str,
+        partner: str | None = None,
+    ) -> Any: ...
+
+    async def consents(self, person_ref: str) -> Sequence[Any]: ...
+
+    async def access_log(self, person_ref: str) -> Sequence[Any]: ...

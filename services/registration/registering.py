@@ -1,0 +1,166 @@
+"""Use case: register a return case on behalf of a requesting organisation."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import date
+from typing import Any
+
+from events.envelope import Actor
+from events.registration import PersonFacts, RequestedLine, ReturnRegistered
+from services.kit.auth import Principal
+from services.kit.definition import Runtime
+from services.kit.errors import ForbiddenError
+from services.registration import domain, store
+from services.registration.commands import PersonIn, RegisterCase, check_registration, to_cents
+from services.registration.ports import Vault
+
+SERVICE = "registration"
+
+
+def new_person_ref() -> str:
+    """Random, never derived from personal data."""
+    return "p_" + secrets.token_hex(16)
+
+
+def personal_fields(person: PersonIn) -> dict[str, str]:
+    fields = {
+        "given_names": person.given_names,
+        "family_name": person.family_name,
+        "date_of_birth": person.date_of_birth.isoformat(),
+    }
+    if person.travel_document is not None:
+        fields["travel_document_type"] = person.travel_document.type
+        fields["travel_document_number"] = person.travel_document.number
+    if person.contact is not None:
+        for name in ("phone", "email", "address"):
+            value = getattr(person.contact, name)
+            if value:
+                fields[name] = value
+    return fields
+
+
+def facts(ref: str, person: PersonIn, on: date) -> PersonFacts:
+    age = domain.age_on(person.date_of_birth, on)
+    return PersonFacts(
+        person_ref=ref,
+        sex=person.sex,
+        age_years=age,
+        age_band=domain.age_band(age),
+        nationality=person.nationality,
+        vulnerability_categories=sorted(set(person.vulnerability_categories)),
+    )
+
+
+def requested_lines(body: RegisterCase, refs: list[str]) -> list[RequestedLine]:
+    lines: list[RequestedLine] = []
+    for line in body.requested:
+        targets = refs if line.person == "all" else [refs[line.person]]
+        cents = to_cents(line.amount)
+        lines.extend(
+            RequestedLine(
+                person_ref=ref, category=line.category, amount_cents=cents, currency=line.currency
+            )
+            for ref in targets
+        )
+    return lines
+
+
+async def _protect(vault: Vault, refs: list[str], body: RegisterCase, by: str) -> list[dict]:
+    """Encrypt each person's data under a new key and record consents (in the vault)."""
+    rows: list[dict[str, Any]] = []
+    for ref, person in zip(refs, body.people, strict=True):
+        await vault.new_person(ref)
+        sealed = await vault.encrypt_many(ref, personal_fields(person))
+        rows.extend({"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items())
+        for consent in person.consents:
+            await vault.record_consent(
+                ref, consent.purpose, consent.granted, recorded_by=by, partner=consent.partner
+            )
+    return rows
+
+
+async def register_case(
+    rt: Runtime, vault: Vault, body: RegisterCase, principal: Principal
+) -> uuid.UUID:
+    """Record the request and register it (requested -> registered) in one step.
+
+    The vault is written first (its own store); the case, its anonymous facts, the
+    ciphertexts and the ``return_registered`` event then commit together.
+    """
+    if not principal.can_see_office(body.office):
+        raise ForbiddenError(f"you cannot register cases for office '{body.office}'")
+    now = rt.clock()
+    on = now.date()
+    check_registration(
+        body,
+        categories=rt.settings.vulnerability_categories,
+        cost_categories=rt.settings.cost_categories,
+        on=on,
+    )
+    case_id = uuid.uuid4()
+    refs = [new_person_ref() for _ in body.people]
+    people = [facts(ref, person, on) for ref, person in zip(refs, body.people, strict=True)]
+    lines = requested_lines(body, refs)
+    payload = ReturnRegistered(
+        case_id=case_id,
+        fund_period=body.fund_period or str(on.year),
+        office=body.office,
+        requester_type=body.requester.type,
+        departure_country=body.departure_country,
+        destination_country=body.destination_country,
+        registered_on=on,
+        people=people,
+        requested=lines,
+        allow_partial=body.allow_partial,
+    )
+    data_rows = await _protect(vault, refs, body, principal.user_id)
+    case_row = {
+        **payload.model_dump(
+            include={
+                "case_id",
+                "fund_period",
+                "office",
+                "requester_type",
+                "departure_country",
+                "destination_country",
+                "registered_on",
+                "allow_partial",
+            }
+        ),
+        "status": "registered",
+        "requester_name": body.requester.name,
+        "eligibility_exception": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    person_rows = [
+        {**p.model_dump(), "case_id": case_id, "position": i, "erased_at": None}
+        for i, p in enumerate(people)
+    ]
+    line_rows = [{**line.model_dump(), "case_id": case_id} for line in lines]
+    actor = Actor.user(principal.user_id, principal.role)
+    async with rt.db(SERVICE).unit_of_work() as uow:
+        await store.add_case(uow.session, case_row, person_rows, data_rows, line_rows)
+        envelope = uow.emit(payload, actor=actor)
+        await store.add_transition(
+            uow.session,
+            {
+                "case_id": case_id,
+                "from_status": "requested",
+                "to_status": "registered",
+                "reason_code": None,
+                "failed_checks": None,
+                "detail_person_ref": None,
+                "reason_detail": None,
+                "actor_kind": actor.kind,
+                "actor_id": actor.id,
+                "actor_role": actor.role,
+                "event_id": envelope.event_id,
+                "at": now,
+            },
+        )
+        await uow.commit()
+    return case_id

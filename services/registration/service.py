@@ -1,0 +1,14 @@
+"""The registration service as the runtime sees it."""
+
+from __future__ import annotations
+
+from services.kit.definition import ServiceDef
+from services.registration import api, handlers, store
+
+SERVICE = ServiceDef(
+    name="registration",
+    metadata=store.metadata,
+    tables=store.messaging,
+    handlers=handlers.handlers,
+    router=api.router,
+)

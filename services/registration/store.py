@@ -1,0 +1,225 @@
+"""Tables of the registration service and its queries.
+
+Personal data (names, date of birth, document, contacts, free-text reasons) is held only as
+ciphertext from the privacy vault, one row per field, under the person's own key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.schema import AutoId, MessagingTables, service_metadata
+
+metadata = service_metadata()
+messaging = MessagingTables(metadata, "registration")
+
+cases = Table(
+    "registration_cases",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("office", String(60), nullable=False, index=True),
+    Column("fund_period", String(20), nullable=False),
+    Column("requester_type", String(40), nullable=False),
+    Column("requester_name", String(200), nullable=False),
+    Column("departure_country", String(2), nullable=False),
+    Column("destination_country", String(2), nullable=False),
+    Column("registered_on", Date, nullable=False),
+    Column("allow_partial", Boolean, nullable=False),
+    Column("eligibility_exception", String(60), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+people = Table(
+    "registration_people",
+    metadata,
+    Column("person_ref", String(34), primary_key=True),
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("sex", String(10), nullable=False),
+    Column("nationality", String(2), nullable=False),
+    Column("age_years", Integer, nullable=False),
+    Column("age_band", String(8), nullable=False),
+    Column("vulnerability_categories", JSON, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+personal_data = Table(
+    "registration_personal_data",
+    metadata,
+    Column(
+        "person_ref", String(34), ForeignKey("registration_people.person_ref"), primary_key=True
+    ),
+    Column("field", String(40), primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+cost_lines = Table(
+    "registration_cost_lines",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False, index=True),
+    Column("person_ref", String(34), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+transitions = Table(
+    "registration_transitions",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False, index=True),
+    Column("from_status", String(20), nullable=False),
+    Column("to_status", String(20), nullable=False),
+    Column("reason_code", String(60), nullable=True),
+    Column("failed_checks", JSON, nullable=True),
+    Column("detail_person_ref", String(34), nullable=True, index=True),
+    Column("detail_field", String(60), nullable=True),
+    Column("reason_detail", LargeBinary, nullable=True),
+    Column("actor_kind", String(10), nullable=False),
+    Column("actor_id", String(120), nullable=False),
+    Column("actor_role", String(40), nullable=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+async def add_case(
+    session: AsyncSession,
+    case: dict[str, Any],
+    person_rows: Sequence[dict[str, Any]],
+    data_rows: Sequence[dict[str, Any]],
+    line_rows: Sequence[dict[str, Any]],
+) -> None:
+    await session.execute(insert(cases), [case])
+    await session.execute(insert(people), list(person_rows))
+    if data_rows:
+        await session.execute(insert(personal_data), list(data_rows))
+    if line_rows:
+        await session.execute(insert(cost_lines), list(line_rows))
+
+
+async def add_transition(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(transitions), [row])
+
+
+async def get_case(session: AsyncSession, case_id: uuid.UUID) -> RowMapping | None:
+    result = await session.execute(select(cases).where(cases.c.case_id == case_id))
+    return result.mappings().first()
+
+
+async def move(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    from_status: str,
+    to_status: str,
+    at: datetime,
+    **values: Any,
+) -> bool:
+    """Compare-and-set the status: False if another writer moved the case first."""
+    result = await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id, cases.c.status == from_status)
+        .values(status=to_status, updated_at=at, version=cases.c.version + 1, **values)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def people_of(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> list[RowMapping]:
+    result = await session.execute(
+        select(people).where(people.c.case_id.in_(list(case_ids))).order_by(people.c.position)
+    )
+    return list(result.mappings())
+
+
+async def person(session: AsyncSession, person_ref: str) -> RowMapping | None:
+    result = await session.execute(select(people).where(people.c.person_ref == person_ref))
+    return result.mappings().first()
+
+
+async def ciphertexts(session: AsyncSession, person_ref: str) -> dict[str, bytes]:
+    result = await session.execute(
+        select(personal_data.c.field, personal_data.c.ciphertext).where(
+            personal_data.c.person_ref == person_ref
+        )
+    )
+    return {row.field: row.ciphertext for row in result}
+
+
+async def lines_of(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    result = await session.execute(
+        select(cost_lines).where(cost_lines.c.case_id == case_id).order_by(cost_lines.c.id)
+    )
+    return list(result.mappings())
+
+
+async def history(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    result = await session.execute(
+        select(transitions).where(transitions.c.case_id == case_id).order_by(transitions.c.id)
+    )
+    return list(result.mappings())
+
+
+async def offices(session: AsyncSession) -> list[str]:
+    result = await session.execute(select(cases.c.office).distinct())
+    return [row[0] for row in result]
+
+
+async def list_cases(
+    session: AsyncSession, *, offices: Sequence[str], status: str | None, page: int, size: int
+) -> tuple[list[RowMapping], int]:
+    where = [cases.c.office.in_(list(offices))]
+    if status is not None:
+        where.append(cases.c.status == status)
+    total = (await session.execute(select(func.count()).select_from(cases).where(*where))).scalar()
+    result = await session.execute(
+        select(cases)
+        .where(*where)
+        .order_by(cases.c.created_at.desc(), cases.c.case_id)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    return list(result.mappings()), int(total or 0)
+
+
+async def erase_person(session: AsyncSession, person_ref: str, at: datetime) -> None:
+    """Drop everything readable only with the person's destroyed key; keep anonymous facts."""
+    await session.execute(delete(personal_data).where(personal_data.c.person_ref == person_ref))
+    await session.execute(
+        update(transitions)
+        .where(transitions.c.detail_person_ref == person_ref)
+        .values(reason_detail=None, detail_field=None)
+    )
+    await session.execute(
+        update(people)
+        .where(people.c.person_ref == person_ref, people.c.erased_at.is_(None))
+        .values(erased_at=at)
+    )

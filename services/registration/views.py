@@ -1,0 +1,144 @@
+"""Response bodies of the registration API. Personal fields appear only when allowed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.engine import RowMapping
+
+from events.registration import CaseStatus
+from services.registration import domain
+
+PERSONAL_FIELDS = (
+    "given_names",
+    "family_name",
+    "date_of_birth",
+    "travel_document_type",
+    "travel_document_number",
+    "phone",
+    "email",
+    "address",
+)
+
+
+class PersonalData(BaseModel):
+    """Decrypted personal fields; all None once the person was erased."""
+
+    given_names: str | None = None
+    family_name: str | None = None
+    date_of_birth: str | None = None
+    travel_document_type: str | None = None
+    travel_document_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+class PersonView(BaseModel):
+    person_ref: str
+    position: int
+    sex: str
+    nationality: str
+    age_years: int
+    age_band: str
+    vulnerability_categories: list[str]
+    erased: bool
+    personal: PersonalData | None = None
+
+
+class LineView(BaseModel):
+    person_ref: str
+    category: str
+    amount: Decimal
+    amount_cents: int
+    currency: str
+
+
+class TransitionView(BaseModel):
+    from_status: str
+    to_status: str
+    reason_code: str | None
+    failed_checks: list[str] | None
+    reason_detail: str | None = None
+    actor_kind: str
+    actor_id: str
+    actor_role: str | None
+    event_id: uuid.UUID
+    at: datetime
+
+
+class CaseSummary(BaseModel):
+    case_id: uuid.UUID
+    status: CaseStatus
+    allowed_next: list[CaseStatus]
+    office: str
+    fund_period: str
+    requester_type: str
+    requester_name: str
+    departure_country: str
+    destination_country: str
+    registered_on: date
+    allow_partial: bool
+    eligibility_exception: str | None
+    updated_at: datetime
+
+
+class CaseDetail(CaseSummary):
+    personal_data_included: bool
+    people: list[PersonView]
+    requested: list[LineView]
+    history: list[TransitionView]
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    page: int
+    page_size: int
+    total: int
+
+
+class TransitionDone(BaseModel):
+    case_id: uuid.UUID
+    from_status: CaseStatus
+    to_status: CaseStatus
+    allowed_next: list[CaseStatus]
+    failed_checks: list[str]
+    event_id: uuid.UUID
+
+
+class SubjectAccessReport(BaseModel):
+    """Everything the registration service holds about one person, readable."""
+
+    person: PersonView
+    case: CaseSummary
+    requested: list[LineView]
+    history: list[TransitionView]
+    consents: list[Any]
+    access_log: list[Any]
+
+
+def summary(row: RowMapping) -> CaseSummary:
+    values = {k: row[k] for k in CaseSummary.model_fields if k in row}
+    return CaseSummary(**values, allowed_next=list(domain.allowed_next(row["status"])))
+
+
+def person_view(row: RowMapping, personal: dict[str, str | None] | None) -> PersonView:
+    return PersonView(
+        **{k: row[k] for k in PersonView.model_fields if k in row},
+        erased=row["erased_at"] is not None,
+        personal=None if personal is None else PersonalData(**personal),
+    )
+
+
+def line_view(row: RowMapping) -> LineView:
+    amount = Decimal(row["amount_cents"]).scaleb(-2)
+    return LineView(**{k: row[k] for k in LineView.model_fields if k in row}, amount=amount)
+
+
+def transition_view(row: RowMapping, detail: str | None) -> TransitionView:
+    fields = {k: row[k] for k in TransitionView.model_fields if k in row and k != "reason_detail"}
+    return TransitionView(**fields, reason_detail=detail)

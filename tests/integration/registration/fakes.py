@@ -1,0 +1,97 @@
+"""A vault for tests: the privacy vault's interface with real AES-GCM, kept in memory.
+
+Tokens are nonce + ciphertext bound to the person and field; erasure forgets the key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+@dataclass(frozen=True)
+class Consent:
+    purpose: str
+    partner: str | None
+    granted: bool
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class Access:
+    actor_id: str
+    role: str
+    purpose: str
+    fields: tuple[str, ...]
+    accessed_at: datetime
+
+
+@dataclass
+class FakeVault:
+    keys: dict[str, bytes] = field(default_factory=dict)
+    erased: set[str] = field(default_factory=set)
+    consent_log: dict[str, list[Consent]] = field(default_factory=dict)
+    reads: dict[str, list[Access]] = field(default_factory=dict)
+
+    async def new_person(self, person_ref: str) -> None:
+        self.keys.setdefault(person_ref, AESGCM.generate_key(bit_length=256))
+
+    async def encrypt_many(self, person_ref: str, fields: Mapping[str, str]) -> dict[str, bytes]:
+        await self.new_person(person_ref)
+        aead = AESGCM(self.keys[person_ref])
+        sealed = {}
+        for name, value in fields.items():
+            nonce = os.urandom(12)
+            aad = f"{person_ref}/{name}".encode()
+            sealed[name] = nonce + aead.encrypt(nonce, value.encode(), aad)
+        return sealed
+
+    async def decrypt_many(
+        self,
+        person_ref: str,
+        fields: Mapping[str, bytes],
+        *,
+        actor_id: str,
+        role: str,
+        purpose: str,
+    ) -> dict[str, str | None]:
+        access = Access(actor_id, role, purpose, tuple(fields), datetime.now(UTC))
+        self.reads.setdefault(person_ref, []).append(access)
+        key = self.keys.get(person_ref)
+        if key is None:
+            return dict.fromkeys(fields)
+        aead = AESGCM(key)
+        return {
+            name: aead.decrypt(token[:12], token[12:], f"{person_ref}/{name}".encode()).decode()
+            for name, token in fields.items()
+        }
+
+    async def is_erased(self, person_ref: str) -> bool:
+        return person_ref in self.erased
+
+    async def erase(self, person_ref: str) -> None:
+        self.keys.pop(person_ref, None)
+        self.erased.add(person_ref)
+
+    async def record_consent(
+        self,
+        person_ref: str,
+        purpose: str,
+        granted: bool,
+        *,
+        recorded_by: str,
+        partner: str | None = None,
+    ) -> Consent:
+        consent = Consent(purpose, partner, granted, recorded_by)
+        self.consent_log.setdefault(person_ref, []).append(consent)
+        return consent
+
+    async def consents(self, person_ref: str) -> list[Consent]:
+        return list(self.consent_log.get(person_ref, []))
+
+    async def access_log(self, person_ref: str) -> list[Access]:
+        return list(self.reads.get(person_ref, []))
