@@ -69,7 +69,7 @@ def router() -> APIRouter:
         rt: Rt,
         status: CaseStatus | None = None,
         office: str | None = None,
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
         principal: Principal = require("cases.read"),
     ) -> CasePage:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -171,17 +171,17 @@ def users_list() -> None:
     """List users and their tokens (never the tokens themselves)."""
     from services.api.users import list_users
 
-    rows: list[Any] = run_offline(list_users)
-    table = Table("user", "role", "offices", "token id", "revoked")
-    for row in rows:
-        table.add_row(*(str(v) for v in _user_row(row)))
+    table = Table("user", "role", "offices", "token id", "revoked at")
+    for item in run_offline(list_users):
+        for token in item.tokens or (None,):
+            table.add_row(
+                item.user.name,
+                item.user.role,
+                ",".join(item.user.offices),
+                str(token.id) if token else "",
+                str(token.revoked_at or "") if token else "",
+            )
     console.print(table)
-
-
-def _user_row(row: Any) -> tuple[Any, ...]:
-    if isinstance(row, dict):
-        return tuple(row.get(k, "") for k in ("name", "role", "offices", "token_id", "revoked"))
-    return tuple(getattr(row, k, "") for k in ("name", "role", "offices", "token_id", "revoked"))
 
 
 @users_app.command("revoke")
@@ -200,6 +200,26 @@ def keys_rotate() -> None:
 
     result = run_offline(rotate_master_key)
     console.print(f"rotated: {result}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Master key ids and how many data keys each one wraps."""
+    from privacy.rotation import master_key_usage
+
+    table = Table("master key id", "data keys wrapped")
+    for key_id, count in run_offline(master_key_usage).items():
+        table.add_row(key_id, str(count))
+    console.print(table)
+
+
+@keys_app.command("retire")
+def keys_retire(key_id: str) -> None:
+    """Retire an old master key once no data key is wrapped by it (after a rotation)."""
+    from privacy.rotation import retire_master_key
+
+    run_offline(lambda rt: retire_master_key(rt, key_id))
+    console.print(f"master key {key_id} retired")
 
 
 @retention_app.command("run")

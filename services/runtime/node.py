@@ -93,7 +93,7 @@ class Node:
         for service in self.services:
             if service.on_start is not None:
                 await service.on_start(rt)
-        self.broker = NatsBroker(self.nats_url, max_reconnect_attempts=-1, logger=log)
+        self.broker = NatsBroker(self.nats_url.split(","), max_reconnect_attempts=-1, logger=log)
         await self.broker.connect()
         await ensure_streams(
             self.js,

@@ -1,0 +1,46 @@
+"""The HTTP API: every service's routes behind one auth layer, errors as problem details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+
+from services.api.authn import build_authenticator
+from services.api.health import HealthCheck, database_health, health_router
+from services.api.middleware import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodyLimitMiddleware,
+    UnhandledErrorMiddleware,
+)
+from services.api.openapi import install_problem_openapi
+from services.api.problems import install_problem_handlers
+from services.kit.auth import AUTHENTICATOR
+from services.kit.definition import Runtime, ServiceDef
+
+DESCRIPTION = """Case tracker for assisted return of vulnerable migrants.
+
+Every route but `/health` needs `Authorization: Bearer <token>`; `retorno users add` makes
+tokens. What each role may do is in `docs/roles.md`. Errors are RFC 9457 problem details."""
+
+
+def create_app(
+    rt: Runtime,
+    services: Sequence[ServiceDef],
+    *,
+    health: HealthCheck | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the app. Keeps an authenticator already in ``rt.parts`` (tests may set one)."""
+    rt.parts.setdefault(AUTHENTICATOR, build_authenticator(rt))
+    app = FastAPI(title="Retorno", version="0.1.0", description=DESCRIPTION)
+    app.state.runtime = rt
+    app.include_router(health_router(health or database_health(rt)))
+    for service in services:
+        if service.router is not None:
+            app.include_router(service.router())
+    install_problem_handlers(app)
+    install_problem_openapi(app)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    return app

@@ -1,0 +1,77 @@
+"""The whole HTTP API on real databases: every service that exists, real tokens per role."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.api import users
+from services.api.app import create_app
+from services.kit.auth import ROLES
+from services.kit.definition import Runtime, ServiceDef
+from services.kit.settings import Settings
+from tests.support import open_service_db
+
+SERVICE_MODULES = (
+    "services.registration.service",
+    "services.funding.service",
+    "services.audit.service",
+    "privacy.service",
+    "services.api.service",
+)
+OFFICE = "OFFICE-A"
+
+
+def available_services() -> list[ServiceDef]:
+    """Every ServiceDef that imports today; services still being written are skipped."""
+    found: list[ServiceDef] = []
+    for name in SERVICE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except Exception as e:
+            warnings.warn(f"route x role test runs without {name}: {e!r}", stacklevel=1)
+            continue
+        found.append(module.SERVICE)
+    return found
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    rt: Runtime
+    tokens: dict[str, str]  # role -> token
+    http: httpx.AsyncClient
+
+    def bearer(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    """SQLite files per service (as in the embedded default), each migrated, started."""
+    settings = Settings(data_dir=tmp_path)
+    services = available_services()
+    databases = {
+        s.name: await open_service_db(s, settings.database_url_for(s.name)) for s in services
+    }
+    rt = Runtime(settings=settings, databases=databases)
+    for service in services:
+        if service.on_start is not None:
+            await service.on_start(rt)
+    tokens: dict[str, str] = {}
+    for role in ROLES:
+        offices = [OFFICE] if role in ("caseworker", "supervisor") else []
+        _, tokens[role] = await users.add_user(rt, f"test-{role}".replace("_", "-"), role, offices)
+    app = create_app(rt, services)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Api(app, rt, tokens, http)
+    for db in databases.values():
+        await db.engine.dispose()

@@ -1,0 +1,124 @@
+"""Every route of the OpenAPI x every role: the permission table is what is enforced.
+
+No token: 401. A role the table does not grant the route's action: 403 permission-denied.
+A role it grants: anything but 401 or permission-denied (404 or 422 on dummy input is fine).
+Never a 5xx.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from services.kit.auth import PERMISSIONS, ROLES, Requirement
+from tests.integration.api.conftest import Api
+
+PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DENIED = "urn:retorno:problem:permission-denied"
+
+
+def _requirements(dependant: Dependant) -> list[str]:
+    found = [d.call.action for d in dependant.dependencies if isinstance(d.call, Requirement)]
+    for sub in dependant.dependencies:
+        found.extend(_requirements(sub))
+    return found
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, set[str], Dependant]]:
+    """(full path, methods, dependant) of every APIRoute, through included routers."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.16x nests routers
+    except ImportError:
+        return [(r.path, r.methods, r.dependant) for r in app.routes if isinstance(r, APIRoute)]
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            found.append((context.path or route.path, set(context.methods or ()), route.dependant))
+    return found
+
+
+def route_actions(api: Api) -> dict[tuple[str, str], str]:
+    """(method, path) -> the one action its require(...) names."""
+    actions: dict[tuple[str, str], str] = {}
+    for path, methods, dependant in api_routes(api.app):
+        if path in PUBLIC:
+            continue
+        required = set(_requirements(dependant))
+        assert len(required) == 1, f"{path} must require exactly one action, has {required}"
+        for method in methods:
+            actions[(method, path)] = next(iter(required))
+    return actions
+
+
+def _dummy(schema: dict[str, Any]) -> str:
+    if schema.get("format") == "uuid":
+        return str(uuid.uuid4())
+    if schema.get("type") == "integer":
+        return "1"
+    if "enum" in schema:
+        return str(schema["enum"][0])
+    return "x"
+
+
+def concrete(path: str, operation: dict[str, Any]) -> str:
+    for param in operation.get("parameters", []):
+        if param["in"] == "path":
+            path = path.replace("{" + param["name"] + "}", _dummy(param.get("schema", {})))
+    return path
+
+
+def operations(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path, item in api.app.openapi()["paths"].items():
+        for method, operation in item.items():
+            found.append((method.upper(), path, operation))
+    return found
+
+
+async def test_every_route_but_health_requires_exactly_one_known_action(api: Api) -> None:
+    actions = route_actions(api)
+
+    assert actions, "no routes mounted"
+    documented = {(m, p) for m, p, _ in operations(api) if p not in PUBLIC}
+    assert documented <= set(actions)
+    for method, path, operation in operations(api):
+        if path not in PUBLIC:
+            assert operation.get("security") == [{"bearerAuth": []}], (method, path)
+
+
+async def test_route_by_role_follows_the_permission_table(api: Api) -> None:
+    actions = route_actions(api)
+    failures: list[str] = []
+    checked = 0
+
+    for method, path, operation in operations(api):
+        if path in PUBLIC:
+            continue
+        url = concrete(path, operation)
+        body = {"json": {}} if "requestBody" in operation else {}
+        action = actions[(method, path)]
+
+        anonymous = await api.http.request(method, url, **body)
+        if anonymous.status_code != 401 or "www-authenticate" not in anonymous.headers:
+            failures.append(f"{method} {path} without token: {anonymous.status_code}")
+
+        for role in ROLES:
+            response = await api.http.request(method, url, headers=api.bearer(role), **body)
+            checked += 1
+            status = response.status_code
+            denied = status == 403 and response.json().get("type") == DENIED
+            allowed = action in PERMISSIONS[role]
+            if status >= 500:
+                failures.append(f"{method} {path} as {role}: {status} {response.text[:200]}")
+            elif allowed and (status == 401 or denied):
+                failures.append(f"{method} {path} as {role} ({action} granted): {status}")
+            elif not allowed and not denied:
+                failures.append(f"{method} {path} as {role} ({action} not granted): {status}")
+
+    assert not failures, "\n".join(failures)
+    assert checked >= len(ROLES)

@@ -1,0 +1,77 @@
+"""/health needs no token and reports 503 when a part is down; the OpenAPI documents auth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.api.health import is_healthy
+from tests.unit.api.conftest import build_app
+
+
+async def _get(app: Any, path: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        return await c.get(path)
+
+
+@pytest.mark.parametrize(
+    ("report", "healthy"),
+    [
+        ({"status": "ok", "checks": {"broker": {"ok": True}}}, True),
+        ({"status": "degraded", "checks": {}}, False),
+        ({"broker": {"ok": True}, "database:api": {"ok": False}}, False),
+        ({"databases": {"api": "ok", "funding": "unavailable"}}, False),
+        ({"databases": {"api": "ok"}}, True),
+    ],
+)
+def test_health_report_is_ok_only_when_every_check_is(report: dict, healthy: bool) -> None:
+    assert is_healthy(report) is healthy
+
+
+async def test_health_is_200_without_a_token_when_all_is_ok(tmp_path: Path) -> None:
+    async def check() -> dict[str, Any]:
+        return {"status": "ok", "checks": {"broker": {"ok": True}}}
+
+    response = await _get(build_app(tmp_path, health=check), "/health")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["broker"]["ok"] is True
+
+
+async def test_health_is_503_when_a_part_is_down(tmp_path: Path) -> None:
+    async def check() -> dict[str, Any]:
+        return {"status": "degraded", "checks": {"broker": {"ok": False}}}
+
+    response = await _get(build_app(tmp_path, health=check), "/health")
+
+    assert response.status_code == 503
+
+
+async def test_health_is_503_when_the_check_itself_fails(tmp_path: Path) -> None:
+    async def check() -> dict[str, Any]:
+        raise ConnectionError("down")
+
+    response = await _get(build_app(tmp_path, health=check), "/health")
+
+    assert response.status_code == 503
+
+
+async def test_openapi_declares_bearer_auth_on_protected_routes_only(tmp_path: Path) -> None:
+    schema = (await _get(build_app(tmp_path), "/openapi.json")).json()
+
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "security" not in schema["paths"]["/health"]["get"]
+    operation = schema["paths"]["/api/demo/things"]["post"]
+    assert operation["security"] == [{"bearerAuth": []}]
+    for status in ("401", "403", "413", "422", "default"):
+        assert "application/problem+json" in operation["responses"][status]["content"]
+
+
+async def test_docs_page_is_served(tmp_path: Path) -> None:
+    response = await _get(build_app(tmp_path), "/docs")
+
+    assert response.status_code == 200
+    assert "swagger" in response.text.lower()
