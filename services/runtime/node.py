@@ -157,7 +157,9 @@ class Node:
             access_log=False,
         )
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # The process's signal handlers belong to the CLI, which stops the whole node;
+        # uvicorn would otherwise take SIGINT for itself and leave the rest running.
+        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
         self._tasks.append(asyncio.create_task(self._server.serve(), name="http"))
         for _ in range(200):
             if self._server.started:

@@ -35,9 +35,11 @@ class PullLoop:
         self.runner = runner
         self.batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
+        self._subscription: JetStreamContext.PullSubscription | None = None
 
     async def start(self) -> None:
         subscription = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM_NAME)
+        self._subscription = subscription
         self._task = asyncio.create_task(self._run(subscription), name=f"pull-{self.durable}")
 
     async def stop(self) -> None:
@@ -46,6 +48,13 @@ class PullLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._subscription is not None:
+            # Unsubscribe rather than let the connection drain: messages fetched but not
+            # processed are never marked done, so a drain would wait for its full timeout.
+            # They are unacknowledged and the server delivers them again.
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
 
     async def _run(self, subscription) -> None:  # type: ignore[no-untyped-def]
         failures = 0
