@@ -1,0 +1,237 @@
+"""HTTP routes of the funding service: each parses, calls one use case, commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.envelope import Actor
+from events.types import Category, CurrencyCode, PersonRef
+from services.funding import casework, usecases, views
+from services.funding.domain import Line
+from services.funding.money import contribution_scale, parse_cents, parse_country
+from services.kit.auth import Principal, require
+from services.kit.definition import Runtime
+from services.kit.errors import ConflictError, InvalidInputError
+from services.kit.web import get_runtime
+
+PERIOD = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShareIn(_In):
+    member: str
+    share_percent: Decimal = Field(description="Exact percentage, e.g. '25' or '12.5'")
+
+
+class FundIn(_In):
+    period: str = Field(pattern=PERIOD)
+    currency: CurrencyCode
+    target: Decimal = Field(description="Fund total, e.g. '60000.00'")
+    per_person_cap: Decimal | None = Field(default=None, description="Default from settings")
+    shares: list[ShareIn]
+
+
+class ContributionIn(_In):
+    member: str
+    amount: Decimal
+    on: date | None = None
+    currency: CurrencyCode | None = None
+
+
+class LineIn(_In):
+    category: Category
+    amount: Decimal
+
+
+class CommitmentIn(_In):
+    person_ref: PersonRef
+    lines: list[LineIn] = Field(default_factory=list, description="Default: the registered lines")
+    allow_partial: bool = False
+    currency: CurrencyCode | None = None
+
+
+class DisbursementIn(_In):
+    amount: Decimal
+    category: Category
+    paid_on: date | None = None
+    currency: CurrencyCode | None = None
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor.user(principal.user_id, principal.role)
+
+
+def _category(rt: Runtime, category: str) -> str:
+    if category not in rt.settings.cost_categories:
+        allowed = ", ".join(rt.settings.cost_categories)
+        raise InvalidInputError(f"unknown cost category '{category}'; use one of: {allowed}")
+    return category
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["funding"])
+
+    @r.post("/api/funds", status_code=201)
+    async def create_fund(
+        body: FundIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        cap = rt.settings.default_per_person_cap_cents
+        if body.per_person_cap is not None:
+            cap = parse_cents(body.per_person_cap, field="per_person_cap")
+        new = usecases.NewFund(
+            body.period,
+            body.currency,
+            cap,
+            parse_cents(body.target, field="target"),
+            contribution_scale((s.member, s.share_percent) for s in body.shares),
+        )
+        async with rt.db("funding").unit_of_work() as uow:
+            await usecases.create_fund(uow, new, _actor(principal))
+            await uow.commit()
+            return await views.fund_view(uow.session, body.period)
+
+    @r.get("/api/funds/{period}")
+    async def get_fund(
+        period: str,
+        principal: Principal = require("funds.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        async with rt.db("funding").unit_of_work() as uow:
+            return await views.fund_view(uow.session, period)
+
+    async def contribution(
+        kind: Literal["pledge", "receipt"],
+        period: str,
+        body: ContributionIn,
+        principal: Principal,
+        rt: Runtime,
+    ) -> dict[str, Any]:
+        amount = parse_cents(body.amount)
+        on = body.on or rt.clock().date()
+        async with rt.db("funding").unit_of_work() as uow:
+            await usecases.record_contribution(
+                uow,
+                kind,
+                period,
+                parse_country(body.member),
+                amount,
+                on,
+                body.currency,
+                _actor(principal),
+            )
+            await uow.commit()
+            return await views.fund_view(uow.session, period)
+
+    @r.post("/api/funds/{period}/pledges", status_code=201)
+    async def pledge(
+        period: str,
+        body: ContributionIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        return await contribution("pledge", period, body, principal, rt)
+
+    @r.post("/api/funds/{period}/receipts", status_code=201)
+    async def receipt(
+        period: str,
+        body: ContributionIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        return await contribution("receipt", period, body, principal, rt)
+
+    @r.post("/api/cases/{case_id}/commitments", status_code=201)
+    async def commit(
+        case_id: uuid.UUID,
+        body: CommitmentIn,
+        principal: Principal = require("funding.commit"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        lines = tuple(
+            Line(_category(rt, x.category), parse_cents(x.amount, field=f"{x.category} amount"))
+            for x in body.lines
+        )
+        async with rt.db("funding").unit_of_work() as uow:
+            outcome = await casework.request_commitment(
+                uow,
+                case_id,
+                body.person_ref,
+                lines,
+                body.allow_partial,
+                body.currency,
+                principal,
+            )
+            await uow.commit()
+        d = outcome.decision
+        result = {
+            "outcome": d.outcome,
+            "reason": d.reason,
+            "period": outcome.period,
+            "commitment_id": outcome.commitment_id,
+            **views.money("requested", d.requested_cents),
+            **views.money("amount", d.amount_cents),
+            **views.money("remaining_cap", d.remaining_cap_cents),
+            **views.money("available", d.available_cents),
+            "lines": [
+                {"category": x.category, **views.money("amount", x.amount_cents)} for x in d.lines
+            ],
+        }
+        if not d.approved:
+            raise ConflictError(
+                f"commitment rejected ({d.reason}): remaining cap "
+                f"{result['remaining_cap']}, fund available {result['available']}",
+                **{k: v for k, v in result.items() if k != "lines"},
+            )
+        return result
+
+    @r.post("/api/commitments/{commitment_id}/disbursements", status_code=201)
+    async def disburse(
+        commitment_id: uuid.UUID,
+        body: DisbursementIn,
+        principal: Principal = require("funding.disburse"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        amount = parse_cents(body.amount)
+        category = _category(rt, body.category)
+        async with rt.db("funding").unit_of_work() as uow:
+            paid = await casework.disburse(
+                uow,
+                commitment_id,
+                amount,
+                category,
+                body.paid_on or rt.clock().date(),
+                body.currency,
+                principal,
+            )
+            await uow.commit()
+        return {
+            "disbursement_id": paid.disbursement_id,
+            "commitment_id": commitment_id,
+            **views.money("amount", paid.amount_cents),
+            "attributions": [
+                {"member": m, **views.money("amount", a)} for m, a in paid.attributions.items()
+            ],
+        }
+
+    @r.get("/api/people/{person_ref}/funding")
+    async def person_funding(
+        person_ref: PersonRef,
+        period: str | None = None,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> dict[str, Any]:
+        async with rt.db("funding").unit_of_work() as uow:
+            return await views.person_view(uow.session, person_ref, period)
+
+    return r

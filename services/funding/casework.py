@@ -1,0 +1,150 @@
+"""Caseworkers' commands on a case: explicit commitment requests and disbursements.
+
+Both are scoped to the principal's offices (the case's office was learned at registration).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from db.uow import UnitOfWork
+from events.envelope import Actor
+from events.funding import CaseFundingDecided, DisbursementMade, MemberAmount
+from services.funding import queries, store
+from services.funding.commitments import Outcome, Request, commit_people
+from services.funding.domain import Line, check_disbursement
+from services.funding.money import split_by_shares
+from services.funding.usecases import known_fund
+from services.kit.auth import Principal
+from services.kit.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+
+
+def _ensure_office(principal: Principal, office: str) -> None:
+    if not principal.can_see_office(office):
+        raise ForbiddenError(
+            f"this case belongs to office {office!r}, which is not one of your offices"
+        )
+
+
+async def request_commitment(
+    uow: UnitOfWork,
+    case_id: uuid.UUID,
+    person_ref: str,
+    lines: tuple[Line, ...],
+    allow_partial: bool,
+    currency: str | None,
+    principal: Principal,
+) -> Outcome:
+    """A caseworker's request to commit money for one person of an eligible case."""
+    actor = Actor.user(principal.user_id, principal.role)
+    case = await queries.case(uow.session, case_id)
+    if case is None:
+        raise ConflictError(f"case {case_id} is not known to funding yet (no registration seen)")
+    _ensure_office(principal, case.office)
+    if case.status not in ("funded", "unfunded"):
+        raise ConflictError(f"case {case_id} is {case.status}; only eligible cases can be funded")
+    if person_ref not in await queries.case_people(uow.session, case_id):
+        raise InvalidInputError(f"{person_ref} is not one of the people of case {case_id}")
+    await known_fund(uow, case.period, currency)
+    if not lines:
+        registered = (await queries.case_lines(uow.session, case_id)).get(person_ref, [])
+        lines = tuple(line for line, _ in registered)
+    if not lines:
+        raise InvalidInputError("no cost lines given and none were registered for this person")
+    request = Request(case_id, case.period, person_ref, lines, frozenset(), allow_partial)
+    [outcome] = await commit_people(uow, [request], origin="request", actor=actor)
+    if outcome.decision.approved and case.status == "unfunded":
+        await queries.set_case_status(uow.session, case_id, "funded", uow.clock())
+        uow.emit(
+            CaseFundingDecided(
+                period=case.period,
+                case_id=case_id,
+                approved=True,
+                committed_cents=outcome.decision.amount_cents,
+                requested_cents=outcome.decision.requested_cents,
+            ),
+            actor=actor,
+        )
+    return outcome
+
+
+@dataclass(frozen=True)
+class Payment:
+    disbursement_id: uuid.UUID
+    amount_cents: int
+    attributions: dict[str, int]
+
+
+async def disburse(
+    uow: UnitOfWork,
+    commitment_id: uuid.UUID,
+    amount_cents: int,
+    category: str,
+    paid_on: date,
+    currency: str | None,
+    principal: Principal,
+) -> Payment:
+    """Pay against a commitment, never above its unspent part; attribute to members by share."""
+    actor = Actor.user(principal.user_id, principal.role)
+    found = await queries.commitment(uow.session, commitment_id)
+    if found is None:
+        raise NotFoundError(f"there is no commitment {commitment_id}")
+    case = await queries.case(uow.session, found.case_id)
+    if case is not None:
+        _ensure_office(principal, case.office)
+    await known_fund(uow, found.period, currency)
+    await queries.fund(uow.session, found.period, lock=True)
+    await queries.lock_people(uow.session, found.period, [found.person_ref])
+    locked = await queries.commitment(uow.session, commitment_id, lock=True)
+    assert locked is not None
+    check_disbursement(locked.state, amount_cents)
+    parts = split_by_shares(amount_cents, await queries.shares(uow.session, found.period))
+    payment = Payment(uuid.uuid4(), amount_cents, parts)
+    await queries.insert_rows(
+        uow.session,
+        store.disbursements,
+        [
+            {
+                "disbursement_id": payment.disbursement_id,
+                "commitment_id": commitment_id,
+                "period": found.period,
+                "category": category,
+                "amount_cents": amount_cents,
+                "paid_on": paid_on,
+                "recorded_at": uow.clock(),
+                "recorded_by": actor.id,
+            }
+        ],
+    )
+    await queries.insert_rows(
+        uow.session,
+        store.attributions,
+        [
+            {"disbursement_id": payment.disbursement_id, "member": m, "amount_cents": a}
+            for m, a in parts.items()
+        ],
+    )
+    await uow.session.execute(
+        store.commitments.update()
+        .where(store.commitments.c.commitment_id == commitment_id)
+        .values(disbursed_cents=store.commitments.c.disbursed_cents + amount_cents)
+    )
+    await queries.add_to_person(uow.session, found.period, found.person_ref, disbursed=amount_cents)
+    await queries.add_to_fund(uow.session, found.period, disbursed=amount_cents)
+    uow.emit(
+        DisbursementMade(
+            disbursement_id=payment.disbursement_id,
+            commitment_id=commitment_id,
+            period=found.period,
+            case_id=found.case_id,
+            person_ref=found.person_ref,
+            category=category,
+            amount_cents=amount_cents,
+            paid_on=paid_on,
+            attributions=[MemberAmount(member=m, amount_cents=a) for m, a in parts.items()],
+        ),
+        actor=actor,
+    )
+    return payment

@@ -1,0 +1,125 @@
+"""What the funding service does when registration tells it about a case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from db.uow import UnitOfWork
+from events.envelope import Envelope
+from events.funding import CaseFundingDecided
+from events.registration import CaseCancelled, CaseScreened, CaseWithdrawn, ReturnRegistered
+from services.funding import queries, store
+from services.funding.commitments import Request, commit_people, release_case
+from services.kit.definition import Handler, Runtime
+
+CLOSED_STATUSES = ("withdrawn", "cancelled")
+
+
+async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
+    """Remember the case, its people and their requested lines (once)."""
+    if event.version != ReturnRegistered.version:
+        return
+    p = event.parse(ReturnRegistered)
+    if await queries.case(uow.session, p.case_id) is not None:
+        return
+    await queries.insert_rows(
+        uow.session,
+        store.cases,
+        [
+            {
+                "case_id": p.case_id,
+                "period": p.fund_period,
+                "office": p.office,
+                "destination_country": p.destination_country,
+                "allow_partial": p.allow_partial,
+                "status": "registered",
+                "updated_at": uow.clock(),
+            }
+        ],
+    )
+    await queries.insert_rows(
+        uow.session,
+        store.case_people,
+        [
+            {"case_id": p.case_id, "person_ref": ref}
+            for ref in sorted({person.person_ref for person in p.people})
+        ],
+    )
+    await queries.insert_rows(
+        uow.session,
+        store.case_lines,
+        [
+            {
+                "case_id": p.case_id,
+                "position": i,
+                "person_ref": line.person_ref,
+                "category": line.category,
+                "amount_cents": line.amount_cents,
+                "currency": line.currency,
+            }
+            for i, line in enumerate(p.requested)
+        ],
+    )
+
+
+async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
+    """An eligible case gets a decision per person and one decision for the case."""
+    if event.version != CaseScreened.version:
+        return
+    p = event.parse(CaseScreened)
+    case = await queries.case(uow.session, p.case_id)
+    if case is None or case.status != "registered":
+        return  # unknown (registration not seen) or already decided: nothing to do twice
+    if not p.eligible:
+        await queries.set_case_status(uow.session, p.case_id, "ineligible", uow.clock())
+        return
+    lines = await queries.case_lines(uow.session, p.case_id)
+    requests = [
+        Request(
+            case_id=p.case_id,
+            period=case.period,
+            person_ref=ref,
+            lines=tuple(line for line, _ in person_lines),
+            currencies=frozenset(currency for _, currency in person_lines),
+            allow_partial=case.allow_partial,
+        )
+        for ref, person_lines in lines.items()
+    ]
+    outcomes = await commit_people(uow, requests, origin="screening")
+    committed = sum(o.decision.amount_cents for o in outcomes)
+    approved = any(o.decision.approved for o in outcomes)
+    await queries.set_case_status(
+        uow.session, p.case_id, "funded" if approved else "unfunded", uow.clock()
+    )
+    uow.emit(
+        CaseFundingDecided(
+            period=case.period,
+            case_id=p.case_id,
+            approved=approved,
+            committed_cents=committed,
+            requested_cents=sum(o.decision.requested_cents for o in outcomes),
+        )
+    )
+
+
+def _release_on(status: str, model: type[CaseWithdrawn] | type[CaseCancelled]) -> Handler:
+    async def handle(uow: UnitOfWork, event: Envelope) -> None:
+        if event.version != model.version:
+            return
+        p = event.parse(model)
+        case = await queries.case(uow.session, p.case_id)
+        if case is None or case.status in CLOSED_STATUSES:
+            return
+        await release_case(uow, p.case_id, case.period, reason=f"case_{status}")
+        await queries.set_case_status(uow.session, p.case_id, status, uow.clock())
+
+    return handle
+
+
+def handlers(rt: Runtime) -> Mapping[str, Handler]:
+    return {
+        ReturnRegistered.type_name(): on_return_registered,
+        CaseScreened.type_name(): on_case_screened,
+        CaseWithdrawn.type_name(): _release_on("withdrawn", CaseWithdrawn),
+        CaseCancelled.type_name(): _release_on("cancelled", CaseCancelled),
+    }

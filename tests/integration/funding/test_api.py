@@ -1,0 +1,369 @@
+"""The funding routes mounted in a small app, with the principal fixed by dependency override."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from httpx import ASGITransport, AsyncClient
+
+from db.uow import ServiceDatabase
+from services.funding.api import router
+from services.kit.auth import Principal
+from services.kit.definition import Runtime
+from services.kit.errors import RetornoError
+from services.kit.settings import Settings
+from tests.integration.funding.factories import (
+    OFFICE,
+    SUPERVISOR,
+    deliver,
+    outbox,
+    person_ref,
+    registered,
+    screened,
+)
+
+
+class Api:
+    """An HTTP client on the funding router; ``principal`` is who every request runs as."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.principal = SUPERVISOR
+
+    async def post(self, url: str, body: dict[str, Any]) -> Any:
+        return await self.client.post(url, json=body)
+
+    async def get(self, url: str) -> Any:
+        return await self.client.get(url)
+
+
+def required_actions(routes: APIRouter) -> dict[str, Any]:
+    """Each route's principal dependency (the ``require(...)`` guard), by method and path."""
+    found = {}
+    for route in routes.routes:
+        assert isinstance(route, APIRoute)
+        for dep in route.dependant.dependencies:
+            if dep.name == "principal":
+                found[f"{min(route.methods)} {route.path}"] = dep.call
+    return found
+
+
+@pytest.fixture
+async def api(db: ServiceDatabase) -> AsyncIterator[Api]:
+    app = FastAPI()
+    routes = router()
+    app.include_router(routes)
+    app.state.runtime = Runtime(Settings(), {"funding": db})
+
+    @app.exception_handler(RetornoError)
+    async def problem(_request: Request, exc: RetornoError) -> JSONResponse:
+        body = {"title": exc.title, "status": exc.status_code, "detail": exc.detail, **exc.extra}
+        return JSONResponse(jsonable_encoder(body), status_code=exc.status_code)
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        api = Api(client)
+        for guard in required_actions(routes).values():
+            app.dependency_overrides[guard] = lambda: api.principal
+        yield api
+
+
+def test_every_route_requires_its_permission() -> None:
+    actions = {
+        key: getattr(guard, "action", None) for key, guard in required_actions(router()).items()
+    }
+
+    if any(a is None for a in actions.values()):
+        pytest.skip("services.kit.auth does not expose the required action yet")
+    assert actions == {
+        "POST /api/funds": "funds.manage",
+        "GET /api/funds/{period}": "funds.read",
+        "POST /api/funds/{period}/pledges": "funds.manage",
+        "POST /api/funds/{period}/receipts": "funds.manage",
+        "POST /api/cases/{case_id}/commitments": "funding.commit",
+        "POST /api/commitments/{commitment_id}/disbursements": "funding.disburse",
+        "GET /api/people/{person_ref}/funding": "funding.read",
+    }
+
+
+def fund_body(period: str, **over: Any) -> dict[str, Any]:
+    body = {
+        "period": period,
+        "currency": "USD",
+        "target": "60000.00",
+        "per_person_cap": "1000.00",
+        "shares": [
+            {"member": "CA", "share_percent": "25"},
+            {"member": "MX", "share_percent": "33.5"},
+            {"member": "US", "share_percent": "41.5"},
+        ],
+    }
+    return body | over
+
+
+async def funded(api: Api, period: str = "2026", received: str = "60000.00") -> str:
+    assert (await api.post("/api/funds", fund_body(period))).status_code == 201
+    receipt = {"member": "US", "amount": received, "on": "2026-01-10"}
+    assert (await api.post(f"/api/funds/{period}/receipts", receipt)).status_code == 201
+    return period
+
+
+async def eligible_case(db: ServiceDatabase, period: str, ref: str, cents: int) -> uuid.UUID:
+    reg = registered(period, {ref: [("transport", cents)]})
+    await deliver(db, reg)
+    await deliver(db, screened(uuid.UUID(reg.payload["case_id"])))
+    return uuid.UUID(reg.payload["case_id"])
+
+
+async def test_creates_a_fund_with_expected_contributions_by_share(api: Api) -> None:
+    response = await api.post("/api/funds", fund_body("2026"))
+
+    assert response.status_code == 201
+    fund = (await api.get("/api/funds/2026")).json()
+    expected = {m["member"]: m["expected"] for m in fund["members"]}
+    assert expected == {"CA": "15000.00", "MX": "20100.00", "US": "24900.00"}
+    assert fund["target"] == "60000.00"
+    assert fund["per_person_cap_cents"] == 100_000
+
+
+async def test_tracks_pledged_and_received_separately(api: Api) -> None:
+    await api.post("/api/funds", fund_body("2026"))
+
+    await api.post("/api/funds/2026/pledges", {"member": "CA", "amount": "15000"})
+    await api.post("/api/funds/2026/receipts", {"member": "CA", "amount": 5000.5})
+
+    fund = (await api.get("/api/funds/2026")).json()
+    ca = next(m for m in fund["members"] if m["member"] == "CA")
+    assert (ca["pledged"], ca["received"]) == ("15000.00", "5000.50")
+    assert fund["available"] == "5000.50"
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"target": "-1.00"},
+        {"target": "0"},
+        {"target": "100.005"},
+        {"currency": "XYZ"},
+        {"per_person_cap": "10.123"},
+        {"shares": [{"member": "CA", "share_percent": "99.99"}]},
+        {
+            "shares": [
+                {"member": "CA", "share_percent": "50"},
+                {"member": "CA", "share_percent": "50"},
+            ]
+        },
+        {"shares": [{"member": "ZZ", "share_percent": "100"}]},
+        {"unexpected": True},
+    ],
+)
+async def test_refuses_bad_fund_definitions_and_stores_nothing(
+    api: Api, db: ServiceDatabase, over: dict[str, Any]
+) -> None:
+    response = await api.post("/api/funds", fund_body("2026", **over))
+
+    assert response.status_code == 422
+    assert (await api.get("/api/funds/2026")).status_code == 404
+    assert await outbox(db) == []
+
+
+async def test_refuses_a_second_fund_for_the_same_period(api: Api) -> None:
+    await api.post("/api/funds", fund_body("2026"))
+
+    assert (await api.post("/api/funds", fund_body("2026"))).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"member": "CA", "amount": "-5"},
+        {"member": "CA", "amount": 0},
+        {"member": "CA", "amount": "1.001"},
+        {"member": "CA", "amount": "5", "currency": "EUR"},
+        {"member": "CA", "amount": "5", "currency": "QQQ"},
+        {"member": "FR", "amount": "5"},
+        {"member": "C1", "amount": "5"},
+    ],
+)
+async def test_refuses_bad_receipts_and_stores_nothing(
+    api: Api, db: ServiceDatabase, body: dict[str, Any]
+) -> None:
+    await api.post("/api/funds", fund_body("2026"))
+    before = len(await outbox(db))
+
+    response = await api.post("/api/funds/2026/receipts", body)
+
+    assert response.status_code == 422
+    assert len(await outbox(db)) == before
+    assert (await api.get("/api/funds/2026")).json()["received_cents"] == 0
+
+
+async def test_receipt_for_an_unknown_fund_is_not_found(api: Api) -> None:
+    response = await api.post("/api/funds/1999/receipts", {"member": "CA", "amount": "5"})
+
+    assert response.status_code == 404
+
+
+async def test_caseworker_commits_and_supervisor_disburses_with_attribution(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    case_id = await eligible_case(db, period, ref, 30_000)
+
+    commit = await api.post(
+        f"/api/cases/{case_id}/commitments",
+        {"person_ref": ref, "lines": [{"category": "reintegration_grant", "amount": "500.00"}]},
+    )
+    paid = await api.post(
+        f"/api/commitments/{commit.json()['commitment_id']}/disbursements",
+        {"amount": "333.33", "category": "reintegration_grant", "paid_on": "2026-04-01"},
+    )
+
+    assert commit.status_code == 201, commit.text
+    assert commit.json()["remaining_cap"] == "200.00"
+    assert paid.status_code == 201, paid.text
+    parts = {a["member"]: a["amount_cents"] for a in paid.json()["attributions"]}
+    assert sum(parts.values()) == 33_333
+    person = (await api.get(f"/api/people/{ref}/funding")).json()["funds"][0]
+    assert (person["cap"], person["committed"], person["disbursed"], person["remaining"]) == (
+        "1000.00",
+        "800.00",
+        "333.33",
+        "200.00",
+    )
+    fund = (await api.get(f"/api/funds/{period}")).json()
+    assert (fund["committed"], fund["disbursed"], fund["available"]) == (
+        "800.00",
+        "333.33",
+        "59200.00",
+    )
+
+
+async def test_commitment_above_the_cap_is_refused_with_remaining_amounts(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    case_id = await eligible_case(db, period, ref, 90_000)
+
+    response = await api.post(
+        f"/api/cases/{case_id}/commitments",
+        {"person_ref": ref, "lines": [{"category": "transport", "amount": "200"}]},
+    )
+
+    assert response.status_code == 409
+    assert response.json()["reason"] == "cap_exhausted"
+    assert response.json()["remaining_cap"] == "100.00"
+
+
+async def test_partial_request_is_approved_up_to_the_remaining_cap(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    case_id = await eligible_case(db, period, ref, 90_000)
+
+    response = await api.post(
+        f"/api/cases/{case_id}/commitments",
+        {
+            "person_ref": ref,
+            "allow_partial": True,
+            "lines": [{"category": "transport", "amount": "200"}],
+        },
+    )
+
+    assert response.status_code == 201
+    assert (response.json()["outcome"], response.json()["amount"]) == (
+        "partially_approved",
+        "100.00",
+    )
+
+
+async def test_commitment_for_unknown_or_ineligible_case_is_refused(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    reg = registered(period, {ref: [("transport", 1_000)]})
+    await deliver(db, reg)
+    await deliver(db, screened(uuid.UUID(reg.payload["case_id"]), eligible=False))
+    body = {"person_ref": ref, "lines": [{"category": "transport", "amount": "10"}]}
+    before = len(await outbox(db))
+
+    unknown = await api.post(f"/api/cases/{uuid.uuid4()}/commitments", body)
+    ineligible = await api.post(f"/api/cases/{reg.payload['case_id']}/commitments", body)
+
+    assert unknown.status_code == 409
+    assert ineligible.status_code == 409
+    assert len(await outbox(db)) == before
+
+
+async def test_commitment_in_another_office_is_forbidden(api: Api, db: ServiceDatabase) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    case_id = await eligible_case(db, period, ref, 1_000)
+    api.principal = Principal("u_other", "caseworker", frozenset({"HN-02"}))
+
+    response = await api.post(
+        f"/api/cases/{case_id}/commitments",
+        {"person_ref": ref, "lines": [{"category": "transport", "amount": "10"}]},
+    )
+
+    assert OFFICE != "HN-02"
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"category": "transport", "amount": "-10"},
+        {"category": "transport", "amount": "10.001"},
+        {"category": "yacht", "amount": "10"},
+    ],
+)
+async def test_refuses_bad_commitment_lines(
+    api: Api, db: ServiceDatabase, line: dict[str, Any]
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    case_id = await eligible_case(db, period, ref, 1_000)
+    before = len(await outbox(db))
+
+    response = await api.post(
+        f"/api/cases/{case_id}/commitments", {"person_ref": ref, "lines": [line]}
+    )
+
+    assert response.status_code == 422
+    assert len(await outbox(db)) == before
+
+
+async def test_disbursement_above_unspent_commitment_is_refused(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    await eligible_case(db, period, ref, 10_000)
+    [approved] = [e.payload for e in await outbox(db) if e.type == "funding.commitment_approved"]
+    url = f"/api/commitments/{approved['commitment_id']}/disbursements"
+
+    first = await api.post(url, {"amount": "60", "category": "transport"})
+    second = await api.post(url, {"amount": "40.01", "category": "transport"})
+    missing = await api.post(
+        f"/api/commitments/{uuid.uuid4()}/disbursements", {"amount": "1", "category": "transport"}
+    )
+
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert missing.status_code == 404
+
+
+async def test_person_funding_for_unknown_person_is_not_found(api: Api) -> None:
+    assert (await api.get(f"/api/people/{person_ref()}/funding")).status_code == 404
+    assert (await api.get("/api/people/not-a-ref/funding")).status_code == 422

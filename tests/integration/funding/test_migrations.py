@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from db.migrate import downgrade, upgrade
+from services.funding import store
+
+
+async def tables(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await engine.dispose()
+    return names
+
+
+async def test_funding_branch_upgrades_and_downgrades_step_by_step(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, "funding", database_url)
+    created = await tables(database_url)
+    await asyncio.to_thread(downgrade, "funding", database_url, "base")
+    remaining = await tables(database_url)
+    await asyncio.to_thread(upgrade, "funding", database_url)
+
+    assert set(store.metadata.tables) <= created
+    assert not any(
+        name.startswith("funding_") and name != "funding_alembic_version" for name in remaining
+    )
+    assert set(store.metadata.tables) <= await tables(database_url)
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "version_table": "funding_alembic_version"}
+    )
+    return [d for d in compare_metadata(context, store.metadata) if "alembic_version" not in str(d)]
+
+
+async def test_migrated_schema_matches_the_store_tables(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, "funding", database_url)
+    engine = create_async_engine(database_url)
+
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    await engine.dispose()
+
+    assert diff == []

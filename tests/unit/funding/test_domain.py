@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.funding.domain import (
+    CommitmentState,
+    Line,
+    Position,
+    check_disbursement,
+    decide_commitment,
+    releasable_cents,
+)
+from services.kit.errors import ConflictError
+
+
+def position(cap: int = 100_000, person: int = 0, received: int = 1_000_000, fund: int = 0):
+    return Position(cap, person, received, fund)
+
+
+def test_approves_commitment_within_cap_and_balance() -> None:
+    decision = decide_commitment([Line("transport", 60_000)], position(), allow_partial=False)
+
+    assert decision.outcome == "approved"
+    assert decision.amount_cents == 60_000
+    assert decision.remaining_cap_cents == 40_000
+    assert decision.available_cents == 940_000
+
+
+def test_approves_exactly_up_to_the_cap() -> None:
+    decision = decide_commitment(
+        [Line("transport", 40_000)], position(person=60_000), allow_partial=False
+    )
+
+    assert decision.outcome == "approved"
+    assert decision.remaining_cap_cents == 0
+
+
+def test_rejects_commitment_above_remaining_cap() -> None:
+    decision = decide_commitment(
+        [Line("transport", 50_000)], position(person=60_000), allow_partial=False
+    )
+
+    assert decision.outcome == "rejected"
+    assert decision.reason == "cap_exhausted"
+    assert decision.amount_cents == 0
+    assert decision.remaining_cap_cents == 40_000
+
+
+def test_rejects_commitment_above_fund_available_balance() -> None:
+    decision = decide_commitment(
+        [Line("transport", 50_000)], position(received=80_000, fund=50_000), allow_partial=False
+    )
+
+    assert decision.reason == "insufficient_fund_balance"
+    assert decision.available_cents == 30_000
+
+
+def test_partial_approval_is_the_smaller_remaining_amount_spread_over_lines() -> None:
+    lines = [Line("transport", 30_000), Line("subsistence", 30_000), Line("medical", 1)]
+
+    decision = decide_commitment(lines, position(person=50_001), allow_partial=True)
+
+    assert decision.outcome == "partially_approved"
+    assert decision.partial
+    assert decision.reason == "cap_exhausted"
+    assert decision.amount_cents == 49_999
+    assert sum(x.amount_cents for x in decision.lines) == 49_999
+    assert all(
+        g.amount_cents <= r.amount_cents
+        for g in decision.lines
+        for r in lines
+        if r.category == g.category
+    )
+    assert decision.remaining_cap_cents == 0
+
+
+def test_partial_approval_limited_by_fund_balance() -> None:
+    decision = decide_commitment(
+        [Line("transport", 50_000)], position(received=20_000), allow_partial=True
+    )
+
+    assert decision.amount_cents == 20_000
+    assert decision.reason == "insufficient_fund_balance"
+    assert decision.available_cents == 0
+
+
+def test_partial_request_with_nothing_left_is_rejected() -> None:
+    decision = decide_commitment(
+        [Line("transport", 50_000)], position(person=100_000), allow_partial=True
+    )
+
+    assert decision.outcome == "rejected"
+
+
+def test_disbursement_never_exceeds_unspent_commitment() -> None:
+    state = CommitmentState(
+        amount_cents=10_000, disbursed_cents=7_000, released_cents=0, active=True
+    )
+
+    check_disbursement(state, 3_000)
+    with pytest.raises(ConflictError):
+        check_disbursement(state, 3_001)
+
+
+def test_no_disbursement_on_a_released_commitment() -> None:
+    state = CommitmentState(10_000, 2_000, 8_000, active=False)
+
+    with pytest.raises(ConflictError):
+        check_disbursement(state, 1)
+
+
+def test_release_gives_back_only_what_is_unspent() -> None:
+    assert releasable_cents(CommitmentState(10_000, 2_500, 0, True)) == 7_500
+    assert releasable_cents(CommitmentState(10_000, 2_500, 7_500, False)) == 0
+
+
+lines_strategy = st.lists(
+    st.builds(Line, st.sampled_from(["transport", "medical", "escort"]), st.integers(1, 200_000)),
+    min_size=1,
+    max_size=5,
+)
+
+
+@given(
+    lines=lines_strategy,
+    cap=st.integers(1, 200_000),
+    person=st.integers(0, 200_000),
+    received=st.integers(0, 500_000),
+    fund=st.integers(0, 500_000),
+    allow_partial=st.booleans(),
+)
+def test_a_decision_never_exceeds_the_remaining_cap_or_the_available_balance(
+    lines: list[Line], cap: int, person: int, received: int, fund: int, allow_partial: bool
+) -> None:
+    pos = Position(cap, min(person, cap), max(received, fund), fund)
+
+    decision = decide_commitment(lines, pos, allow_partial=allow_partial)
+
+    assert 0 <= decision.amount_cents <= min(pos.remaining_cap_cents, pos.available_cents)
+    assert sum(x.amount_cents for x in decision.lines) == decision.amount_cents
+    assert all(x.amount_cents > 0 for x in decision.lines)
+    assert decision.remaining_cap_cents == pos.remaining_cap_cents - decision.amount_cents
+    assert decision.available_cents == pos.available_cents - decision.amount_cents
+    if decision.outcome == "approved":
+        assert decision.amount_cents == sum(x.amount_cents for x in lines)
+    if not allow_partial:
+        assert decision.outcome != "partially_approved"
