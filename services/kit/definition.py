@@ -15,6 +15,9 @@ from events.envelope import Envelope
 from services.kit.settings import Settings
 
 Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+# A handler under this key receives every event on the stream, of any type, even types
+# added after the service was written (the audit log).
+ANY_EVENT = "*"
 
 
 @dataclass

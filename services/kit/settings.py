@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     default_per_person_cap_cents: int = Field(default=100_000, gt=0)
     retention_years_after_closure: int = Field(default=5, ge=0)
     retention_interval_seconds: float = Field(default=3600, gt=0)
+    audit_checkpoint_interval_seconds: float = Field(default=3600, gt=0)
 
     def database_url_for(self, service: str) -> str:
         if self.database_url is None:

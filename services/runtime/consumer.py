@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select
 
 from db.uow import ServiceDatabase, UnitOfWork
-from events.envelope import DEAD_LETTER_PREFIX, Envelope
-from services.kit.definition import Handler
+from events.envelope import DEAD_LETTER_PREFIX, SUBJECT_PREFIX, Envelope
+from services.kit.definition import ANY_EVENT, Handler
 from services.runtime.streams import DLQ_STREAM_NAME
 
 log = logging.getLogger("retorno.consumer")
@@ -71,7 +71,9 @@ class EventRunner:
 
     @property
     def subjects(self) -> list[str]:
-        return [f"retorno.{name}" for name in self.handlers]
+        if ANY_EVENT in self.handlers:
+            return [f"{SUBJECT_PREFIX}.>"]
+        return [f"{SUBJECT_PREFIX}.{name}" for name in self.handlers]
 
     async def process(self, messages: Sequence[Msg]) -> None:
         incoming = [decode(m) for m in messages]
@@ -141,7 +143,7 @@ class EventRunner:
             if envelope.event_id in seen:
                 continue  # redelivered or published twice: already applied
             seen.add(envelope.event_id)
-            handler = self.handlers.get(envelope.type)
+            handler = self.handlers.get(envelope.type) or self.handlers.get(ANY_EVENT)
             if handler is not None:
                 uow.cause = envelope
                 await handler(uow, envelope)

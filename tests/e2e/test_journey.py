@@ -93,7 +93,9 @@ async def test_registered_case_gets_its_funding_decision_through_the_broker(syst
 
     case = await eventually(funding_approved)
     assert case["people"][0]["personal"]["family_name"] == SENTINEL_FAMILY
-    funding = (await s.http.get(f"/api/people/{person_ref}/funding", headers=s.auth("caseworker"))).json()
+    funding = (
+        await s.http.get(f"/api/people/{person_ref}/funding", headers=s.auth("caseworker"))
+    ).json()
     [period] = funding["funds"]
     assert period["committed_cents"] == 90_000
     assert period["remaining_cents"] == 10_000
@@ -121,7 +123,9 @@ async def test_registered_case_gets_its_funding_decision_through_the_broker(syst
         raise AssertionError(f"audit never caught up: {checked[-1]}") from exc
     await s.node.stop()  # flush everything to disk before looking at the files
 
-    leaks = _files_containing(s.data_dir, [SENTINEL_GIVEN, SENTINEL_FAMILY, SENTINEL_DOCUMENT, SENTINEL_PHONE])
+    leaks = _files_containing(
+        s.data_dir, [SENTINEL_GIVEN, SENTINEL_FAMILY, SENTINEL_DOCUMENT, SENTINEL_PHONE]
+    )
     assert leaks == []
     assert any((s.data_dir / "nats").rglob("*.blk")), "the JetStream store was not searched"
     for sentinel in (SENTINEL_GIVEN, SENTINEL_FAMILY, SENTINEL_DOCUMENT):

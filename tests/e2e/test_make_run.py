@@ -43,7 +43,9 @@ def test_up_serves_health_and_ctrl_c_leaves_no_process(tmp_path):
     env.pop("RETORNO_NATS_URL", None)
     env.pop("RETORNO_DATABASE_URL", None)
     retorno = str(Path(sys.executable).parent / "retorno")
-    process = subprocess.Popen([retorno, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [retorno, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         health = None
         deadline = time.monotonic() + 60

@@ -25,7 +25,10 @@ def test_compose_file_is_valid_and_has_the_production_shape():
 
     result = subprocess.run(
         [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
     assert result.returncode == 0, result.stderr

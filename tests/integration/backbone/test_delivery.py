@@ -218,3 +218,36 @@ async def _stream_drained(node, consumer):
 
     await eventually(drained)
     await asyncio.sleep(0.1)
+
+
+async def test_a_catch_all_consumer_receives_events_of_every_type(start_node):
+    from services.kit.definition import ANY_EVENT, ServiceDef
+
+    from .probe import on_pinged
+
+    seen: list[str] = []
+
+    async def record(uow, event):
+        seen.append(event.type)
+        if event.type == "sender.pinged":
+            await on_pinged(uow, event)
+
+    catch_all = ServiceDef(
+        name="receiver",
+        metadata=RECEIVER.metadata,
+        tables=RECEIVER.tables,
+        handlers=lambda rt: {ANY_EVENT: record},
+        on_start=RECEIVER.on_start,
+    )
+    node = await start_node([SENDER, catch_all])
+
+    await send(node.runtime, 1, poison=True)  # a type the catch-all never named
+    await send(node.runtime, 2)
+
+    await eventually(lambda: _count(node, 1))
+    assert seen == ["sender.poisoned", "sender.pinged"]
+    info = await node.js.consumer_info(STREAM_NAME, "receiver")
+    assert (
+        info.config.filter_subjects in (["retorno.>"], None)
+        or info.config.filter_subject == "retorno.>"
+    )

@@ -1,0 +1,206 @@
+"""``retorno audit ...``: verify the log, sign checkpoints and print the queries as tables.
+
+Wire it with ``app.add_typer(build_cli(make_runtime), name="audit")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from services.audit import usecases
+from services.audit.cap import cap_compliance
+from services.audit.money import (
+    Dimension,
+    MoneyFilter,
+    commitments_by,
+    disbursements_by,
+    member_use,
+)
+from services.audit.queries import CaseDimension, EventFilter, case_stages, events
+from services.audit.summary import summary
+from services.kit.definition import Runtime
+
+MakeRuntime = Callable[[], Awaitable[Runtime]]
+CSV = typer.Option(False, "--csv", help="Write CSV to standard output instead of a table")
+
+
+def flatten(row: BaseModel) -> dict[str, Any]:
+    """One level of columns: nested dicts become ``name.key`` columns."""
+    flat: dict[str, Any] = {}
+    for name, value in row.model_dump(mode="json").items():
+        if isinstance(value, dict) and name != "payload":
+            flat.update({f"{name}.{k}" if name != "keys" else k: v for k, v in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def render(rows: Sequence[BaseModel], as_csv: bool, title: str) -> None:
+    flat = [flatten(r) for r in rows]
+    columns = list(dict.fromkeys(k for r in flat for k in r))
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flat)
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for r in flat:
+        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    Console().print(table)
+
+
+def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
+    app = typer.Typer(help="Oversight audit: tamper-evident log and the secretariat's queries")
+
+    def run(work: Callable[[Runtime], Awaitable[Any]]) -> Any:
+        async def main() -> Any:
+            rt = await make_runtime()
+            try:
+                return await work(rt)
+            finally:
+                for db in rt.databases.values():
+                    await db.engine.dispose()
+
+        return asyncio.run(main())
+
+    def query(work: Callable[[Any], Awaitable[Any]]) -> Any:
+        return run(lambda rt: usecases.read(rt, work))
+
+    @app.command("verify")
+    def verify_cmd() -> None:
+        """Recompute the chain and check every checkpoint; exit 1 if the log is not intact."""
+        result = run(usecases.verify_log)
+        if result.intact:
+            chain = result.chain
+            typer.echo(
+                f"intact: {chain.records_checked} records, head {chain.head_position} "
+                f"{chain.head_hash}; {len(result.checkpoints)} checkpoints hold"
+            )
+            return
+        problem = result.problem
+        typer.echo(f"NOT INTACT: {problem.detail if problem else 'unknown'}", err=True)
+        raise typer.Exit(1)
+
+    @app.command("checkpoint")
+    def checkpoint_cmd(
+        force: bool = typer.Option(False, help="Sign even if nothing was added"),
+    ) -> None:
+        """Sign a checkpoint of the log's head now."""
+        made = run(lambda rt: usecases.make_checkpoint(rt, force=force))
+        typer.echo(made.model_dump_json() if made else "nothing new since the last checkpoint")
+
+    @app.command("checkpoints")
+    def checkpoints_cmd(as_csv: bool = CSV) -> None:
+        render(run(usecases.list_checkpoints), as_csv, "Signed checkpoints")
+
+    @app.command("public-key")
+    def public_key_cmd() -> None:
+        """Print the checkpoint signing public key (PEM)."""
+        typer.echo(run(_public_key), nl=False)
+
+    @app.command("events")
+    def events_cmd(
+        case_id: uuid.UUID | None = None,
+        actor_id: str | None = None,
+        type: str | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        after_position: int = 0,
+        limit: int = 100,
+        as_csv: bool = CSV,
+    ) -> None:
+        f = EventFilter(
+            case_id=case_id,
+            actor_id=actor_id,
+            type=type,
+            date_from=_day(date_from),
+            date_to=_day(date_to),
+            after_position=after_position,
+            limit=limit,
+        )
+        render(query(lambda s: events(s, f)), as_csv, "Events")
+
+    def money_filter(
+        fund_period: str | None, date_from: datetime | None, date_to: datetime | None
+    ) -> MoneyFilter:
+        return MoneyFilter(
+            fund_period=fund_period, date_from=_day(date_from), date_to=_day(date_to)
+        )
+
+    @app.command("commitments")
+    def commitments_cmd(
+        by: list[str] = typer.Option(
+            ["fund_period"], help="fund_period, category, destination_country"
+        ),
+        fund_period: str | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        as_csv: bool = CSV,
+    ) -> None:
+        f, dims = money_filter(fund_period, date_from, date_to), _dims(by)
+        render(query(lambda s: commitments_by(s, dims, f)), as_csv, "Commitments")
+
+    @app.command("disbursements")
+    def disbursements_cmd(
+        by: list[str] = typer.Option(
+            ["fund_period"], help="fund_period, category, destination_country, member"
+        ),
+        fund_period: str | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        as_csv: bool = CSV,
+    ) -> None:
+        f, dims = money_filter(fund_period, date_from, date_to), _dims(by)
+        render(query(lambda s: disbursements_by(s, dims, f)), as_csv, "Disbursements")
+
+    @app.command("cap")
+    def cap_cmd(fund_period: str | None = None, as_csv: bool = CSV) -> None:
+        """Cap compliance: people above the per-person cap (must be none)."""
+        result = query(lambda s: cap_compliance(s, fund_period))
+        render([result.model_copy(update={"violations": []})], as_csv, "Cap compliance")
+        if result.violations:
+            render(result.violations, as_csv, "Above the cap")
+
+    @app.command("members")
+    def members_cmd(fund_period: str | None = None, as_csv: bool = CSV) -> None:
+        render(query(lambda s: member_use(s, fund_period)), as_csv, "Contributions and use")
+
+    @app.command("stages")
+    def stages_cmd(by: str | None = None, as_csv: bool = CSV) -> None:
+        dim: CaseDimension | None = by  # type: ignore[assignment]
+        render(query(lambda s: case_stages(s, dim)), as_csv, "Cases by stage")
+
+    @app.command("summary")
+    def summary_cmd(half: str = typer.Option(..., help="e.g. 2026-H1")) -> None:
+        typer.echo(run(lambda rt: summary(rt, half)).model_dump_json(indent=2))
+
+    return app
+
+
+async def _public_key(rt: Runtime) -> str:
+    return usecases.public_key_pem(rt)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _dims(by: list[str]) -> list[Dimension]:
+    allowed = ("fund_period", "category", "destination_country", "member")
+    for name in by:
+        if name not in allowed:
+            raise typer.BadParameter(f"cannot group by {name!r}; use one of {', '.join(allowed)}")
+    return by  # type: ignore[return-value]

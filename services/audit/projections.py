@@ -1,0 +1,230 @@
+"""Read models built from events, for the secretariat's queries.
+
+Payloads are read as plain dicts, tolerating fields added later; an event whose fields cannot be
+read is still in the log, only left out of the read models (and logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.envelope import Envelope
+from events.registration import TRANSITION_EVENTS
+from services.audit import store
+
+log = logging.getLogger("retorno.audit")
+
+Projector = Callable[[AsyncSession, Envelope, dict[str, Any]], Awaitable[None]]
+
+
+async def project(session: AsyncSession, envelope: Envelope) -> None:
+    projector = PROJECTORS.get(envelope.type)
+    if projector is None or envelope.version != 1:
+        return
+    try:
+        async with session.begin_nested():  # a bad event leaves no half-written rows
+            await projector(session, envelope, envelope.payload)
+    except (KeyError, TypeError, ValueError, IntegrityError) as exc:
+        log.warning(
+            "audit: %s %s left out of the read models: %s: %s",
+            envelope.type,
+            envelope.event_id,
+            type(exc).__name__,
+            exc,
+        )
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def _return_registered(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    case_id = _uuid(p["case_id"])
+    people = list(p["people"])
+    await session.execute(
+        insert(store.cases),
+        [
+            {
+                "case_id": case_id,
+                "fund_period": str(p["fund_period"]),
+                "office": str(p["office"]),
+                "requester_type": str(p["requester_type"]),
+                "departure_country": str(p["departure_country"]),
+                "destination_country": str(p["destination_country"]),
+                "registered_on": _date(p["registered_on"]),
+                "registered_at": env.occurred_at,
+                "people_count": len(people),
+                "status": "registered",
+                "status_at": env.occurred_at,
+            }
+        ],
+    )
+    categories = sorted(
+        {str(c) for person in people for c in person.get("vulnerability_categories", [])}
+    )
+    if categories:
+        await session.execute(
+            insert(store.case_categories), [{"case_id": case_id, "category": c} for c in categories]
+        )
+    await _enter_stage(session, env, case_id, "registered", str(p["office"]))
+
+
+async def _transition(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    case_id = _uuid(p["case_id"])
+    stage, office = str(p["to_status"]), str(p["office"])
+    await session.execute(
+        update(store.case_stages)
+        .where(store.case_stages.c.case_id == case_id, store.case_stages.c.left_at.is_(None))
+        .values(left_at=env.occurred_at)
+    )
+    await session.execute(
+        update(store.cases)
+        .where(store.cases.c.case_id == case_id)
+        .values(status=stage, status_at=env.occurred_at, office=office)
+    )
+    await _enter_stage(session, env, case_id, stage, office)
+
+
+async def _enter_stage(
+    session: AsyncSession, env: Envelope, case_id: uuid.UUID, stage: str, office: str
+) -> None:
+    row = {
+        "event_id": env.event_id,
+        "case_id": case_id,
+        "stage": stage,
+        "office": office,
+        "entered_at": env.occurred_at,
+        "left_at": None,
+    }
+    await session.execute(insert(store.case_stages), [row])
+
+
+async def _fund_created(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    period = str(p["period"])
+    await session.execute(
+        insert(store.funds),
+        [
+            {
+                "period": period,
+                "currency": str(p["currency"]),
+                "per_person_cap_cents": int(p["per_person_cap_cents"]),
+                "target_cents": int(p["target_cents"]),
+                "created_at": env.occurred_at,
+            }
+        ],
+    )
+    shares = [
+        {
+            "period": period,
+            "member": str(s["member"]),
+            "share_percent": str(s["share_percent"]),
+            "expected_cents": int(s["expected_cents"]),
+        }
+        for s in p.get("shares", [])
+    ]
+    if shares:
+        await session.execute(insert(store.fund_shares), shares)
+
+
+def _contribution(kind: str) -> Projector:
+    async def apply(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+        row = {
+            "event_id": env.event_id,
+            "period": str(p["period"]),
+            "member": str(p["member"]),
+            "kind": kind,
+            "amount_cents": int(p["amount_cents"]),
+            "on_date": _date(p["on"]),
+        }
+        await session.execute(insert(store.contributions), [row])
+
+    return apply
+
+
+async def _commitment_approved(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    commitment_id = _uuid(p["commitment_id"])
+    row = {
+        "commitment_id": commitment_id,
+        "period": str(p["period"]),
+        "case_id": _uuid(p["case_id"]),
+        "person_ref": str(p["person_ref"]),
+        "requested_cents": int(p["requested_cents"]),
+        "amount_cents": int(p["amount_cents"]),
+        "partial": bool(p.get("partial", False)),
+        "approved_at": env.occurred_at,
+    }
+    await session.execute(insert(store.commitments), [row])
+    lines = [
+        {
+            "commitment_id": commitment_id,
+            "line_no": n,
+            "category": str(line["category"]),
+            "amount_cents": int(line["amount_cents"]),
+        }
+        for n, line in enumerate(p.get("lines", []), start=1)
+    ]
+    if lines:
+        await session.execute(insert(store.commitment_lines), lines)
+
+
+async def _commitment_released(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    row = {
+        "event_id": env.event_id,
+        "commitment_id": _uuid(p["commitment_id"]),
+        "period": str(p["period"]),
+        "case_id": _uuid(p["case_id"]),
+        "person_ref": str(p["person_ref"]),
+        "released_cents": int(p["released_cents"]),
+        "reason_code": str(p.get("reason_code", ""))[:60],
+        "released_at": env.occurred_at,
+    }
+    await session.execute(insert(store.releases), [row])
+
+
+async def _disbursement_made(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    disbursement_id = _uuid(p["disbursement_id"])
+    row = {
+        "disbursement_id": disbursement_id,
+        "commitment_id": _uuid(p["commitment_id"]),
+        "period": str(p["period"]),
+        "case_id": _uuid(p["case_id"]),
+        "person_ref": str(p["person_ref"]),
+        "category": str(p["category"]),
+        "amount_cents": int(p["amount_cents"]),
+        "paid_on": _date(p["paid_on"]),
+    }
+    await session.execute(insert(store.disbursements), [row])
+    parts = [
+        {
+            "disbursement_id": disbursement_id,
+            "member": str(a["member"]),
+            "amount_cents": int(a["amount_cents"]),
+        }
+        for a in p.get("attributions", [])
+    ]
+    if parts:
+        await session.execute(insert(store.attributions), parts)
+
+
+PROJECTORS: dict[str, Projector] = {
+    "registration.return_registered": _return_registered,
+    **{model.type_name(): _transition for model in TRANSITION_EVENTS.values()},
+    "funding.fund_created": _fund_created,
+    "funding.contribution_pledged": _contribution("pledged"),
+    "funding.contribution_received": _contribution("received"),
+    "funding.commitment_approved": _commitment_approved,
+    "funding.commitment_released": _commitment_released,
+    "funding.disbursement_made": _disbursement_made,
+}

@@ -1,0 +1,31 @@
+"""The audit service: every event chained into a tamper-evident log, and the oversight queries."""
+
+from __future__ import annotations
+
+from services.audit import api, handlers, store
+from services.audit.usecases import checkpoint_job, signer
+from services.kit.definition import PeriodicJob, Runtime, ServiceDef
+from services.kit.settings import Settings
+
+DEFAULT_CHECKPOINT_INTERVAL_SECONDS = 3600.0
+INTERVAL_SETTING = "audit_checkpoint_interval_seconds"
+
+
+def checkpoint_interval(settings: Settings) -> float:
+    """``RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS`` once Settings has the field; else hourly."""
+    return float(getattr(settings, INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL_SECONDS))
+
+
+async def on_start(rt: Runtime) -> None:
+    signer(rt)  # create the signing key at start-up, not on the first checkpoint
+
+
+SERVICE = ServiceDef(
+    name="audit",
+    metadata=store.metadata,
+    tables=store.messaging,
+    handlers=handlers.handlers,
+    router=api.router,
+    periodic=(PeriodicJob("audit.checkpoint", checkpoint_interval, checkpoint_job),),
+    on_start=on_start,
+)

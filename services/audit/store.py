@@ -1,0 +1,196 @@
+"""The audit service's tables: the hash-chained log, checkpoints and the read models.
+
+Everything here is built from events, which hold no personal data: people appear only as
+pseudonymous ``person_ref``s, reasons only as codes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from db.schema import AutoId, MessagingTables, service_metadata
+
+metadata = service_metadata()
+messaging = MessagingTables(metadata, "audit")
+
+
+def _money(name: str) -> Column:
+    return Column(name, BigInteger, nullable=False)
+
+
+log = Table(
+    "audit_log",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("type", String(120), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_kind", String(10), nullable=False),
+    Column("actor_id", String(120), nullable=False, index=True),
+    Column("actor_role", String(40), nullable=True),
+    Column("case_id", Uuid, nullable=True, index=True),
+    Column("person_ref", String(40), nullable=True, index=True),
+    Column("envelope", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row (id 1): the log's last position and hash. Appenders lock it, so positions are
+# assigned one writer at a time; verification also uses it to notice a truncated log.
+head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("position", BigInteger, nullable=False, index=True),
+    Column("hash", String(64), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(200), nullable=False),
+)
+
+funds = Table(
+    "audit_funds",
+    metadata,
+    Column("period", String(20), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    _money("per_person_cap_cents"),
+    _money("target_cents"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+fund_shares = Table(
+    "audit_fund_shares",
+    metadata,
+    Column("period", String(20), nullable=False),
+    Column("member", String(2), nullable=False),
+    Column("share_percent", String(40), nullable=False),
+    _money("expected_cents"),
+    PrimaryKeyConstraint("period", "member"),
+)
+
+contributions = Table(
+    "audit_contributions",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("period", String(20), nullable=False, index=True),
+    Column("member", String(2), nullable=False),
+    Column("kind", String(10), nullable=False),  # pledged | received
+    _money("amount_cents"),
+    Column("on_date", Date, nullable=False),
+)
+
+cases = Table(
+    "audit_cases",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("fund_period", String(20), nullable=False),
+    Column("office", String(60), nullable=False),
+    Column("requester_type", String(40), nullable=False),
+    Column("departure_country", String(2), nullable=False),
+    Column("destination_country", String(2), nullable=False),
+    Column("registered_on", Date, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("people_count", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_at", DateTime(timezone=True), nullable=False),
+)
+
+case_categories = Table(
+    "audit_case_categories",
+    metadata,
+    Column("case_id", Uuid, nullable=False),
+    Column("category", String(40), nullable=False),
+    PrimaryKeyConstraint("case_id", "category"),
+)
+
+# Each stay of a case in a stage: entered by one event, left by the next transition.
+case_stages = Table(
+    "audit_case_stages",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("stage", String(20), nullable=False),
+    Column("office", String(60), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("left_at", DateTime(timezone=True), nullable=True),
+)
+
+commitments = Table(
+    "audit_commitments",
+    metadata,
+    Column("commitment_id", Uuid, primary_key=True),
+    Column("period", String(20), nullable=False, index=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("person_ref", String(40), nullable=False, index=True),
+    _money("requested_cents"),
+    _money("amount_cents"),
+    Column("partial", Boolean, nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=False),
+)
+
+commitment_lines = Table(
+    "audit_commitment_lines",
+    metadata,
+    Column("commitment_id", Uuid, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("category", String(40), nullable=False),
+    _money("amount_cents"),
+    PrimaryKeyConstraint("commitment_id", "line_no"),
+)
+
+releases = Table(
+    "audit_releases",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("commitment_id", Uuid, nullable=False, index=True),
+    Column("period", String(20), nullable=False),
+    Column("case_id", Uuid, nullable=False),
+    Column("person_ref", String(40), nullable=False),
+    _money("released_cents"),
+    Column("reason_code", String(60), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+)
+
+disbursements = Table(
+    "audit_disbursements",
+    metadata,
+    Column("disbursement_id", Uuid, primary_key=True),
+    Column("commitment_id", Uuid, nullable=False),
+    Column("period", String(20), nullable=False, index=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("person_ref", String(40), nullable=False, index=True),
+    Column("category", String(40), nullable=False),
+    _money("amount_cents"),
+    Column("paid_on", Date, nullable=False),
+)
+
+attributions = Table(
+    "audit_attributions",
+    metadata,
+    Column("disbursement_id", Uuid, nullable=False),
+    Column("member", String(2), nullable=False),
+    _money("amount_cents"),
+    PrimaryKeyConstraint("disbursement_id", "member"),
+)

@@ -1,0 +1,28 @@
+"""Fixtures for the audit service against a real database (SQLite file, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db.uow import ServiceDatabase
+from services.audit.service import SERVICE
+from services.kit.definition import Runtime
+from services.kit.settings import Settings
+from tests.support import open_service_db
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[ServiceDatabase]:
+    database = await open_service_db(SERVICE, database_url)
+    try:
+        yield database
+    finally:
+        await database.engine.dispose()
+
+
+@pytest.fixture
+def rt(db: ServiceDatabase, tmp_path: Path) -> Runtime:
+    return Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})

@@ -1,0 +1,79 @@
+"""``retorno audit ...`` commands print verification results and query tables (or CSV)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+
+from sqlalchemy import delete
+from typer.testing import CliRunner
+
+from db.engine import make_engine
+from db.uow import ServiceDatabase
+from services.audit import store
+from services.audit.cli import build_cli
+from services.audit.service import SERVICE
+from services.kit.definition import Runtime
+from services.kit.settings import Settings
+from tests.integration.audit.scenario import build, feed
+from tests.support import open_service_db
+
+
+def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    async def setup() -> None:
+        db = await open_service_db(SERVICE, sqlite_url)
+        for envelope in build().envelopes:
+            await feed(db, envelope)
+        await db.engine.dispose()
+
+    asyncio.run(setup())
+
+    async def make_runtime() -> Runtime:
+        db = ServiceDatabase("audit", make_engine(sqlite_url), store.messaging)
+        return Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+
+    return build_cli(make_runtime)
+
+
+def test_verify_checkpoint_and_tables(sqlite_url: str, tmp_path: Path) -> None:
+    app, runner = prepared(sqlite_url, tmp_path), CliRunner()
+
+    verified = runner.invoke(app, ["verify"])
+    signed = runner.invoke(app, ["checkpoint"])
+    members = runner.invoke(app, ["members", "--csv"])
+    spending = runner.invoke(app, ["disbursements", "--by", "member", "--csv"])
+    key = runner.invoke(app, ["public-key"])
+    table = runner.invoke(app, ["cap"])
+
+    assert verified.exit_code == 0 and verified.output.startswith("intact: 27 records")
+    assert signed.exit_code == 0 and '"position":27' in signed.output
+    rows = list(csv.DictReader(io.StringIO(members.output)))
+    assert {(r["fund_period"], r["member"]) for r in rows} == {
+        ("2026-A", "CA"),
+        ("2026-A", "MX"),
+        ("2026-B", "US"),
+    }
+    by_member = {
+        r["member"]: r["amount_cents"] for r in csv.DictReader(io.StringIO(spending.output))
+    }
+    assert by_member == {"CA": "27500", "MX": "82500", "US": "20000"}
+    assert key.output.startswith("-----BEGIN PUBLIC KEY-----")
+    assert table.exit_code == 0 and "Cap compliance" in table.output
+
+
+def test_verify_exits_non_zero_and_names_the_position(sqlite_url: str, tmp_path: Path) -> None:
+    app = prepared(sqlite_url, tmp_path)
+
+    async def tamper() -> None:
+        engine = make_engine(sqlite_url)
+        async with engine.begin() as conn:
+            await conn.execute(delete(store.log).where(store.log.c.position == 5))
+        await engine.dispose()
+
+    asyncio.run(tamper())
+    result = CliRunner().invoke(app, ["verify"])
+
+    assert result.exit_code == 1
+    assert "position 5 removed" in result.output

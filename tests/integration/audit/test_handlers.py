@@ -1,0 +1,83 @@
+"""Handlers read payloads defensively: new fields are fine, a broken payload is still chained."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from db.uow import ServiceDatabase
+from events.envelope import Actor, Envelope
+from services.audit import store
+from services.audit.handlers import handlers, record_event
+from services.audit.usecases import verify_log
+from services.kit.definition import ANY_EVENT, Runtime
+from tests.integration.audit.scenario import feed
+
+
+def envelope(type_: str, payload: dict) -> Envelope:  # type: ignore[type-arg]
+    return Envelope(
+        event_id=uuid.uuid4(),
+        type=type_,
+        version=1,
+        occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
+        actor=Actor.service("funding"),
+        correlation_id=uuid.uuid4(),
+        payload=payload,
+    )
+
+
+async def count(db: ServiceDatabase, table) -> int:  # type: ignore[no-untyped-def]
+    async with db.sessions() as session:
+        return (await session.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+def test_one_handler_serves_every_event_on_the_stream(rt: Runtime) -> None:
+    mapping = handlers(rt)
+
+    assert mapping == {ANY_EVENT: record_event}
+
+
+async def test_a_payload_with_an_added_field_is_still_projected(db: ServiceDatabase) -> None:
+    payload = {
+        "period": "2026-A",
+        "member": "CA",
+        "amount_cents": 500,
+        "on": str(date(2026, 5, 1)),
+        "receipt_channel": "bank",
+    }
+
+    await feed(db, envelope("funding.contribution_received", payload))
+
+    assert await count(db, store.contributions) == 1
+
+
+async def test_a_broken_payload_is_chained_but_left_out_of_the_read_models(
+    rt: Runtime, db: ServiceDatabase
+) -> None:
+    broken = envelope("funding.disbursement_made", {"disbursement_id": "not-a-uuid"})
+    fine = envelope(
+        "funding.contribution_received",
+        {"period": "2026-A", "member": "CA", "amount_cents": 1, "on": "2026-05-01"},
+    )
+
+    await feed(db, broken, fine)
+
+    assert await count(db, store.log) == 2
+    assert await count(db, store.disbursements) == 0
+    assert await count(db, store.contributions) == 1
+    assert (await verify_log(rt)).intact
+
+
+async def test_a_redelivered_event_is_appended_and_projected_once(db: ServiceDatabase) -> None:
+    event = envelope(
+        "funding.contribution_received",
+        {"period": "2026-A", "member": "MX", "amount_cents": 7, "on": "2026-05-01"},
+    )
+
+    await feed(db, event)
+    await feed(db, event, event)
+
+    assert await count(db, store.log) == 1
+    assert await count(db, store.contributions) == 1

@@ -1,0 +1,169 @@
+"""Tampering with the stored log, in each way, is named by position and kind."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import delete, insert, select, text, update
+
+from db.uow import ServiceDatabase
+from services.audit import store
+from services.audit.domain import GENESIS, link
+from services.audit.usecases import make_checkpoint, verify_checkpoint, verify_log
+from services.kit.definition import Runtime
+from services.kit.errors import ConflictError
+from tests.integration.audit.scenario import build, feed
+
+LOG = store.log
+
+
+@pytest.fixture
+async def logged(db: ServiceDatabase) -> int:
+    envelopes = build().envelopes[:10]
+    for envelope in envelopes:
+        await feed(db, envelope)
+    return len(envelopes)
+
+
+async def execute(db: ServiceDatabase, *statements) -> None:  # type: ignore[no-untyped-def]
+    async with db.sessions() as session:
+        for statement in statements:
+            await session.execute(statement)
+        await session.commit()
+
+
+async def row(db: ServiceDatabase, position: int) -> dict:  # type: ignore[type-arg]
+    async with db.sessions() as session:
+        found = await session.execute(select(LOG).where(LOG.c.position == position))
+        return dict(found.one()._mapping)
+
+
+async def problem_of(rt: Runtime) -> tuple[int, str]:
+    result = await verify_log(rt)
+    assert not result.intact and result.problem is not None
+    return result.problem.position, result.problem.kind
+
+
+async def test_a_changed_record_is_named(rt: Runtime, db: ServiceDatabase, logged: int) -> None:
+    original = await row(db, 4)
+    envelope = json.loads(original["envelope"])
+    envelope["payload"]["amount_cents"] = 1
+    changed = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+
+    await execute(db, update(LOG).where(LOG.c.position == 4).values(envelope=changed))
+
+    assert await problem_of(rt) == (4, "changed")
+
+
+async def test_a_deleted_record_is_named(rt: Runtime, db: ServiceDatabase, logged: int) -> None:
+    await execute(db, delete(LOG).where(LOG.c.position == 6))
+
+    assert await problem_of(rt) == (6, "removed")
+
+
+async def test_a_deleted_last_record_is_named(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await execute(db, delete(LOG).where(LOG.c.position == logged))
+
+    assert await problem_of(rt) == (logged, "removed")
+
+
+async def test_an_inserted_record_is_named(rt: Runtime, db: ServiceDatabase, logged: int) -> None:
+    before = await row(db, 2)
+    forged = {**await row(db, 3)}
+    body = json.loads(forged["envelope"])
+    body["event_id"] = "00000000-0000-4000-8000-000000000000"
+    forged_text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    forged.update(
+        position=3,
+        envelope=forged_text,
+        prev_hash=before["hash"],
+        hash=link(before["hash"], forged_text),
+        event_id=uuid.UUID(body["event_id"]),
+    )
+
+    await execute(
+        db,
+        text("UPDATE audit_log SET position = position + 1000 WHERE position >= 3"),
+        text("UPDATE audit_log SET position = position - 999 WHERE position >= 1003"),
+        insert(LOG).values(**forged),
+    )
+
+    assert await problem_of(rt) == (3, "inserted")
+
+
+async def test_two_swapped_records_are_named(rt: Runtime, db: ServiceDatabase, logged: int) -> None:
+    await execute(
+        db,
+        update(LOG).where(LOG.c.position == 2).values(position=-1),
+        update(LOG).where(LOG.c.position == 7).values(position=2),
+        update(LOG).where(LOG.c.position == -1).values(position=7),
+    )
+
+    assert await problem_of(rt) == (2, "reordered")
+
+
+async def test_a_signed_checkpoint_detects_a_rewritten_history(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    checkpoint = await make_checkpoint(rt)
+    assert checkpoint is not None and checkpoint.position == logged
+    await rewrite_history(db, position=3)
+
+    result = await verify_log(rt)
+    kept = await verify_checkpoint(rt, checkpoint)
+
+    assert result.chain.intact  # the rewrite recomputed a consistent chain...
+    assert not result.intact  # ...but the signed checkpoint contradicts it
+    assert result.problem is not None and result.problem.position == logged
+    assert "between positions 1 and" in result.problem.detail
+    assert kept.signature_valid and not kept.matches_log
+    with pytest.raises(ConflictError, match="not intact"):
+        await make_checkpoint(rt)
+
+
+async def test_a_checkpoint_is_signed_only_when_the_log_grew(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    first = await make_checkpoint(rt)
+    again = await make_checkpoint(rt)
+    await feed(db, build().envelopes[0])
+    later = await make_checkpoint(rt)
+
+    assert first is not None and again is None
+    assert later is not None and later.position == logged + 1
+    assert (await verify_log(rt)).intact
+
+
+async def test_a_tampered_log_is_never_signed(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await execute(db, delete(LOG).where(LOG.c.position == 2))
+
+    with pytest.raises(ConflictError, match="position 2 removed"):
+        await make_checkpoint(rt)
+
+
+async def rewrite_history(db: ServiceDatabase, position: int) -> None:
+    """Change one record and recompute every later hash, the head too: a careful forger."""
+    async with db.sessions() as session:
+        rows = (await session.execute(select(LOG).order_by(LOG.c.position))).all()
+        prev = GENESIS
+        for r in rows:
+            body = r.envelope
+            if r.position == position:
+                envelope = json.loads(body)
+                envelope["actor"]["id"] = "someone-else"
+                body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+            digest = link(prev, body)
+            await session.execute(
+                update(LOG)
+                .where(LOG.c.position == r.position)
+                .values(envelope=body, prev_hash=prev, hash=digest)
+            )
+            prev = digest
+        await session.execute(update(store.head).values(hash=prev))
+        await session.commit()
