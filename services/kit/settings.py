@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=256, ge=1)
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_keep_hours: float = Field(
+        default=168, gt=0, description="How long published outbox rows are kept before pruning"
+    )
     master_key: str | None = Field(
         default=None, description="Base64 master key; default: key file in data dir"
     )

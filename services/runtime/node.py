@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -116,6 +117,7 @@ class Node:
                     self.js,
                     batch_size=settings.relay_batch_size,
                     poll_seconds=settings.relay_poll_seconds,
+                    keep_published=timedelta(hours=settings.outbox_keep_hours),
                 )
                 relay.start()
                 self.relays[service.name] = relay

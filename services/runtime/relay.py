@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from nats.js import JetStreamContext
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from db.uow import ServiceDatabase
 from events.envelope import STREAM_NAME
@@ -19,6 +21,7 @@ log = logging.getLogger("retorno.relay")
 
 PUBLISH_TIMEOUT_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
+PRUNE_EVERY_SECONDS = 600.0
 
 
 class OutboxRelay:
@@ -29,11 +32,14 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.5,
+        keep_published: timedelta = timedelta(days=7),
     ) -> None:
         self.db = db
         self.js = js
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.keep_published = keep_published
+        self._next_prune = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published = 0
@@ -74,9 +80,26 @@ class OutboxRelay:
                 )
                 await asyncio.sleep(delay)
                 continue
+            if time.monotonic() >= self._next_prune:
+                with contextlib.suppress(Exception):
+                    await self.prune()
+                self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             if sent < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def prune(self) -> int:
+        """Forget rows published long ago (far beyond the broker's duplicate window)."""
+        outbox = self.db.tables.outbox
+        cutoff = self.db.clock() - self.keep_published
+        async with self.db.sessions() as session:
+            result = await session.execute(
+                delete(outbox).where(
+                    outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff
+                )
+            )
+            await session.commit()
+        return int(result.rowcount or 0)
 
     async def relay_once(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""

@@ -251,3 +251,25 @@ async def test_a_catch_all_consumer_receives_events_of_every_type(start_node):
         info.config.filter_subjects in (["retorno.>"], None)
         or info.config.filter_subject == "retorno.>"
     )
+
+
+async def test_relay_prunes_rows_published_long_ago_and_keeps_the_rest(start_node):
+    node = await start_node([SENDER, RECEIVER])
+    await send(node.runtime, 1, 2)
+    await eventually(lambda: _outbox_all_published(node))
+    relay = node.relays["sender"]
+    async with node.runtime.db("sender").sessions() as session:
+        oldest = await session.scalar(select(func.min(sender_tables.outbox.c.seq)))
+        await session.execute(
+            update(sender_tables.outbox)
+            .where(sender_tables.outbox.c.seq == oldest)
+            .values(published_at=relay.db.clock() - relay.keep_published * 2)
+        )
+        await session.commit()
+
+    pruned = await relay.prune()
+
+    assert pruned == 1
+    async with node.runtime.db("sender").sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(sender_tables.outbox))
+    assert left == 1
