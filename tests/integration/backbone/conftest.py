@@ -25,14 +25,24 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """None: one SQLite file per service (the default); else a fresh PostgreSQL database
+    shared by the services (their tables are prefixed)."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-async def start_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
-    """Start Nodes on a fresh data dir (SQLite files + embedded nats-server); stopped after."""
+async def start_node(tmp_path: Path, database: str | None) -> AsyncIterator[NodeFactory]:
+    """Start Nodes on a fresh data dir and database, with an embedded nats-server."""
     nodes: list[Node] = []
 
     async def factory(
         services: list[Any], active: set[str] | None = None, **overrides: Any
     ) -> Node:
+        overrides.setdefault("database_url", database)
         settings = overrides.pop("settings", None) or make_settings(tmp_path / "var", **overrides)
         node = Node(
             settings, services, active if active is not None else {s.name for s in services}

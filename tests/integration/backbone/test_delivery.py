@@ -98,8 +98,8 @@ async def test_failing_handler_dead_letters_after_max_deliveries_and_later_event
     assert await applied_rows(node.runtime) == [(later_id, 2)]
 
 
-async def test_consumer_configuration_is_reconciled_at_start(start_node, tmp_path):
-    settings = make_settings(tmp_path / "var", max_deliver=3)
+async def test_consumer_configuration_is_reconciled_at_start(start_node, tmp_path, database):
+    settings = make_settings(tmp_path / "var", max_deliver=3, database_url=database)
     node = await start_node([SENDER, RECEIVER], settings=settings)
     await node.stop()
     stale = consumer_config("receiver", ["retorno.sender.pinged"], max_deliver=99)
@@ -118,8 +118,10 @@ async def test_consumer_configuration_is_reconciled_at_start(start_node, tmp_pat
     ]
 
 
-async def test_process_killed_between_commit_and_publish_loses_nothing(start_node, tmp_path):
-    settings = make_settings(tmp_path / "var")
+async def test_process_killed_between_commit_and_publish_loses_nothing(
+    start_node, tmp_path, database
+):
+    settings = make_settings(tmp_path / "var", database_url=database)
     settings.data_dir.mkdir(parents=True)
     script = textwrap.dedent(
         f"""
@@ -132,7 +134,7 @@ async def test_process_killed_between_commit_and_publish_loses_nothing(start_nod
         from services.kit.settings import Settings
 
         async def main():
-            settings = Settings(data_dir={str(settings.data_dir)!r})
+            settings = Settings(data_dir={str(settings.data_dir)!r}, database_url={database!r})
             db = ServiceDatabase("sender", make_engine(settings.database_url_for("sender")), SENDER.tables)
             rt = Runtime(settings, {{"sender": db}})
             await SENDER.on_start(rt)
