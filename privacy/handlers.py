@@ -1,15 +1,23 @@
 """What privacy learns from registration events: who belongs to which case, and when each case
-ended (closed, or withdrawn / cancelled), for the retention schedule."""
+ended (closed, withdrawn, cancelled, or screened ineligible), for the retention schedule."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from datetime import date
 
 from sqlalchemy import update
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
-from events.registration import CaseCancelled, CaseClosed, CaseWithdrawn, ReturnRegistered
+from events.registration import (
+    CaseCancelled,
+    CaseClosed,
+    CaseScreened,
+    CaseWithdrawn,
+    ReturnRegistered,
+)
 from privacy.datakeys import insert_ignoring_duplicates
 from privacy.store import case_people, cases
 from services.kit.definition import Handler, Runtime
@@ -25,6 +33,15 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
     await session.execute(insert_ignoring_duplicates(session, case_people), rows)
 
 
+async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
+    """A case screened ineligible ends there: its retention period starts that day."""
+    if event.version != CaseScreened.version:
+        return
+    payload = event.parse(CaseScreened)
+    if not payload.eligible:
+        await _mark_ended(uow, payload.case_id, event.occurred_at.date(), payload.to_status)
+
+
 async def on_case_ended(uow: UnitOfWork, event: Envelope) -> None:
     """A closure counts from ``closed_on``; a withdrawal or cancellation from the event's day."""
     model = {c.type_name(): c for c in (CaseClosed, CaseWithdrawn, CaseCancelled)}[event.type]
@@ -32,12 +49,14 @@ async def on_case_ended(uow: UnitOfWork, event: Envelope) -> None:
         return
     payload = event.parse(model)
     ended_on = payload.closed_on if isinstance(payload, CaseClosed) else event.occurred_at.date()
+    await _mark_ended(uow, payload.case_id, ended_on, payload.to_status)
+
+
+async def _mark_ended(uow: UnitOfWork, case_id: uuid.UUID, ended_on: date, status: str) -> None:
     session = uow.session
-    await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
+    await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": case_id})
     await session.execute(
-        update(cases)
-        .where(cases.c.case_id == payload.case_id)
-        .values(ended_on=ended_on, end_status=payload.to_status)
+        update(cases).where(cases.c.case_id == case_id).values(ended_on=ended_on, end_status=status)
     )
 
 
@@ -45,5 +64,6 @@ def handlers(rt: Runtime) -> Mapping[str, Handler]:
     ended = (CaseClosed, CaseWithdrawn, CaseCancelled)
     return {
         ReturnRegistered.type_name(): on_return_registered,
+        CaseScreened.type_name(): on_case_screened,
         **{model.type_name(): on_case_ended for model in ended},
     }

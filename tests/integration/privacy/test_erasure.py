@@ -3,14 +3,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from events.envelope import Actor, Envelope, new_envelope
-from events.registration import CaseClosed, PersonFacts, ReturnRegistered
+from events.registration import CaseClosed, CaseScreened, PersonFacts, ReturnRegistered
 from privacy import crypto
 from privacy.erasure import LegalHoldActiveError, erase_on_request
 from privacy.handlers import handlers
@@ -146,14 +146,16 @@ async def test_a_legal_hold_blocks_erasure_on_request(
     assert not await vault.is_erased(person_ref)
 
 
-async def apply(rt: Runtime, payload: ReturnRegistered | CaseClosed) -> None:
-    envelope = new_envelope(payload, actor=Actor.service("registration"))
+async def apply(
+    rt: Runtime, payload: ReturnRegistered | CaseClosed | CaseScreened, at: datetime | None = None
+) -> None:
+    envelope = new_envelope(payload, actor=Actor.service("registration"), occurred_at=at)
     async with rt.db("privacy").unit_of_work(cause=envelope) as uow:
         await handlers(rt)[envelope.type](uow, envelope)
         await uow.commit()
 
 
-async def register_and_close(rt: Runtime, refs: list[str], closed_on: date) -> None:
+async def register(rt: Runtime, refs: list[str]) -> uuid.UUID:
     case_id = uuid.uuid4()
     people = [
         PersonFacts(
@@ -178,6 +180,11 @@ async def register_and_close(rt: Runtime, refs: list[str], closed_on: date) -> N
     )
     await apply(rt, registered)
     await apply(rt, registered)  # redelivered: no effect
+    return case_id
+
+
+async def register_and_close(rt: Runtime, refs: list[str], closed_on: date) -> None:
+    case_id = await register(rt, refs)
     await apply(
         rt,
         CaseClosed(
@@ -224,3 +231,23 @@ async def test_lifting_a_legal_hold_lets_the_retention_job_erase(
     kinds = [(e.type, e.payload.get("active")) for e in await events(vault)]
     assert ("privacy.legal_hold_changed", True) in kinds
     assert ("privacy.legal_hold_changed", False) in kinds
+
+
+async def test_a_case_screened_ineligible_long_ago_is_erased_by_the_retention_job(
+    rt: Runtime, vault: Vault, person_ref: str, clock
+) -> None:
+    await vault.new_person(person_ref)
+    case_id = await register(rt, [person_ref])
+    screened = CaseScreened(
+        case_id=case_id,
+        office="GT-01",
+        from_status="registered",
+        to_status="ineligible",
+        reason_code="no_vulnerability",
+        eligible=False,
+    )
+    await apply(rt, screened, at=clock() - timedelta(days=366 * 5 + 2))
+
+    report = await run_retention(rt)
+
+    assert report.erased == [person_ref]
