@@ -15,7 +15,7 @@ from events.funding import CaseFundingDecided, DisbursementMade, MemberAmount
 from services.funding import queries, store
 from services.funding.commitments import Outcome, Request, commit_people
 from services.funding.domain import Line, check_disbursement
-from services.funding.money import split_by_shares
+from services.funding.money import attribute_payment
 from services.funding.usecases import known_fund
 from services.kit.auth import Principal
 from services.kit.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -86,7 +86,8 @@ async def disburse(
     currency: str | None,
     principal: Principal,
 ) -> Payment:
-    """Pay against a commitment, never above its unspent part; attribute to members by share."""
+    """Pay against a commitment, never above its unspent part; attribute it to the members
+    whose received money pays it (``attribute_payment``)."""
     actor = Actor.user(principal.user_id, principal.role)
     found = await queries.commitment(uow.session, commitment_id)
     if found is None:
@@ -100,7 +101,11 @@ async def disburse(
     locked = await queries.commitment(uow.session, commitment_id, lock=True)
     assert locked is not None
     check_disbursement(locked.state, amount_cents)
-    parts = split_by_shares(amount_cents, await queries.shares(uow.session, found.period))
+    parts = attribute_payment(
+        amount_cents,
+        await queries.unused_receipts(uow.session, found.period),
+        await queries.shares(uow.session, found.period),
+    )
     payment = Payment(uuid.uuid4(), amount_cents, parts)
     await queries.insert_rows(
         uow.session,

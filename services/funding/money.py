@@ -6,7 +6,7 @@ hold share percentages; the share arithmetic is done with exact fractions, never
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -128,3 +128,18 @@ def split_by_shares(total_cents: int, shares: Sequence[Share]) -> dict[str, int]
     ordered = sorted(shares, key=lambda s: s.member)
     parts = allocate(total_cents, [s.percent for s in ordered])
     return {s.member: part for s, part in zip(ordered, parts, strict=True)}
+
+
+def attribute_payment(
+    amount_cents: int, unused_received: Mapping[str, int], shares: Sequence[Share]
+) -> dict[str, int]:
+    """Which members' money pays ``amount_cents``: pro rata to each member's received money not
+    yet attributed, by largest remainder. So no member is ever attributed more than it paid in
+    (each part is at most the ceiling of ``amount * unused_i / total_unused`` <= ``unused_i``),
+    and the parts add up to the payment. Before any receipt, the contribution shares are used.
+    """
+    members = sorted(m for m, cents in unused_received.items() if cents > 0)
+    if sum(unused_received[m] for m in members) < amount_cents or not members:
+        return split_by_shares(amount_cents, shares)
+    parts = allocate(amount_cents, [unused_received[m] for m in members])
+    return {m: p for m, p in zip(members, parts, strict=True) if p}

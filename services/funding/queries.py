@@ -187,3 +187,19 @@ async def member_totals(session: AsyncSession, table: Any, period: str) -> dict[
         .group_by(table.c.member)
     )
     return {m: int(total) for m, total in await session.execute(query)}
+
+
+async def unused_receipts(session: AsyncSession, period: str) -> dict[str, int]:
+    """Each member's received money not yet attributed to a disbursement."""
+    received = await member_totals(session, store.receipts, period)
+    attributed = (
+        select(store.attributions.c.member, func.sum(store.attributions.c.amount_cents))
+        .join(
+            store.disbursements,
+            store.disbursements.c.disbursement_id == store.attributions.c.disbursement_id,
+        )
+        .where(store.disbursements.c.period == period)
+        .group_by(store.attributions.c.member)
+    )
+    used = {m: int(total) for m, total in await session.execute(attributed)}
+    return {m: cents - used.get(m, 0) for m, cents in received.items()}

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.funding.money import (
+    Share,
     allocate,
+    attribute_payment,
     contribution_scale,
     format_cents,
     parse_cents,
@@ -119,3 +121,29 @@ def test_allocation_adds_up_and_each_part_is_within_one_cent_of_its_quota(
 @given(cents=st.integers(min_value=1, max_value=10**13))
 def test_formatting_then_parsing_is_exact(cents: int) -> None:
     assert parse_cents(format_cents(cents)) == cents
+
+
+def test_a_payment_is_attributed_to_the_members_whose_money_is_unused():
+    shares = [Share("CA", Decimal("25")), Share("CR", Decimal("75"))]
+
+    parts = attribute_payment(1_000, {"CA": 3_000, "CR": 0}, shares)
+
+    assert parts == {"CA": 1_000}  # CR pledged but paid nothing in: none of it is CR's money
+
+
+@given(
+    unused=st.dictionaries(
+        st.sampled_from(["CA", "CR", "MX", "US"]), st.integers(0, 10_000_000), min_size=1
+    ),
+    fraction=st.fractions(min_value=0, max_value=1),
+)
+def test_attribution_adds_up_and_never_exceeds_a_members_unused_money(unused, fraction):
+    total = sum(unused.values())
+    amount = int(total * fraction)
+    shares = [Share(m, Decimal(100) / len(unused)) for m in sorted(unused)]
+
+    parts = attribute_payment(amount, unused, shares)
+
+    assert sum(parts.values()) == amount
+    if total:
+        assert all(parts.get(m, 0) <= unused[m] for m in unused)
