@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from services.api.authn import build_authenticator
 from services.api.health import HealthCheck, database_health, health_router
@@ -17,6 +20,7 @@ from services.api.openapi import install_problem_openapi
 from services.api.problems import install_problem_handlers
 from services.kit.auth import AUTHENTICATOR
 from services.kit.definition import Runtime, ServiceDef
+from services.runtime.asyncapi import asyncapi_document
 
 DESCRIPTION = """Case tracker for assisted return of vulnerable migrants.
 
@@ -41,6 +45,23 @@ def create_app(
             app.include_router(service.router())
     install_problem_handlers(app)
     install_problem_openapi(app)
+    install_asyncapi(app, services)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     return app
+
+
+# --- AsyncAPI ---------------------------------------------------------------------------
+
+
+def install_asyncapi(app: FastAPI, services: Sequence[ServiceDef]) -> None:
+    """``GET /asyncapi.json``: the event contracts (no token, like ``/openapi.json``). A plain
+    route, not an API route: it is not an operation of the OpenAPI and needs no permission."""
+    cache: dict[str, Any] = {}
+
+    async def asyncapi_json(_request: Request) -> JSONResponse:
+        if "document" not in cache:
+            cache["document"] = asyncapi_document(services)
+        return JSONResponse(cache["document"])
+
+    app.add_route("/asyncapi.json", asyncapi_json, methods=["GET"], include_in_schema=False)

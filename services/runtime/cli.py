@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -229,6 +230,43 @@ def retention_run() -> None:
 
     report = run_offline(run_retention)
     console.print(f"retention: {report}")
+
+
+# --- docs and demo (AsyncAPI document, sample data) -----------------------------------
+
+
+@app.command()
+def asyncapi(
+    output: Annotated[
+        Path | None, typer.Option(help="Write the document here instead of printing it")
+    ] = None,
+) -> None:
+    """Print (or write) the AsyncAPI document of every event, as in docs/asyncapi.json."""
+    from services.runtime.asyncapi import asyncapi_document, render
+
+    text = render(asyncapi_document(all_services()))
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"AsyncAPI document written to {output}")
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="Base URL of the running API")] = "http://127.0.0.1:8000",
+) -> None:
+    """Load a realistic sample (fund, cases, funding, returns, an erasure) into a RUNNING
+    system (`make run` in another terminal) and print a token per role with what to try."""
+    from services.runtime.demo import DemoError, load_demo, print_report, wait_for_api
+
+    try:
+        asyncio.run(wait_for_api(url))
+        report = run_offline(lambda rt: load_demo(url, rt))
+    except DemoError as e:
+        console.print(f"[bold red]demo:[/] {e}")
+        raise typer.Exit(1) from e
+    print_report(console, report)
 
 
 def _register_audit() -> None:

@@ -1,0 +1,86 @@
+"""`retorno demo` against the whole system in one process: it loads, and what it says it
+did is true."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+
+from services.runtime.demo import PLANS, DemoError, load_demo, wait_for_api
+
+from .conftest import System, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
+    s = system
+    assert s.node.runtime is not None
+    started = time.monotonic()
+
+    report = await load_demo(str(s.http.base_url), s.node.runtime)
+
+    assert time.monotonic() - started < 60
+    assert not report.already_loaded
+    assert len(report.cases) == len(PLANS) == 36
+    tokens = {role: token for _name, role, _offices, token in report.users}
+    sup = {"Authorization": f"Bearer {tokens['supervisor']}"}
+    listed = (await s.http.get("/api/cases?page_size=200", headers=sup)).json()["items"]
+    status = {item["case_id"]: item["status"] for item in listed}
+    assert set(report.cases) <= set(status)
+    # Funding decisions came from the funding service, through the broker.
+    assert "funding_approved" in status.values()
+    assert {status[c] for c, plan in report.cases.items() if plan == "closed"} == {"closed"}
+    assert {status[c] for c, plan in report.cases.items() if plan == "withdrawn"} == {"withdrawn"}
+    fund = (await s.http.get(f"/api/funds/{report.period}", headers=sup)).json()
+    assert fund["target_cents"] == 6_000_000
+    assert {m["member"]: m["expected_cents"] for m in fund["members"]}["CA"] == 1_500_000
+    assert fund["disbursed_cents"] > 0
+
+    dpo = {"Authorization": f"Bearer {tokens['data_protection_officer']}"}
+
+    async def erased() -> bool:
+        response = await s.http.get(f"/api/people/{report.erased_person}/data", headers=dpo)
+        return response.status_code == 200 and response.json()["person"]["erased"]
+
+    await eventually(erased)
+
+    auditor = {"Authorization": f"Bearer {tokens['auditor']}"}
+
+    async def audit_intact_and_caught_up() -> bool:
+        body = (await s.http.get("/api/audit/verify", headers=auditor)).json()
+        erasures = await s.http.get(
+            "/api/audit/events?type=privacy.personal_data_erased", headers=auditor
+        )
+        return body.get("intact") is True and len(erasures.json()) == 1
+
+    await eventually(audit_intact_and_caught_up)
+
+
+async def test_demo_run_again_only_issues_fresh_tokens(system: System) -> None:
+    s = system
+    assert s.node.runtime is not None
+    fund = {
+        "period": str(date.today().year),
+        "currency": "USD",
+        "target": "1000.00",
+        "shares": [{"member": "CA", "share_percent": "100"}],
+    }
+    created = await s.http.post("/api/funds", json=fund, headers=s.auth("supervisor"))
+    assert created.status_code == 201, created.text
+    first = await load_demo(str(s.http.base_url), s.node.runtime)
+
+    again = await load_demo(str(s.http.base_url), s.node.runtime)
+
+    assert first.already_loaded and again.already_loaded and not again.cases
+    assert [u[0] for u in again.users] == [u[0] for u in first.users]
+    assert {u[3] for u in again.users}.isdisjoint(u[3] for u in first.users)
+    me = await s.http.get("/api/me", headers={"Authorization": f"Bearer {again.users[0][3]}"})
+    assert me.status_code == 200
+
+
+async def test_demo_says_how_to_start_the_system_when_it_is_not_running() -> None:
+    with pytest.raises(DemoError, match="make run"):
+        await wait_for_api("http://127.0.0.1:9")
