@@ -111,13 +111,21 @@ class ServiceDatabase:
     clock: Clock = utc_now
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
     sessions: async_sessionmaker = field(init=False)
+    read_sessions: async_sessionmaker = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = make_sessionmaker(self.engine)
+        self.read_sessions = make_sessionmaker(self.engine, read_only=True)
 
     def _notify(self) -> None:
         for listener in self.outbox_listeners:
             listener()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session (queries for routes): never takes SQLite's write lock."""
+        async with self.read_sessions() as session:
+            yield session
 
     @asynccontextmanager
     async def unit_of_work(self, *, cause: Envelope | None = None) -> AsyncIterator[UnitOfWork]:

@@ -199,7 +199,7 @@ class TokenAuthenticator:
             .join(t, t.c.user_id == u.c.id)
             .where(t.c.token_hash == hash_token(token), t.c.revoked_at.is_(None))
         )
-        async with self.db.sessions() as session:
+        async with self.db.reading() as session:
             row = (await session.execute(query)).first()
         if row is None:
             return None

@@ -41,7 +41,7 @@ def signer(rt: Runtime) -> CheckpointSigner:
 
 async def read(rt: Runtime, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run a read-only query in one transaction of the audit database."""
-    async with rt.db(SERVICE_NAME).sessions() as session:
+    async with rt.db(SERVICE_NAME).reading() as session:
         return await query(session)
 
 
@@ -55,7 +55,7 @@ class LogVerification(BaseModel):
 
 async def verify_log(rt: Runtime) -> LogVerification:
     """Recompute the chain, then hold every stored checkpoint against the recomputed hashes."""
-    async with rt.db(SERVICE_NAME).sessions() as session:
+    async with rt.db(SERVICE_NAME).reading() as session:
         records = await load_records(session)
         head = await load_head(session)
         stored = await _checkpoints(session)
@@ -117,7 +117,7 @@ async def list_checkpoints(rt: Runtime) -> list[Checkpoint]:
 
 async def verify_checkpoint(rt: Runtime, checkpoint: Checkpoint) -> CheckpointStatus:
     """Check a checkpoint someone kept (e.g. exported months ago) against today's log."""
-    async with rt.db(SERVICE_NAME).sessions() as session:
+    async with rt.db(SERVICE_NAME).reading() as session:
         records = await load_records(session)
     key = signer(rt)
 

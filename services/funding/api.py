@@ -107,8 +107,8 @@ def router() -> APIRouter:
         principal: Principal = require("funds.read"),
         rt: Runtime = Depends(get_runtime),
     ) -> dict[str, Any]:
-        async with rt.db("funding").unit_of_work() as uow:
-            return await views.fund_view(uow.session, period)
+        async with rt.db("funding").reading() as session:
+            return await views.fund_view(session, period)
 
     async def contribution(
         kind: Literal["pledge", "receipt"],
@@ -231,7 +231,7 @@ def router() -> APIRouter:
         principal: Principal = require("funding.read"),
         rt: Runtime = Depends(get_runtime),
     ) -> dict[str, Any]:
-        async with rt.db("funding").unit_of_work() as uow:
-            return await views.person_view(uow.session, person_ref, period)
+        async with rt.db("funding").reading() as session:
+            return await views.person_view(session, person_ref, period)
 
     return r

@@ -73,13 +73,13 @@ def _personal(plain: dict[str, dict[str, str | None]], ref: str) -> dict[str, st
 async def get_case(
     rt: Runtime, vault: Vault, case_id: uuid.UUID, principal: Principal
 ) -> CaseDetail:
-    async with rt.db(SERVICE).unit_of_work() as uow:
-        case = await visible_case(uow.session, case_id, principal)
-        people = await store.people_of(uow.session, [case_id])
-        lines = await store.lines_of(uow.session, case_id)
-        history = await store.history(uow.session, case_id)
+    async with rt.db(SERVICE).reading() as session:
+        case = await visible_case(session, case_id, principal)
+        people = await store.people_of(session, [case_id])
+        lines = await store.lines_of(session, case_id)
+        history = await store.history(session, case_id)
         sealed = {
-            p["person_ref"]: await store.ciphertexts(uow.session, p["person_ref"]) for p in people
+            p["person_ref"]: await store.ciphertexts(session, p["person_ref"]) for p in people
         }
     personal = may_read_personal(principal)
     plain = (
@@ -109,12 +109,12 @@ async def list_cases(
 ) -> CasePage:
     if office is not None:
         ensure_office(principal, office)
-    async with rt.db(SERVICE).unit_of_work() as uow:
-        known = await store.offices(uow.session)
+    async with rt.db(SERVICE).reading() as session:
+        known = await store.offices(session)
         visible = [o for o in known if principal.can_see_office(o)]
         scope = [office] if office is not None else visible
         rows, total = await store.list_cases(
-            uow.session, offices=scope, status=status, page=page, size=size
+            session, offices=scope, status=status, page=page, size=size
         )
     return CasePage(items=[summary(r) for r in rows], page=page, page_size=size, total=total)
 
@@ -131,18 +131,18 @@ async def subject_access(
     rt: Runtime, vault: Vault, person_ref: str, principal: Principal
 ) -> SubjectAccessReport:
     """Everything held about one person, readable, with their consents and the access log."""
-    async with rt.db(SERVICE).unit_of_work() as uow:
-        person = await store.person(uow.session, person_ref)
+    async with rt.db(SERVICE).reading() as session:
+        person = await store.person(session, person_ref)
         if person is None:
             raise NotFoundError(f"no person {person_ref} in the registration service")
-        case = await visible_case(uow.session, person["case_id"], principal)
+        case = await visible_case(session, person["case_id"], principal)
         lines = [
             r
-            for r in await store.lines_of(uow.session, case["case_id"])
+            for r in await store.lines_of(session, case["case_id"])
             if r["person_ref"] == person_ref
         ]
-        history = await store.history(uow.session, case["case_id"])
-        sealed = {person_ref: await store.ciphertexts(uow.session, person_ref)}
+        history = await store.history(session, case["case_id"])
+        sealed = {person_ref: await store.ciphertexts(session, person_ref)}
     plain = await _decrypt(vault, [person], sealed, history, principal, "subject_access")
     return SubjectAccessReport(
         person=person_view(person, _personal(plain, person_ref)),
