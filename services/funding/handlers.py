@@ -62,14 +62,22 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
     )
 
 
+class CaseNotSeenError(RuntimeError):
+    """An event about a case arrived before the case's registration: retry it later."""
+
+
 async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
     """An eligible case gets a decision per person and one decision for the case."""
     if event.version != CaseScreened.version:
         return
     p = event.parse(CaseScreened)
     case = await queries.case(uow.session, p.case_id)
-    if case is None or case.status != "registered":
-        return  # unknown (registration not seen) or already decided: nothing to do twice
+    if case is None:
+        # The registration comes first in the stream; if it has not been applied yet (its
+        # delivery failed and is being retried), fail so this event is retried after it.
+        raise CaseNotSeenError(f"case {p.case_id} screened before its registration was applied")
+    if case.status != "registered":
+        return  # already decided: nothing to do twice
     if not p.eligible:
         await queries.set_case_status(uow.session, p.case_id, "ineligible", uow.clock())
         return

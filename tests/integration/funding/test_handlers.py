@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from db.uow import ServiceDatabase
 from services.funding import queries
+from services.funding.handlers import CaseNotSeenError
 from tests.integration.funding.factories import (
     deliver,
     make_fund,
@@ -157,3 +160,20 @@ async def test_withdrawal_releases_unspent_commitments(db: ServiceDatabase) -> N
 
 async def test_withdrawal_of_an_unknown_case_does_nothing(db: ServiceDatabase) -> None:
     assert await deliver(db, withdrawn(uuid.uuid4(), cancelled=True)) == []
+
+
+async def test_screening_before_its_registration_fails_so_it_is_retried_after_it(
+    db: ServiceDatabase,
+) -> None:
+    fund = await make_fund(db, received=1_000_000)
+    a = person_ref()
+    reg = registered(fund, {a: [("transport", 40_000)]})
+    early = screened(uuid.UUID(reg.payload["case_id"]))
+
+    with pytest.raises(CaseNotSeenError):
+        await deliver(db, early)  # the runner naks it and delivers it again later
+    await deliver(db, reg)
+    emitted = await deliver(db, early)
+
+    [decided] = of_type(emitted, "funding.case_funding_decided")
+    assert decided["approved"] is True
