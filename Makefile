@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: install lint  ## the whole suite: lint, import contracts, unit, integration, e2e
 	$(BIN)/pytest -q

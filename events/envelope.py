@@ -7,6 +7,7 @@ travels as plain, non-identifying fields.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, TypeVar
@@ -88,7 +89,7 @@ class Envelope(BaseModel):
     def from_bytes(cls, data: bytes) -> Envelope:
         return cls.model_validate_json(data)
 
-    def parse(self, model: type[P]) -> P:
+    def parse(self, model: builtins.type[P]) -> P:
         """The payload as its typed model (raises if the type does not match)."""
         if model.type_name() != self.type:
             raise ValueError(f"event {self.type} is not {model.type_name()}")

@@ -106,7 +106,7 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
         detail,
         instance=request.url.path,
         type_=getattr(exc, "problem_type", "about:blank"),
-        headers=exc.headers,
+        headers=dict(exc.headers) if exc.headers else None,
     )
 
 

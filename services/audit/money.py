@@ -123,7 +123,9 @@ def _period_filter(query: Any, when: Any, period: Any, f: MoneyFilter, *, timest
 
 
 def _row(by: Sequence[Dimension], row: Any) -> MoneyRow:
-    keys = {name: str(value) for name, value in zip(by, row[: len(by)], strict=True)}
+    keys: dict[str, str] = {
+        str(name): str(value) for name, value in zip(by, row[: len(by)], strict=True)
+    }
     return MoneyRow(keys=keys, count=int(row[-2]), amount_cents=int(row[-1] or 0))
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.schema import AutoId, MessagingTables, service_metadata
 
@@ -196,7 +197,7 @@ async def offices(session: AsyncSession) -> list[str]:
 async def list_cases(
     session: AsyncSession, *, offices: Sequence[str], status: str | None, page: int, size: int
 ) -> tuple[list[RowMapping], int]:
-    where = [cases.c.office.in_(list(offices))]
+    where: list[ColumnElement[bool]] = [cases.c.office.in_(list(offices))]
     if status is not None:
         where.append(cases.c.status == status)
     total = (await session.execute(select(func.count()).select_from(cases).where(*where))).scalar()

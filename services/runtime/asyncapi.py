@@ -54,12 +54,12 @@ DEAD_LETTER_TEXT = (
 def envelope_model(payload: type[Payload]) -> type[BaseModel]:
     """The envelope of one event type, with its payload typed (for the schema only)."""
     name = payload.type_name()
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    return create_model(  # type: ignore[call-overload, no-any-return, misc]
         f"{payload.__name__}Event",
         __base__=Envelope,
         __doc__=f"Envelope of `{name}` version {payload.version}.",
-        type=(Literal[name], ...),  # type: ignore[valid-type]
-        version=(Literal[payload.version], ...),  # type: ignore[valid-type]
+        type=(Literal[name], ...),  # type: ignore[valid-type, arg-type]
+        version=(Literal[payload.version], ...),  # type: ignore[valid-type, arg-type]
         payload=(payload, ...),
     )
 
@@ -113,6 +113,7 @@ def build_broker(services: Sequence[ServiceDef]) -> NatsBroker:
             schema=envelopes[name],
         )
     rt = _documentation_runtime()
+    schema: type[BaseModel]
     for service in sorted(services, key=lambda s: s.name):
         consumed = service.handlers(rt)
         for name, handler in sorted(consumed.items()):

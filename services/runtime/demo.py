@@ -150,10 +150,10 @@ async def _load(api: _Api, report: DemoReport) -> None:
     )
     on = min(date(today.year, 1, 15), today).isoformat()
     for member, percent in SHARES.items():
-        body = {"member": member, "amount": _money(TARGET_CENTS * percent // 100), "on": on}
-        await api(SUP, "POST", f"/api/funds/{period}/pledges", body)
+        paid = {"member": member, "amount": _money(TARGET_CENTS * percent // 100), "on": on}
+        await api(SUP, "POST", f"/api/funds/{period}/pledges", paid)
         if member in RECEIVED:
-            await api(SUP, "POST", f"/api/funds/{period}/receipts", body)
+            await api(SUP, "POST", f"/api/funds/{period}/receipts", paid)
     plans: dict[str, tuple[str, str]] = {}  # case id -> (plan, caseworker)
     for n, (plan, body) in enumerate(sample_cases(today, period)):
         user = f"demo-caseworker-{body['office'][:2].lower()}"

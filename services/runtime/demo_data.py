@@ -91,9 +91,11 @@ def sample_cases(today: date, period: str, seed: int = 7) -> list[tuple[str, dic
                 for c, a in FAMILIES[n]
             ]
         else:
-            category, (low, high), sexes = PROFILES[n % len(PROFILES)]
+            category, (low, high), sex_choices = PROFILES[n % len(PROFILES)]
             nationality = "SV" if n == 10 else destination  # a recorded exception
-            members = [(category, rng.randint(low, high), rng.choice(sexes.split()), nationality)]
+            members = [
+                (category, rng.randint(low, high), rng.choice(sex_choices.split()), nationality)
+            ]
         lines = [
             ("transport", rng.randrange(25000, 45000, 500)),
             ("travel_documents", rng.randrange(4000, 10000, 500)),

@@ -58,6 +58,7 @@ def dead_letter_stream_config(settings: StreamSettings) -> StreamConfig:
 async def ensure_streams(js: JetStreamContext, settings: StreamSettings) -> None:
     """Create the streams, or update them to the configuration this code expects."""
     for config in (event_stream_config(settings), dead_letter_stream_config(settings)):
+        assert config.name is not None
         try:
             await js.stream_info(config.name)
         except NotFoundError:
