@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import make_sessionmaker
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.cause = cause
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
 
     @property
     def service(self) -> str:
@@ -68,6 +70,17 @@ class UnitOfWork:
         self._pending.append(envelope)
         return envelope
 
+    def insert_later(self, table: Table, row: dict[str, Any]) -> None:
+        """Queue a row to be inserted with others of its table in one statement at commit
+        (or at ``flush_rows``): for handlers applying a batch of events, one statement instead
+        of one per event. Queued rows are not visible to queries until flushed."""
+        self._rows.setdefault(table, []).append(row)
+
+    async def flush_rows(self) -> None:
+        rows, self._rows = self._rows, {}
+        for table, batch in rows.items():
+            await self.session.execute(insert(table), batch)
+
     @property
     def pending(self) -> list[Envelope]:
         return list(self._pending)
@@ -91,6 +104,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         had_events = bool(self._pending)
+        await self.flush_rows()
         await self.flush_outbox()
         await self.session.commit()
         if had_events and self._on_commit is not None:
@@ -98,6 +112,7 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         self._pending.clear()
+        self._rows.clear()
         await self.session.rollback()
 
 

@@ -104,7 +104,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""
         outbox = self.db.tables.outbox
-        async with self.db.sessions() as session:
+        async with self.db.reading() as session:  # takes no write lock while nothing is due
             rows: Sequence[Any] = (
                 await session.execute(
                     select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.body)

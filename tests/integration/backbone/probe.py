@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import Column, Integer, String, Table, Uuid, insert, select
+from sqlalchemy import Column, Integer, String, Table, Uuid, select
 
 from db.schema import MessagingTables, service_metadata
 from db.uow import UnitOfWork
@@ -49,9 +49,7 @@ async def _create_all(rt: Runtime, name: str, metadata) -> None:  # type: ignore
 
 async def on_pinged(uow: UnitOfWork, event: Envelope) -> None:
     ping = event.parse(Pinged)
-    await uow.session.execute(
-        insert(applied).values(event_id=event.event_id, n=ping.n, type=event.type)
-    )
+    uow.insert_later(applied, {"event_id": event.event_id, "n": ping.n, "type": event.type})
 
 
 async def on_poisoned(uow: UnitOfWork, event: Envelope) -> None:

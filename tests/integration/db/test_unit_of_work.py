@@ -67,3 +67,26 @@ async def test_a_service_cannot_emit_another_services_event(db):
     async with db.unit_of_work() as uow:
         with pytest.raises(ValueError, match="probe cannot emit funding.foreign"):
             uow.emit(Foreign())
+
+
+async def test_rows_queued_for_later_are_inserted_at_commit_in_one_go(db):
+    async with db.unit_of_work() as uow:
+        for i in range(1, 4):
+            uow.insert_later(counter, {"id": i})
+        async with db.reading() as other:
+            before = await other.scalar(select(func.count()).select_from(counter))
+        await uow.commit()
+
+    async with db.reading() as session:
+        after = await session.scalar(select(func.count()).select_from(counter))
+    assert (before, after) == (0, 3)
+
+
+async def test_rows_queued_for_later_are_dropped_when_the_unit_does_not_commit(db):
+    async with db.unit_of_work() as uow:
+        uow.insert_later(counter, {"id": 1})
+        await uow.rollback()
+        await uow.commit()
+
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(counter)) == 0
