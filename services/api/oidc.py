@@ -82,9 +82,11 @@ def oidc_from_settings(settings: Settings) -> OidcAuthenticator | None:
     Reads ``oidc_issuer``, ``oidc_audience``, ``oidc_jwks_url`` and optionally
     ``oidc_role_claim`` and ``oidc_offices_claim`` (``RETORNO_OIDC_*``).
     """
-    issuer = getattr(settings, "oidc_issuer", None)
-    audience = getattr(settings, "oidc_audience", None)
-    jwks_url = getattr(settings, "oidc_jwks_url", None)
+    issuer, audience, jwks_url = (
+        settings.oidc_issuer,
+        settings.oidc_audience,
+        settings.oidc_jwks_url,
+    )
     if not (issuer and audience and jwks_url):
         return None
     client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300)
@@ -92,6 +94,6 @@ def oidc_from_settings(settings: Settings) -> OidcAuthenticator | None:
         issuer=issuer,
         audience=audience,
         key_for=lambda token: client.get_signing_key_from_jwt(token).key,
-        role_claim=getattr(settings, "oidc_role_claim", None) or "retorno_role",
-        offices_claim=getattr(settings, "oidc_offices_claim", None) or "retorno_offices",
+        role_claim=settings.oidc_role_claim,
+        offices_claim=settings.oidc_offices_claim,
     )

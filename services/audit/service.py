@@ -7,13 +7,10 @@ from services.audit.usecases import checkpoint_job, signer
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 from services.kit.settings import Settings
 
-DEFAULT_CHECKPOINT_INTERVAL_SECONDS = 3600.0
-INTERVAL_SETTING = "audit_checkpoint_interval_seconds"
-
 
 def checkpoint_interval(settings: Settings) -> float:
     """``RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS`` once Settings has the field; else hourly."""
-    return float(getattr(settings, INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL_SECONDS))
+    return settings.audit_checkpoint_interval_seconds
 
 
 async def on_start(rt: Runtime) -> None:

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     retention_years_after_closure: int = Field(default=5, ge=0)
     retention_interval_seconds: float = Field(default=3600, gt=0)
     audit_checkpoint_interval_seconds: float = Field(default=3600, gt=0)
+    # OpenID Connect (optional, production): bearer JWTs from an external provider, RS256.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_role_claim: str = "retorno_role"
+    oidc_offices_claim: str = "retorno_offices"
 
     def database_url_for(self, service: str) -> str:
         if self.database_url is None:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -55,8 +54,8 @@ def jwks_url(key: rsa.RSAPrivateKey) -> Iterator[str]:
 @pytest.fixture
 def authenticator(jwks_url: str) -> OidcAuthenticator:
     """Built from settings, fetching the key set through PyJWKClient."""
-    settings = SimpleNamespace(oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=jwks_url)
-    built = oidc_from_settings(settings)  # type: ignore[arg-type]
+    settings = Settings(oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=jwks_url)
+    built = oidc_from_settings(settings)
     assert built is not None
     return built
 
