@@ -32,6 +32,10 @@ retention_app = typer.Typer(help="Retention of personal data.", no_args_is_help=
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
+dead_letters_app = typer.Typer(
+    help="Events a service gave up on after its maximum deliveries.", no_args_is_help=True
+)
+app.add_typer(dead_letters_app, name="dead-letters")
 console = Console()
 T = TypeVar("T")
 
@@ -267,6 +271,42 @@ def demo(
         console.print(f"[bold red]demo:[/] {e}")
         raise typer.Exit(1) from e
     print_report(console, report)
+
+
+@dead_letters_app.command("list")
+def dead_letters_list() -> None:
+    """Every service's dead letters with the error that stopped them."""
+    from services.runtime.deadletters import list_dead_letters
+
+    table = Table("service", "event id", "type", "deliveries", "failed at", "error")
+    for d in run_offline(list_dead_letters):
+        table.add_row(
+            d.service, str(d.event_id), d.type, str(d.deliveries), str(d.failed_at), d.error
+        )
+    console.print(table)
+
+
+@dead_letters_app.command("replay")
+def dead_letters_replay(service: str, event_id: str) -> None:
+    """Publish a dead-lettered event again (after the fix is deployed). Needs the broker:
+    RETORNO_NATS_URL, or the embedded one of a running `retorno up`."""
+    import uuid
+
+    import nats
+
+    from services.runtime.deadletters import replay
+
+    settings = Settings()
+    url = settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}"
+
+    async def main() -> str:
+        connection = await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=1)
+        try:
+            return await replay(connection.jetstream(), service, uuid.UUID(event_id))
+        finally:
+            await connection.close()
+
+    console.print(f"replayed on {asyncio.run(main())}")
 
 
 def _register_audit() -> None:

@@ -275,3 +275,23 @@ async def test_relay_prunes_rows_published_long_ago_and_keeps_the_rest(start_nod
     async with node.runtime.db("sender").sessions() as session:
         left = await session.scalar(select(func.count()).select_from(sender_tables.outbox))
     assert left == 1
+
+
+async def test_a_dead_letter_is_listed_and_replayed_once_the_handler_is_fixed(start_node):
+    from services.runtime.deadletters import list_dead_letters, replay
+
+    from . import probe
+
+    node = await start_node([SENDER, RECEIVER], max_deliver=1)
+    [poison_id] = await send(node.runtime, 5, poison=True)
+    await eventually(lambda: _dead_letters(node))
+    [listed] = [d for d in await list_dead_letters(node.runtime) if d.service == "receiver"]
+    assert (listed.event_id, listed.type) == (poison_id, "sender.poisoned")
+
+    runner = node.runners["receiver"]
+    runner.handlers["sender.poisoned"] = probe.on_pinged_any  # the bug is fixed
+    subject = await replay(node.js, "receiver", poison_id)
+
+    assert subject == "retorno.sender.poisoned"
+    rows = await eventually(lambda: _count(node, 1))
+    assert rows == [(poison_id, 5)]
