@@ -5,7 +5,6 @@ Wire it with ``app.add_typer(build_cli(make_runtime), name="audit")``.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import sys
 import uuid
@@ -30,6 +29,7 @@ from services.audit.money import (
 from services.audit.queries import CaseDimension, EventFilter, case_stages, events
 from services.audit.summary import summary
 from services.kit.definition import Runtime
+from services.kit.offline import run_with
 
 MakeRuntime = Callable[[], Awaitable[Runtime]]
 CSV = typer.Option(False, "--csv", help="Write CSV to standard output instead of a table")
@@ -66,15 +66,7 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
     app = typer.Typer(help="Oversight audit: tamper-evident log and the secretariat's queries")
 
     def run(work: Callable[[Runtime], Awaitable[Any]]) -> Any:
-        async def main() -> Any:
-            rt = await make_runtime()
-            try:
-                return await work(rt)
-            finally:
-                for db in rt.databases.values():
-                    await db.engine.dispose()
-
-        return asyncio.run(main())
+        return run_with(make_runtime, work)
 
     def query(work: Callable[[Any], Awaitable[Any]]) -> Any:
         return run(lambda rt: usecases.read(rt, work))

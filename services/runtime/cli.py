@@ -18,6 +18,7 @@ from db import migrate as migrations
 from db.engine import make_engine
 from db.uow import ServiceDatabase
 from services.kit.definition import Runtime
+from services.kit.offline import run_with
 from services.kit.settings import Settings
 from services.runtime.registry import all_services, service_names
 
@@ -72,15 +73,7 @@ async def offline_runtime(settings: Settings | None = None) -> Runtime:
 
 
 def run_offline(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    async def main() -> T:
-        rt = await offline_runtime()
-        try:
-            return await work(rt)
-        finally:
-            for db in rt.databases.values():
-                await db.engine.dispose()
-
-    return asyncio.run(main())
+    return run_with(offline_runtime, work)
 
 
 def _run_node(
