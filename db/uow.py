@@ -7,7 +7,7 @@ change that caused them; the relay publishes them after commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +44,10 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._pending: list[Envelope] = []
         self._rows: dict[Table, list[dict[str, Any]]] = {}
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
+        # Per-unit scratch space for handlers that keep something across the events of a
+        # batch (e.g. the audit chain's head), keyed by a name of their own.
+        self.state: dict[str, Any] = {}
 
     @property
     def service(self) -> str:
@@ -76,6 +80,10 @@ class UnitOfWork:
         of one per event. Queued rows are not visible to queries until flushed."""
         self._rows.setdefault(table, []).append(row)
 
+    def before_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` once, inside the transaction, just before it commits."""
+        self._before_commit.append(hook)
+
     async def flush_rows(self) -> None:
         rows, self._rows = self._rows, {}
         for table, batch in rows.items():
@@ -103,6 +111,9 @@ class UnitOfWork:
         await self.session.execute(insert(self.tables.outbox), rows)
 
     async def commit(self) -> None:
+        hooks, self._before_commit = self._before_commit, []
+        for hook in hooks:
+            await hook()
         had_events = bool(self._pending)
         await self.flush_rows()
         await self.flush_outbox()
@@ -113,6 +124,8 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._pending.clear()
         self._rows.clear()
+        self._before_commit.clear()
+        self.state.clear()
         await self.session.rollback()
 
 

@@ -13,7 +13,7 @@ from services.kit.definition import ANY_EVENT, Handler, Runtime
 
 async def record_event(uow: UnitOfWork, event: Envelope) -> None:
     """Append in the order received; a redelivered event (same id) changes nothing."""
-    position = await append(uow.session, event, uow.clock())
+    position = await append(uow, event, uow.clock())
     if position is not None:
         await project(uow.session, event)
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.uow import UnitOfWork
 from events.envelope import Envelope
 from services.audit import store
 from services.audit.domain import ChainRecord, canonical, link
 
 HEAD_ID = 1
+CURSOR = "audit.chain"
 
 
 async def already_logged(session: AsyncSession, event_id: uuid.UUID) -> bool:
@@ -23,31 +26,57 @@ async def already_logged(session: AsyncSession, event_id: uuid.UUID) -> bool:
     return found.first() is not None
 
 
-async def append(session: AsyncSession, envelope: Envelope, now: datetime) -> int | None:
+@dataclass
+class _Cursor:
+    """The chain's head as this unit of work moves it, and the events it appended."""
+
+    position: int
+    hash: str
+    appended: set[uuid.UUID] = field(default_factory=set)
+
+
+async def append(uow: UnitOfWork, envelope: Envelope, now: datetime) -> int | None:
     """Chain the event after the current head; None if it is already in the log.
 
-    The head row is locked (``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already serializes
-    writers), so concurrent appenders take positions one at a time.
+    The head row is read once per unit of work and locked (``FOR UPDATE``; SQLite's
+    ``BEGIN IMMEDIATE`` already serializes writers), so concurrent appenders take positions
+    one batch at a time. The batch's records are inserted together and the head saved once,
+    just before the unit commits.
     """
-    if await already_logged(session, envelope.event_id):
+    cursor = await _cursor(uow)
+    if envelope.event_id in cursor.appended or await already_logged(uow.session, envelope.event_id):
         return None
+    text = canonical(envelope)
+    digest = link(cursor.hash, text)
+    position = cursor.position + 1
+    uow.insert_later(store.log, _row(envelope, position, text, cursor.hash, digest, now))
+    cursor.position, cursor.hash = position, digest
+    cursor.appended.add(envelope.event_id)
+    return position
+
+
+async def _cursor(uow: UnitOfWork) -> _Cursor:
+    cursor: _Cursor | None = uow.state.get(CURSOR)
+    if cursor is not None:
+        return cursor
     row = (
-        await session.execute(
+        await uow.session.execute(
             select(store.head.c.position, store.head.c.hash)
             .where(store.head.c.id == HEAD_ID)
             .with_for_update()
         )
     ).one()
-    text = canonical(envelope)
-    digest = link(row.hash, text)
-    position = row.position + 1
-    await session.execute(
-        insert(store.log), [_row(envelope, position, text, row.hash, digest, now)]
-    )
-    await session.execute(
-        update(store.head).where(store.head.c.id == HEAD_ID).values(position=position, hash=digest)
-    )
-    return int(position)
+    cursor = uow.state[CURSOR] = _Cursor(int(row.position), row.hash)
+
+    async def save_head() -> None:
+        await uow.session.execute(
+            update(store.head)
+            .where(store.head.c.id == HEAD_ID)
+            .values(position=cursor.position, hash=cursor.hash)
+        )
+
+    uow.before_commit(save_head)
+    return cursor
 
 
 def _row(

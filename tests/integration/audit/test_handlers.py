@@ -81,3 +81,25 @@ async def test_a_redelivered_event_is_appended_and_projected_once(db: ServiceDat
 
     assert await count(db, store.log) == 1
     assert await count(db, store.contributions) == 1
+
+
+async def test_a_batch_in_one_unit_of_work_chains_each_event_once_in_order(rt: Runtime) -> None:
+    db = rt.db("audit")
+    first, second, third = (envelope("future.thing_happened", {"n": n}) for n in range(3))
+    await feed(db, first)
+
+    await feed(db, second, third, second, first)  # a batch with a repeat and an old event
+
+    async with db.reading() as session:
+        rows = (
+            await session.execute(
+                select(store.log.c.position, store.log.c.event_id).order_by(store.log.c.position)
+            )
+        ).all()
+    assert [(p, e) for p, e in rows] == [
+        (1, first.event_id),
+        (2, second.event_id),
+        (3, third.event_id),
+    ]
+    verified = await verify_log(rt)
+    assert verified.intact and verified.chain.head_position == 3
