@@ -90,3 +90,23 @@ async def test_rows_queued_for_later_are_dropped_when_the_unit_does_not_commit(d
 
     async with db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(counter)) == 0
+
+
+async def test_before_commit_hooks_run_once_inside_the_transaction_and_not_on_rollback(db):
+    ran: list[str] = []
+
+    async def hook() -> None:
+        ran.append("hook")
+        await uow.session.execute(insert(counter).values(id=7))
+
+    async with db.unit_of_work() as uow:
+        uow.before_commit(hook)
+        await uow.rollback()
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        uow.before_commit(hook)
+        await uow.commit()
+
+    assert ran == ["hook"]
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(counter)) == 1
