@@ -295,3 +295,18 @@ async def test_a_dead_letter_is_listed_and_replayed_once_the_handler_is_fixed(st
     assert subject == "retorno.sender.poisoned"
     rows = await eventually(lambda: _count(node, 1))
     assert rows == [(poison_id, 5)]
+
+
+async def test_events_committed_while_the_broker_is_down_arrive_after_it_restarts(start_node):
+    node = await start_node([SENDER, RECEIVER])
+    [before] = await send(node.runtime, 1)
+    await eventually(lambda: _count(node, 1))
+    assert node.embedded is not None
+
+    node.embedded.kill()  # the broker process dies (SIGKILL)
+    [during] = await send(node.runtime, 2)  # committed to the outbox while it is down
+    await asyncio.sleep(1.0)
+    await node.embedded.astart()  # same port, same store
+
+    rows = await eventually(lambda: _count(node, 2), timeout=30)
+    assert rows == [(before, 1), (during, 2)]
