@@ -106,7 +106,9 @@ def up() -> None:
         s = rt.settings
         console.print(
             f"[bold green]Retorno is up[/]: API http://{s.http_host}:{s.http_port} "
-            f"(docs /docs, health /health). Data in {s.data_dir.resolve()}. Ctrl-C to stop."
+            f"(docs /docs, health /health). Data in {s.data_dir.resolve()}. Ctrl-C to stop.\n"
+            "Next, in another terminal: [bold]make demo[/] loads a sample and prints a token per "
+            "role; or create a user: .venv/bin/retorno users add NAME --role caseworker --office X"
         )
 
     _run_node(set(service_names()), http=True, banner=banner)
