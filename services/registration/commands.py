@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from events.privacy import Purpose
 from events.registration import CaseStatus
@@ -60,6 +72,8 @@ class ConsentIn(_Body):
 
 
 class PersonIn(_Body):
+    """A person registered for the first time: their personal data is encrypted and stored."""
+
     given_names: Text
     family_name: Text
     date_of_birth: date
@@ -79,6 +93,70 @@ class PersonIn(_Body):
         return self
 
 
+PersonRefStr = Annotated[
+    str,
+    Field(
+        pattern=r"^p_[0-9a-f]{32}$",
+        description="The person_ref given at their first registration ('p_' + 32 hex digits)",
+    ),
+]
+
+
+class KnownPersonIn(_Body):
+    """A person registered before: their personal data is kept from the first registration.
+
+    Sex and nationality come from their earlier record, their age from the date of birth
+    recorded then; only this case's vulnerability categories (and, optionally, new consent
+    decisions) are given. They must not be in another open case.
+    """
+
+    person_ref: PersonRefStr
+    vulnerability_categories: list[Code] = Field(default_factory=list, max_length=20)
+    consents: list[ConsentIn] = Field(
+        default_factory=list,
+        description="Optional new consent decisions, recorded again in the vault; without "
+        "them the person's last recorded consent to 'assistance' must be granted",
+    )
+
+    @model_validator(mode="after")
+    def _assistance_not_refused(self) -> KnownPersonIn:
+        if any(c.purpose == "assistance" and not c.granted for c in self.consents):
+            raise ValueError("return is voluntary: consent to 'assistance' must be granted")
+        return self
+
+
+def _person_kind(value: Any) -> str:
+    """``known`` when the entry names a person_ref, ``new`` otherwise (one clear error set)."""
+    if isinstance(value, KnownPersonIn) or (isinstance(value, dict) and "person_ref" in value):
+        return "known"
+    return "new"
+
+
+_KINDS = ("new", "known")
+
+PersonEntry = Annotated[
+    Annotated[PersonIn, Tag("new")] | Annotated[KnownPersonIn, Tag("known")],
+    Discriminator(_person_kind),
+]
+
+
+def _without_kind(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Report errors at ``people.<i>.<field>`` (as before returning people existed), not at
+    ``people.<i>.<kind>.<field>``: the kind is chosen by the presence of ``person_ref``."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        details = [
+            InitErrorDetails(
+                type=PydanticCustomError(err["type"], err["msg"]),
+                loc=tuple(p for i, p in enumerate(err["loc"]) if not (i == 1 and p in _KINDS)),
+                input=err["input"],
+            )
+            for err in exc.errors()
+        ]
+        raise ValidationError.from_exception_data(exc.title, details) from None
+
+
 class CostLineIn(_Body):
     person: int | Literal["all"] = Field(
         description="Index in `people`, or 'all': the same amount is requested for each person"
@@ -94,7 +172,16 @@ class RegisterCase(_Body):
     fund_period: Annotated[str, Field(min_length=1, max_length=20)] | None = Field(
         default=None, description="Default: the year of registration"
     )
-    people: list[PersonIn] = Field(min_length=1, max_length=30)
+    people: Annotated[list[PersonEntry], WrapValidator(_without_kind)] = Field(
+        min_length=1,
+        max_length=30,
+        description="Each entry is either a new person (personal data, sex, nationality, "
+        "date of birth, consents) or a returning person registered before, given as "
+        "`{person_ref, vulnerability_categories, consents?}`: their personal data is kept "
+        "from the first registration and the same person_ref is used, so funding counts "
+        "all their commitments against one cap. An entry with `person_ref` is validated "
+        "as a returning person, any other as a new person.",
+    )
     departure_country: CountryCode
     destination_country: CountryCode
     requested: list[CostLineIn] = Field(default_factory=list, max_length=100)
@@ -105,6 +192,10 @@ class RegisterCase(_Body):
         for i, line in enumerate(self.requested):
             if line.person != "all" and not 0 <= line.person < len(self.people):
                 raise ValueError(f"requested[{i}].person: no person at index {line.person}")
+        refs = [p.person_ref for p in self.people if isinstance(p, KnownPersonIn)]
+        repeated = sorted({r for r in refs if refs.count(r) > 1})
+        if repeated:
+            raise ValueError(f"people: person {', '.join(repeated)} is listed more than once")
         return self
 
 
@@ -126,7 +217,7 @@ def check_registration(
     """Checks against the configured lists and the registration date; all problems at once."""
     problems: list[dict[str, str]] = []
     for i, person in enumerate(body.people):
-        if person.date_of_birth > on:
+        if isinstance(person, PersonIn) and person.date_of_birth > on:
             problems.append({"field": f"people[{i}].date_of_birth", "problem": "is in the future"})
         for cat in person.vulnerability_categories:
             if cat not in categories:

@@ -48,6 +48,14 @@ TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
 
 FINAL: frozenset[CaseStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 
+OPEN_STATUSES: tuple[CaseStatus, ...] = tuple(s for s in STATUSES if s not in FINAL)
+"""A person in a case in one of these is in an open case and cannot be registered again."""
+
+
+def is_open(status: CaseStatus) -> bool:
+    return status not in FINAL
+
+
 REASON_REQUIRED: frozenset[CaseStatus] = frozenset(
     {"eligible", "ineligible", "withdrawn", "cancelled"}
 )

@@ -24,6 +24,7 @@ from services.registration.views import (
     CaseDetail,
     CasePage,
     SubjectAccessReport,
+    SubjectCase,
     line_view,
     person_view,
     summary,
@@ -130,25 +131,41 @@ def _plain(item: Any) -> Any:
 async def subject_access(
     rt: Runtime, vault: Vault, person_ref: str, principal: Principal
 ) -> SubjectAccessReport:
-    """Everything held about one person, readable, with their consents and the access log."""
+    """Everything held about one person in all their cases, readable, with their consents and
+    the access log. One logged vault read covers their data and the notes of every case."""
     async with rt.db(SERVICE).reading() as session:
-        person = await store.person(session, person_ref)
-        if person is None:
+        rows = await store.person_cases(session, person_ref)
+        if not rows:
             raise NotFoundError(f"no person {person_ref} in the registration service")
-        case = await visible_case(session, person["case_id"], principal)
-        lines = [
-            r
-            for r in await store.lines_of(session, case["case_id"])
-            if r["person_ref"] == person_ref
-        ]
-        history = await store.history(session, case["case_id"])
+        found: list[tuple[RowMapping, RowMapping, list[RowMapping], list[RowMapping]]] = []
+        for row in rows:
+            case = await visible_case(session, row["case_id"], principal)
+            lines = [
+                r
+                for r in await store.lines_of(session, case["case_id"])
+                if r["person_ref"] == person_ref
+            ]
+            found.append((row, case, lines, await store.history(session, case["case_id"])))
         sealed = {person_ref: await store.ciphertexts(session, person_ref)}
-    plain = await _decrypt(vault, [person], sealed, history, principal, "subject_access")
+    every_history = [h for *_, history in found for h in history]
+    plain = await _decrypt(vault, [rows[-1]], sealed, every_history, principal, "subject_access")
+    personal = _personal(plain, person_ref)
+    cases = [
+        SubjectCase(
+            case=summary(case),
+            person=person_view(row, personal),
+            requested=[line_view(line) for line in lines],
+            history=[transition_view(h, _notes(plain, h)) for h in history],
+        )
+        for row, case, lines, history in found
+    ]
+    latest = cases[-1]
     return SubjectAccessReport(
-        person=person_view(person, _personal(plain, person_ref)),
-        case=summary(case),
-        requested=[line_view(line) for line in lines],
-        history=[transition_view(h, _notes(plain, h)) for h in history],
+        person=latest.person,
+        cases=cases,
+        case=latest.case,
+        requested=latest.requested,
+        history=latest.history,
         consents=[_plain(c) for c in await vault.consents(person_ref)],
         access_log=[_plain(a) for a in await vault.access_log(person_ref)],
     )

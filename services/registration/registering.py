@@ -13,8 +13,20 @@ from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ForbiddenError
 from services.registration import domain, store
-from services.registration.commands import PersonIn, RegisterCase, check_registration, to_cents
+from services.registration.commands import (
+    KnownPersonIn,
+    PersonIn,
+    RegisterCase,
+    check_registration,
+    to_cents,
+)
 from services.registration.ports import Vault
+from services.registration.returning import (
+    check_assistance_consent,
+    earlier_records,
+    recheck_known,
+    returning_facts,
+)
 
 SERVICE = "registration"
 
@@ -71,6 +83,12 @@ async def _protect(vault: Vault, refs: list[str], body: RegisterCase, by: str) -
     """Encrypt each person's data under a new key and record consents (in the vault)."""
     rows: list[dict[str, Any]] = []
     for ref, person in zip(refs, body.people, strict=True):
+        if isinstance(person, KnownPersonIn):  # data kept from the first registration
+            for consent in person.consents:
+                await vault.record_consent(
+                    ref, consent.purpose, consent.granted, recorded_by=by, partner=consent.partner
+                )
+            continue
         await vault.new_person(ref)
         sealed = await vault.encrypt_many(ref, personal_fields(person))
         rows.extend({"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items())
@@ -88,6 +106,9 @@ async def register_case(
 
     The vault is written first (its own store); the case, its anonymous facts, the
     ciphertexts and the ``return_registered`` event then commit together.
+
+    A returning person (``KnownPersonIn``) keeps their person_ref, sex, nationality and
+    encrypted personal data; their age is computed from the recorded date of birth.
     """
     if not principal.can_see_office(body.office):
         raise ForbiddenError(f"you cannot register cases for office '{body.office}'")
@@ -99,9 +120,18 @@ async def register_case(
         cost_categories=rt.settings.cost_categories,
         on=on,
     )
+    known = [p for p in body.people if isinstance(p, KnownPersonIn)]
+    earlier = await earlier_records(rt, vault, known, principal) if known else {}
+    for person in known:
+        await check_assistance_consent(vault, person)
     case_id = uuid.uuid4()
-    refs = [new_person_ref() for _ in body.people]
-    people = [facts(ref, person, on) for ref, person in zip(refs, body.people, strict=True)]
+    refs = [p.person_ref if isinstance(p, KnownPersonIn) else new_person_ref() for p in body.people]
+    people = [
+        returning_facts(ref, person, earlier[ref], on)
+        if isinstance(person, KnownPersonIn)
+        else facts(ref, person, on)
+        for ref, person in zip(refs, body.people, strict=True)
+    ]
     lines = requested_lines(body, refs)
     payload = ReturnRegistered(
         case_id=case_id,
@@ -143,6 +173,7 @@ async def register_case(
     line_rows = [{**line.model_dump(), "case_id": case_id} for line in lines]
     actor = Actor.user(principal.user_id, principal.role)
     async with rt.db(SERVICE).unit_of_work() as uow:
+        await recheck_known(uow.session, [p.person_ref for p in known])
         await store.add_case(uow.session, case_row, person_rows, data_rows, line_rows)
         envelope = uow.emit(payload, actor=actor)
         await store.add_transition(

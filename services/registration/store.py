@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Uuid,
@@ -61,7 +62,7 @@ cases = Table(
 people = Table(
     "registration_people",
     metadata,
-    Column("person_ref", String(34), primary_key=True),
+    Column("person_ref", String(34), nullable=False, index=True),
     Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False, index=True),
     Column("position", Integer, nullable=False),
     Column("sex", String(10), nullable=False),
@@ -70,14 +71,14 @@ people = Table(
     Column("age_band", String(8), nullable=False),
     Column("vulnerability_categories", JSON, nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("case_id", "person_ref"),
 )
+"""One row per person per case: a returning person has a row in each of their cases."""
 
 personal_data = Table(
     "registration_personal_data",
     metadata,
-    Column(
-        "person_ref", String(34), ForeignKey("registration_people.person_ref"), primary_key=True
-    ),
+    Column("person_ref", String(34), primary_key=True),
     Column("field", String(40), primary_key=True),
     Column("ciphertext", LargeBinary, nullable=False),
 )
@@ -161,9 +162,24 @@ async def people_of(session: AsyncSession, case_ids: Iterable[uuid.UUID]) -> lis
     return list(result.mappings())
 
 
-async def person(session: AsyncSession, person_ref: str) -> RowMapping | None:
-    result = await session.execute(select(people).where(people.c.person_ref == person_ref))
-    return result.mappings().first()
+async def person_cases(
+    session: AsyncSession, person_ref: str, *, lock: bool = False
+) -> list[RowMapping]:
+    """The person's row in each of their cases with that case's status, oldest case first.
+
+    ``lock`` takes row locks (PostgreSQL) so two registrations of one person serialise; read
+    again in a new statement after locking to see a case committed meanwhile.
+    """
+    query = (
+        select(people, cases.c.status, cases.c.office, cases.c.created_at)
+        .join(cases, cases.c.case_id == people.c.case_id)
+        .where(people.c.person_ref == person_ref)
+        .order_by(cases.c.created_at, cases.c.case_id)
+    )
+    if lock:
+        query = query.with_for_update(of=people)
+    result = await session.execute(query)
+    return list(result.mappings())
 
 
 async def ciphertexts(session: AsyncSession, person_ref: str) -> dict[str, bytes]:

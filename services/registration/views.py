@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import RowMapping
 
 from events.registration import CaseStatus
@@ -110,13 +110,23 @@ class TransitionDone(BaseModel):
     event_id: uuid.UUID
 
 
+class SubjectCase(BaseModel):
+    """One of the person's cases: the case, their facts in it, their cost lines, its history."""
+
+    case: CaseSummary
+    person: PersonView
+    requested: list[LineView]
+    history: list[TransitionView]
+
+
 class SubjectAccessReport(BaseModel):
     """Everything the registration service holds about one person, readable."""
 
-    person: PersonView
-    case: CaseSummary
-    requested: list[LineView]
-    history: list[TransitionView]
+    person: PersonView = Field(description="The person as in their most recent case")
+    cases: list[SubjectCase] = Field(description="Every case of the person, oldest first")
+    case: CaseSummary = Field(description="Their most recent case (also the last of `cases`)")
+    requested: list[LineView] = Field(description="Their cost lines in the most recent case")
+    history: list[TransitionView] = Field(description="History of the most recent case")
     consents: list[Any]
     access_log: list[Any]
 

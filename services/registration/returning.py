@@ -1,0 +1,133 @@
+"""Registering a person who returned before: their earlier record, checked and reused."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.registration import PersonFacts
+from events.types import Sex
+from services.kit.auth import Principal
+from services.kit.definition import Runtime
+from services.kit.errors import ConflictError, NotFoundError
+from services.registration import domain, store
+from services.registration.commands import KnownPersonIn
+from services.registration.ports import Vault
+
+SERVICE = "registration"
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What registration already holds about a returning person."""
+
+    sex: Sex
+    nationality: str
+    date_of_birth: date
+
+
+def returning_facts(ref: str, person: KnownPersonIn, earlier: Earlier, on: date) -> PersonFacts:
+    age = domain.age_on(earlier.date_of_birth, on)
+    return PersonFacts(
+        person_ref=ref,
+        sex=earlier.sex,
+        age_years=age,
+        age_band=domain.age_band(age),
+        nationality=earlier.nationality,
+        vulnerability_categories=sorted(set(person.vulnerability_categories)),
+    )
+
+
+def _check_not_in_open_case(ref: str, rows: Sequence[RowMapping]) -> None:
+    open_cases = [r for r in rows if domain.is_open(r["status"])]
+    if open_cases:
+        case = open_cases[-1]
+        raise ConflictError(
+            f"person {ref} is already in open case {case['case_id']} (status "
+            f"'{case['status']}'); close, withdraw or cancel that case before registering "
+            "them in a new one",
+            person_ref=ref,
+            open_case_id=str(case["case_id"]),
+            open_case_status=case["status"],
+        )
+
+
+async def earlier_records(
+    rt: Runtime, vault: Vault, known: Sequence[KnownPersonIn], principal: Principal
+) -> dict[str, Earlier]:
+    """Check each returning person may be registered, and read their earlier record.
+
+    The date of birth is decrypted through the vault, which logs the read.
+    """
+    found: dict[str, tuple[RowMapping, bytes | None]] = {}
+    async with rt.db(SERVICE).reading() as session:
+        for person in known:
+            ref = person.person_ref
+            rows = await store.person_cases(session, ref)
+            if not rows:
+                raise NotFoundError(
+                    f"no person {ref} was registered before; register them as a new person "
+                    "with their personal data",
+                    person_ref=ref,
+                )
+            if any(r["erased_at"] is not None for r in rows):
+                raise ConflictError(
+                    f"person {ref} was erased: their personal data no longer exists; register "
+                    "them as a new person with their personal data",
+                    person_ref=ref,
+                )
+            _check_not_in_open_case(ref, rows)
+            sealed = await store.ciphertexts(session, ref)
+            found[ref] = (rows[-1], sealed.get("date_of_birth"))
+    earlier: dict[str, Earlier] = {}
+    for ref, (row, token) in found.items():
+        if token is None or await vault.is_erased(ref):
+            raise ConflictError(
+                f"person {ref} was erased: their personal data no longer exists; register "
+                "them as a new person with their personal data",
+                person_ref=ref,
+            )
+        opened = await vault.decrypt_many(
+            ref,
+            {"date_of_birth": token},
+            actor_id=principal.user_id,
+            role=principal.role,
+            purpose="registration_returning_person",
+        )
+        born = opened.get("date_of_birth")
+        if born is None:
+            raise ConflictError(
+                f"person {ref} was erased: their personal data no longer exists; register "
+                "them as a new person with their personal data",
+                person_ref=ref,
+            )
+        earlier[ref] = Earlier(row["sex"], row["nationality"], date.fromisoformat(born))
+    return earlier
+
+
+async def check_assistance_consent(vault: Vault, person: KnownPersonIn) -> None:
+    """Return is voluntary: the person's latest decision on 'assistance' must be a grant."""
+    if any(c.purpose == "assistance" for c in person.consents):
+        return  # the request carries it (a refusal is already a 422)
+    decisions = [c for c in await vault.consents(person.person_ref) if c.purpose == "assistance"]
+    if not decisions or not decisions[-1].granted:
+        raise ConflictError(
+            f"return is voluntary: person {person.person_ref} has no granted consent to "
+            '\'assistance\' on record; include {"purpose": "assistance", "granted": true} in '
+            "their consents",
+            person_ref=person.person_ref,
+        )
+
+
+async def recheck_known(session: AsyncSession, refs: Sequence[str]) -> None:
+    """Under the write transaction: no returning person joined an open case meanwhile."""
+    for ref in refs:
+        await store.person_cases(session, ref, lock=True)
+        rows = await store.person_cases(session, ref)  # a new statement sees recent commits
+        if any(r["erased_at"] is not None for r in rows):
+            raise ConflictError(f"person {ref} was erased meanwhile; nothing was registered")
+        _check_not_in_open_case(ref, rows)
