@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -231,3 +232,18 @@ async def test_subject_access_lists_every_case_of_the_person(
     assert all(c["person"]["personal"]["family_name"] == "Lopez" for c in report["cases"])
     assert report["case"]["case_id"] == second["case_id"]
     assert report["person"]["person_ref"] == ref
+
+
+async def test_two_simultaneous_registrations_of_one_returning_person_let_one_through(
+    client: Client, runtime: Runtime, db: ServiceDatabase
+) -> None:
+    first = await client.register()
+    ref = first["people"][0]["person_ref"]
+    await close(client, runtime, db, first["case_id"])
+
+    responses = await asyncio.gather(
+        *(client.post("cw", "/api/cases", case_body(people=[returning(ref)])) for _ in range(6))
+    )
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 5
+    assert len(await registered_events(db)) == 2
