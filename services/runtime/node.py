@@ -13,10 +13,11 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from db.engine import make_engine
 from db.uow import ServiceDatabase
+from events.envelope import STREAM_NAME
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 from services.kit.settings import Settings
 from services.runtime.consumer import EventRunner
@@ -184,15 +185,44 @@ class Node:
         assert self.runtime is not None
         for name, db in self.runtime.databases.items():
             try:
-                async with db.engine.connect() as conn:
-                    await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+                async with db.reading() as session:
+                    await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
                 checks[f"database:{name}"] = {"ok": True, "dialect": db.engine.dialect.name}
             except Exception as exc:
                 checks[f"database:{name}"] = {"ok": False, "error": type(exc).__name__}
         return {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
+            "flow": await self.flow(),
         }
+
+    async def flow(self) -> dict[str, Any]:
+        """Per service run here: events waiting in its outbox, events waiting for its
+        consumer, and dead letters. Nothing personal, only counts."""
+        assert self.runtime is not None
+        found: dict[str, Any] = {}
+        for name in sorted(self.relays.keys() | self.runners.keys()):
+            db = self.runtime.db(name)
+            entry: dict[str, Any] = {}
+            try:
+                outbox, dead = db.tables.outbox, db.tables.dead_letter
+                async with db.reading() as session:
+                    entry["outbox_unpublished"] = await session.scalar(
+                        select(func.count())
+                        .select_from(outbox)
+                        .where(outbox.c.published_at.is_(None))
+                    )
+                    entry["dead_letters"] = await session.scalar(
+                        select(func.count()).select_from(dead)
+                    )
+                if name in self.runners:
+                    info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
+                    entry["consumer_pending"] = info.num_pending
+                    entry["consumer_unacknowledged"] = info.num_ack_pending
+            except Exception as exc:
+                entry["error"] = type(exc).__name__
+            found[name] = entry
+        return found
 
     async def stop(self) -> None:
         if self._server is not None:

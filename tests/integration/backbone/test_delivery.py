@@ -310,3 +310,21 @@ async def test_events_committed_while_the_broker_is_down_arrive_after_it_restart
 
     rows = await eventually(lambda: _count(node, 2), timeout=30)
     assert rows == [(before, 1), (during, 2)]
+
+
+async def test_health_reports_the_flow_of_each_service_without_personal_data(start_node):
+    node = await start_node([SENDER, RECEIVER], max_deliver=1)
+    await send(node.runtime, 1, poison=True)
+    await eventually(lambda: _dead_letters(node))
+    await _stream_drained(node, "receiver")
+
+    health = await node.health()
+
+    assert health["status"] == "ok"
+    assert health["flow"]["receiver"] == {
+        "outbox_unpublished": 0,
+        "dead_letters": 1,
+        "consumer_pending": 0,
+        "consumer_unacknowledged": 0,
+    }
+    assert health["flow"]["sender"]["outbox_unpublished"] == 0
