@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from nats.js import JetStreamContext
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from db.uow import ServiceDatabase
 from events.envelope import STREAM_NAME
@@ -22,6 +23,7 @@ log = logging.getLogger("retorno.relay")
 PUBLISH_TIMEOUT_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 600.0
+LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 
 
 class OutboxRelay:
@@ -102,7 +104,26 @@ class OutboxRelay:
         return int(result.rowcount or 0)
 
     async def relay_once(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were published."""
+        """Publish one batch of unpublished rows; returns how many were published.
+
+        On PostgreSQL several replicas of a service may run a relay on one outbox: a
+        transaction-scoped advisory lock lets one publish at a time, so they neither publish
+        the same rows twice nor interleave them out of commit order. (On SQLite one process
+        relays a service's outbox.)
+        """
+        if self.db.engine.dialect.name != "postgresql":
+            return await self._relay_batch()
+        async with self.db.sessions() as guard:
+            if not await guard.scalar(LOCK, {"key": self.lock_key}):
+                return 0  # another relay is publishing this outbox right now
+            return await self._relay_batch()  # the lock ends with the guard's transaction
+
+    @property
+    def lock_key(self) -> int:
+        digest = hashlib.sha256(f"retorno.relay.{self.db.tables.outbox.name}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    async def _relay_batch(self) -> int:
         outbox = self.db.tables.outbox
         async with self.db.reading() as session:  # takes no write lock while nothing is due
             rows: Sequence[Any] = (

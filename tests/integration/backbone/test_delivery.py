@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from events.envelope import DEAD_LETTER_PREFIX, STREAM_NAME
+from services.runtime.relay import OutboxRelay
 from services.runtime.streams import DLQ_STREAM_NAME, consumer_config
 
 from .conftest import eventually, make_settings
@@ -328,3 +329,23 @@ async def test_health_reports_the_flow_of_each_service_without_personal_data(sta
         "consumer_unacknowledged": 0,
     }
     assert health["flow"]["sender"]["outbox_unpublished"] == 0
+
+
+async def test_on_postgresql_one_relay_at_a_time_publishes_an_outbox(start_node, database):
+    if database is None:
+        pytest.skip("the advisory lock is PostgreSQL's; on SQLite one process relays")
+    from sqlalchemy import text
+
+    node = await start_node([SENDER, RECEIVER], active={"receiver"})  # no sender relay here
+    await send(node.runtime, 1)
+    relay = OutboxRelay(node.runtime.db("sender"), node.js)  # a second replica's relay
+
+    async with node.runtime.db("sender").sessions() as other_replica:
+        await other_replica.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": relay.lock_key}
+        )
+        while_held = await relay.relay_once()
+    after = await relay.relay_once()
+
+    assert (while_held, after) == (0, 1)
+    await eventually(lambda: _count(node, 1))
