@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from db.uow import ServiceDatabase, UnitOfWork
 from events.envelope import DEAD_LETTER_PREFIX, SUBJECT_PREFIX, Envelope
 from services.kit.definition import ANY_EVENT, Handler
+from services.runtime.ordering import OrderGuard
 from services.runtime.streams import DLQ_STREAM_NAME
 
 log = logging.getLogger("retorno.consumer")
@@ -68,6 +69,7 @@ class EventRunner:
         self.max_deliver = max_deliver
         self.applied = 0
         self.dead_lettered = 0
+        self.order = OrderGuard()
 
     @property
     def subjects(self) -> list[str]:
@@ -80,21 +82,52 @@ class EventRunner:
         good = [i for i in incoming if i.envelope is not None]
         for bad in (i for i in incoming if i.envelope is None):
             await self._dead_letter(bad, bad.error or "undecodable")
-        if not good:
+        ready_at, held = self.order.split([i.envelope for i in good])  # type: ignore[misc]
+        for index, delay in held.items():
+            await self._hold_back(good[index], delay)
+        ready = [good[i] for i in ready_at]
+        if not ready:
             return
         try:
             async with self.db.unit_of_work() as uow:
-                await self._apply(uow, good)
+                await self._apply(uow, ready)
                 await uow.commit()
         except Exception:
-            log.warning("%s: batch of %d failed; retrying one by one", self.db.name, len(good))
-            for item in good:
-                await self._process_one(item)
+            log.warning("%s: batch of %d failed; retrying one by one", self.db.name, len(ready))
+            for item in ready:
+                await self._process_in_order(item)
             return
-        for item in good:
+        for item in ready:
             await item.msg.ack()
+            self.order.settled(item.envelope)  # type: ignore[arg-type]
 
-    async def _process_one(self, item: Incoming) -> None:
+    async def _process_in_order(self, item: Incoming) -> None:
+        """One event on its own, unless an earlier event of its case just failed."""
+        assert item.envelope is not None
+        _ready, held = self.order.split([item.envelope])
+        if held:
+            await self._hold_back(item, held[0])
+            return
+        delay = await self._process_one(item)
+        if delay is None:
+            self.order.settled(item.envelope)
+        else:
+            self.order.retrying(item.envelope, delay)
+
+    async def _hold_back(self, item: Incoming, behind: float) -> None:
+        """A later event of a case whose earlier event is being retried waits behind it,
+        so a case's events are still applied in stream order."""
+        assert item.envelope is not None
+        if item.deliveries >= self.max_deliver:
+            await self._dead_letter(
+                item, "held back behind an earlier event of the same case that kept failing"
+            )
+        else:
+            await item.msg.nak(delay=behind)
+
+    async def _process_one(self, item: Incoming) -> float | None:
+        """Apply one event in its own transaction. Returns the retry delay if it failed and
+        will be delivered again, else None (applied, or dead-lettered)."""
         try:
             async with self.db.unit_of_work() as uow:
                 await self._apply(uow, [item])
@@ -125,8 +158,10 @@ class EventRunner:
                     delay,
                 )
                 await item.msg.nak(delay=delay)
-            return
+                return delay
+            return None
         await item.msg.ack()
+        return None
 
     async def _apply(self, uow: UnitOfWork, items: Sequence[Incoming]) -> None:
         inbox = self.db.tables.inbox

@@ -27,6 +27,21 @@ class Poisoned(Payload):
     n: int
 
 
+class Stepped(Payload):
+    """A step of a case; the receiver applies a case's steps in order."""
+
+    service = "sender"
+    event = "stepped"
+
+    case_id: str
+    step: int
+
+
+# (case, step) -> how many more times applying it fails: a batch attempt and the retry of the
+# event on its own each count once
+FAILURES: dict[tuple[str, int], int] = {}
+
+
 sender_metadata = service_metadata()
 sender_tables = MessagingTables(sender_metadata, "sender")
 
@@ -58,12 +73,26 @@ async def on_pinged_any(uow: UnitOfWork, event: Envelope) -> None:
     uow.insert_later(applied, {"event_id": event.event_id, "n": n, "type": event.type})
 
 
+async def on_stepped(uow: UnitOfWork, event: Envelope) -> None:
+    stepped = event.parse(Stepped)
+    key = (stepped.case_id, stepped.step)
+    if FAILURES.get(key, 0) > 0:
+        FAILURES[key] -= 1
+        raise RuntimeError("a passing failure")
+    row = {"event_id": event.event_id, "n": stepped.step, "type": f"case {stepped.case_id}"}
+    uow.insert_later(applied, row)
+
+
 async def on_poisoned(uow: UnitOfWork, event: Envelope) -> None:
     raise RuntimeError("this handler always fails")
 
 
 def receiver_handlers(rt: Runtime) -> Mapping[str, Handler]:
-    return {Pinged.type_name(): on_pinged, Poisoned.type_name(): on_poisoned}
+    return {
+        Pinged.type_name(): on_pinged,
+        Poisoned.type_name(): on_poisoned,
+        Stepped.type_name(): on_stepped,
+    }
 
 
 SENDER = ServiceDef(

@@ -116,6 +116,7 @@ async def test_consumer_configuration_is_reconciled_at_start(start_node, tmp_pat
     assert sorted(info.config.filter_subjects) == [
         "retorno.sender.pinged",
         "retorno.sender.poisoned",
+        "retorno.sender.stepped",
     ]
 
 
@@ -349,3 +350,30 @@ async def test_on_postgresql_one_relay_at_a_time_publishes_an_outbox(start_node,
 
     assert (while_held, after) == (0, 1)
     await eventually(lambda: _count(node, 1))
+
+
+async def test_a_cases_events_stay_in_order_while_an_earlier_one_is_retried(start_node):
+    from . import probe
+
+    node = await start_node([SENDER, RECEIVER])
+    probe.FAILURES[("X", 1)] = 2  # its batch fails, then it fails on its own: retried later
+
+    async with node.runtime.db("sender").unit_of_work() as uow:
+        uow.emit(probe.Stepped(case_id="X", step=1))
+        await uow.commit()
+    async with node.runtime.db("sender").unit_of_work() as uow:  # most likely another batch
+        uow.emit(probe.Stepped(case_id="X", step=2))
+        uow.emit(probe.Stepped(case_id="Y", step=1))
+        await uow.commit()
+
+    await eventually(lambda: _count(node, 3))
+    async with node.runtime.db("receiver").reading() as session:
+        rows = (
+            await session.execute(
+                select(probe.applied.c.type, probe.applied.c.n).order_by(probe.applied.c.id)
+            )
+        ).all()
+    order = [(case, n) for case, n in rows]
+    assert [n for case, n in order if case == "case X"] == [1, 2]
+    assert ("case Y", 1) in order
+    assert probe.FAILURES[("X", 1)] == 0
