@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import get_args
 
-from events.registration import CaseStatus
-from events.types import AgeBand
+from events.registration import CaseStatus, PersonFacts
+from events.types import AgeBand, Sex
 from services.kit.errors import ConflictError, InvalidInputError
 
 STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
@@ -176,3 +176,25 @@ def check_eligible_decision(failed: Sequence[str]) -> None:
             "other than the nationality, or declare it 'ineligible'",
             failed_checks=list(failed),
         )
+
+
+def person_facts(
+    ref: str,
+    *,
+    sex: Sex,
+    nationality: str,
+    date_of_birth: date,
+    categories: Iterable[str],
+    on: date,
+) -> PersonFacts:
+    """What other services may know of a person at a registration on ``on``: nothing that
+    identifies them, with their age and age band on that day."""
+    age = age_on(date_of_birth, on)
+    return PersonFacts(
+        person_ref=ref,
+        sex=sex,
+        age_years=age,
+        age_band=age_band(age),
+        nationality=nationality,
+        vulnerability_categories=sorted(set(categories)),
+    )

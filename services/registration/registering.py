@@ -54,14 +54,13 @@ def personal_fields(person: PersonIn) -> dict[str, str]:
 
 
 def facts(ref: str, person: PersonIn, on: date) -> PersonFacts:
-    age = domain.age_on(person.date_of_birth, on)
-    return PersonFacts(
-        person_ref=ref,
+    return domain.person_facts(
+        ref,
         sex=person.sex,
-        age_years=age,
-        age_band=domain.age_band(age),
         nationality=person.nationality,
-        vulnerability_categories=sorted(set(person.vulnerability_categories)),
+        date_of_birth=person.date_of_birth,
+        categories=person.vulnerability_categories,
+        on=on,
     )
 
 

@@ -31,14 +31,13 @@ class Earlier:
 
 
 def returning_facts(ref: str, person: KnownPersonIn, earlier: Earlier, on: date) -> PersonFacts:
-    age = domain.age_on(earlier.date_of_birth, on)
-    return PersonFacts(
-        person_ref=ref,
+    return domain.person_facts(
+        ref,
         sex=earlier.sex,
-        age_years=age,
-        age_band=domain.age_band(age),
         nationality=earlier.nationality,
-        vulnerability_categories=sorted(set(person.vulnerability_categories)),
+        date_of_birth=earlier.date_of_birth,
+        categories=person.vulnerability_categories,
+        on=on,
     )
 
 
