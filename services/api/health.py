@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
+from db.health import probe
 from services.kit.definition import Runtime
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -36,15 +36,10 @@ def database_health(rt: Runtime) -> HealthCheck:
     """The default check: every service database answers ``SELECT 1``."""
 
     async def check() -> dict[str, Any]:
-        databases: dict[str, str] = {}
-        for name, db in rt.databases.items():
-            try:
-                async with db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-                databases[name] = "ok"
-            except Exception as e:
-                log.warning("database %s is not healthy: %s", name, type(e).__name__)
-                databases[name] = "unavailable"
+        databases = {name: await probe(db) for name, db in rt.databases.items()}
+        for name, found in databases.items():
+            if not found["ok"]:
+                log.warning("database %s is not healthy: %s", name, found["error"])
         return {"databases": databases}
 
     return check

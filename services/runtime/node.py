@@ -13,9 +13,10 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from db.engine import make_engine
+from db.health import probe
 from db.uow import ServiceDatabase
 from events.envelope import STREAM_NAME
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
@@ -184,12 +185,7 @@ class Node:
             checks["broker"] = {"ok": False, "error": type(exc).__name__}
         assert self.runtime is not None
         for name, db in self.runtime.databases.items():
-            try:
-                async with db.reading() as session:
-                    await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
-                checks[f"database:{name}"] = {"ok": True, "dialect": db.engine.dialect.name}
-            except Exception as exc:
-                checks[f"database:{name}"] = {"ok": False, "error": type(exc).__name__}
+            checks[f"database:{name}"] = await probe(db)
         return {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from services.runtime.cli import _migrate_all
 from services.runtime.embedded import free_port
 from services.runtime.node import Node
 from services.runtime.registry import all_services, service_names
+from tests.support import eventually  # noqa: F401  (re-exported for the tests here)
 
 
 @dataclass
@@ -25,17 +25,6 @@ class System:
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: Any = None
-    while asyncio.get_running_loop().time() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
 @pytest.fixture

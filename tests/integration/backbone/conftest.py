@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ import pytest
 from services.kit.settings import Settings
 from services.runtime.embedded import free_port
 from services.runtime.node import Node
+from tests.support import eventually  # noqa: F401  (re-exported for the tests here)
 
 NodeFactory = Callable[..., Awaitable[Node]]
 
@@ -54,15 +54,3 @@ async def start_node(tmp_path: Path, database: str | None) -> AsyncIterator[Node
     yield factory
     for node in reversed(nodes):
         await node.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
-    """Poll ``check`` until it returns a truthy value; fail with its last value on timeout."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: Any = None
-    while asyncio.get_running_loop().time() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
