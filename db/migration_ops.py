@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from db.schema import MessagingTables, service_metadata
+from db.schema import MessagingTables, parked_table, service_metadata
 
 
 def create_messaging_tables(service: str) -> None:
@@ -17,3 +17,12 @@ def create_messaging_tables(service: str) -> None:
 def drop_messaging_tables(service: str) -> None:
     for suffix in ("dead_letter", "inbox", "outbox"):
         op.drop_table(f"{service}_{suffix}")
+
+
+def create_parked_table(service: str) -> None:
+    """Added after the first revisions: events waiting for an event they depend on."""
+    parked_table(service_metadata(), service).create(op.get_bind())
+
+
+def drop_parked_table(service: str) -> None:
+    op.drop_table(f"{service}_parked")

@@ -78,11 +78,34 @@ def dead_letter_table(metadata: MetaData, service: str) -> Table:
     )
 
 
+def parked_table(metadata: MetaData, service: str) -> Table:
+    """Events that arrived before an event they depend on (say, a case's screening before its
+    registration, redelivered late after a crash). Each waits here, acknowledged on the
+    broker, under the key of what it waits for, and is applied as soon as an event with that
+    key has been applied. Waiting does not count as a failed delivery."""
+    return Table(
+        f"{service}_parked",
+        metadata,
+        Column("event_id", Uuid, primary_key=True),
+        Column("type", String(120), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("stream_seq", BigInteger, nullable=True),
+        Column("body", LargeBinary, nullable=False),
+        Column("wait_key", String(200), nullable=False, index=True),
+        Column("reason", Text, nullable=False),
+        # failed retries (errors other than waiting); dead-lettered at the maximum
+        Column("failures", Integer, nullable=False, default=0),
+        Column("parked_at", DateTime(timezone=True), nullable=False),
+        Column("retried_at", DateTime(timezone=True), nullable=True),
+    )
+
+
 class MessagingTables:
-    """The outbox, inbox and dead-letter tables of one service."""
+    """The outbox, inbox, dead-letter and parked tables of one service."""
 
     def __init__(self, metadata: MetaData, service: str) -> None:
         self.service = service
         self.outbox = outbox_table(metadata, service)
         self.inbox = inbox_table(metadata, service)
         self.dead_letter = dead_letter_table(metadata, service)
+        self.parked = parked_table(metadata, service)

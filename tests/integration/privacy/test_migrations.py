@@ -21,7 +21,7 @@ async def table_names(url: str) -> set[str]:
 
 
 async def test_privacy_branch_upgrades_and_downgrades_step_by_step(database_url: str) -> None:
-    await asyncio.to_thread(upgrade, "privacy", database_url, "privacy_0001")
+    await asyncio.to_thread(upgrade, "privacy", database_url)
     created = await table_names(database_url)
 
     await asyncio.to_thread(downgrade, "privacy", database_url, "base")

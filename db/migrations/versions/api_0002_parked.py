@@ -1,0 +1,21 @@
+"""api: parked events (events that wait for an event they depend on)
+
+Revision ID: api_0002
+Revises: api_0001
+Create Date: 2026-12-01
+"""
+
+from db.migration_ops import create_parked_table, drop_parked_table
+
+revision = "api_0002"
+down_revision = "api_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_parked_table("api")
+
+
+def downgrade() -> None:
+    drop_parked_table("api")

@@ -1,0 +1,21 @@
+"""privacy: parked events (events that wait for an event they depend on)
+
+Revision ID: privacy_0002
+Revises: privacy_0001
+Create Date: 2026-12-01
+"""
+
+from db.migration_ops import create_parked_table, drop_parked_table
+
+revision = "privacy_0002"
+down_revision = "privacy_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_parked_table("privacy")
+
+
+def downgrade() -> None:
+    drop_parked_table("privacy")
