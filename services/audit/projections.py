@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.envelope import Envelope
 from events.registration import TRANSITION_EVENTS
 from services.audit import store
+from services.kit.errors import WaitingForEvent
 
 log = logging.getLogger("retorno.audit")
 
@@ -84,15 +85,19 @@ async def _return_registered(session: AsyncSession, env: Envelope, p: dict[str, 
 async def _transition(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
     case_id = _uuid(p["case_id"])
     stage, office = str(p["to_status"]), str(p["office"])
+    moved = await session.execute(
+        update(store.cases)
+        .where(store.cases.c.case_id == case_id)
+        .values(status=stage, status_at=env.occurred_at, office=office)
+    )
+    if moved.rowcount == 0:
+        # Redelivered late after a crash: the registration is still to come. The event waits
+        # (log entry and read models together) and is applied right after it.
+        raise WaitingForEvent("case_id", case_id, f"case {case_id} {stage} before its registration")
     await session.execute(
         update(store.case_stages)
         .where(store.case_stages.c.case_id == case_id, store.case_stages.c.left_at.is_(None))
         .values(left_at=env.occurred_at)
-    )
-    await session.execute(
-        update(store.cases)
-        .where(store.cases.c.case_id == case_id)
-        .values(status=stage, status_at=env.occurred_at, office=office)
     )
     await _enter_stage(session, env, case_id, stage, office)
 

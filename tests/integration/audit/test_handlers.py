@@ -5,15 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope
+from events.registration import CaseScreened
 from services.audit import store
 from services.audit.handlers import handlers, record_event
 from services.audit.usecases import verify_log
 from services.kit.definition import ANY_EVENT, Runtime
-from tests.integration.audit.scenario import feed
+from services.kit.errors import WaitingForEvent
+from tests.integration.audit.scenario import Scenario, _move, _register, at, feed
 
 
 def envelope(type_: str, payload: dict) -> Envelope:  # type: ignore[type-arg]
@@ -103,3 +106,28 @@ async def test_a_batch_in_one_unit_of_work_chains_each_event_once_in_order(rt: R
     ]
     verified = await verify_log(rt)
     assert verified.intact and verified.chain.head_position == 3
+
+
+async def test_a_transition_before_its_registration_waits_and_leaves_nothing_behind(
+    db: ServiceDatabase,
+) -> None:
+    """After a crash audit may receive a case's screening before its registration: the event
+    waits (the runner parks it) instead of leaving a stage without its case."""
+    s = Scenario()
+    _register(s, "late", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
+    _move(s, "late", CaseScreened, "GT-GUA", "registered", "eligible", at(3, 2), eligible=True)
+    registration, screening = s.envelopes
+
+    with pytest.raises(WaitingForEvent) as waiting:
+        await feed(db, screening)
+    assert waiting.value.key == f"case_id:{s.cases['late']}"
+    assert await count(db, store.log) == 0 and await count(db, store.case_stages) == 0
+
+    await feed(db, registration)
+    await feed(db, screening)  # the runner applies it right after the registration
+    async with db.sessions() as session:
+        status = await session.scalar(
+            select(store.cases.c.status).where(store.cases.c.case_id == s.cases["late"])
+        )
+    assert status == "eligible"
+    assert await count(db, store.case_stages) == 2
