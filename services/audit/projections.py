@@ -90,7 +90,7 @@ async def _transition(session: AsyncSession, env: Envelope, p: dict[str, Any]) -
         .where(store.cases.c.case_id == case_id)
         .values(status=stage, status_at=env.occurred_at, office=office)
     )
-    if moved.rowcount == 0:
+    if getattr(moved, "rowcount", 0) == 0:
         # Redelivered late after a crash: the registration is still to come. The event waits
         # (log entry and read models together) and is applied right after it.
         raise WaitingForEvent("case_id", case_id, f"case {case_id} {stage} before its registration")
