@@ -281,6 +281,27 @@ def dead_letters_list() -> None:
     console.print(table)
 
 
+@dead_letters_app.command("parked")
+def dead_letters_parked() -> None:
+    """Events waiting for an event they depend on (e.g. a screening redelivered before its
+    case's registration after a crash). Nothing to do: each is applied when its prerequisite
+    is; one that waits longer than RETORNO_PARKED_MAX_HOURS becomes a dead letter."""
+    from services.runtime.deadletters import list_parked
+
+    table = Table("service", "event id", "type", "waits for", "since", "failures", "reason")
+    for p in run_offline(list_parked):
+        table.add_row(
+            p.service,
+            str(p.event_id),
+            p.type,
+            p.wait_key,
+            str(p.parked_at),
+            str(p.failures),
+            p.reason,
+        )
+    console.print(table)
+
+
 @dead_letters_app.command("replay")
 def dead_letters_replay(service: str, event_id: str) -> None:
     """Publish a dead-lettered event again (after the fix is deployed). Needs the broker:

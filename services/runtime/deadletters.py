@@ -44,6 +44,32 @@ async def list_dead_letters(rt: Runtime) -> list[DeadLetter]:
     return found
 
 
+@dataclass(frozen=True)
+class Parked:
+    """An event waiting for an event it depends on (applied automatically when it comes)."""
+
+    service: str
+    event_id: uuid.UUID
+    type: str
+    wait_key: str
+    reason: str
+    failures: int
+    parked_at: datetime
+
+
+async def list_parked(rt: Runtime) -> list[Parked]:
+    found: list[Parked] = []
+    for name, db in sorted(rt.databases.items()):
+        table = db.tables.parked
+        async with db.reading() as session:
+            rows = await session.execute(select(table).order_by(table.c.parked_at))
+            found += [
+                Parked(name, r.event_id, r.type, r.wait_key, r.reason, r.failures, r.parked_at)
+                for r in rows
+            ]
+    return found
+
+
 class DeadLetterNotFoundError(LookupError):
     pass
 

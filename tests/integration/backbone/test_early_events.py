@@ -16,6 +16,7 @@ from services.funding import store as funding_store
 from services.funding.service import SERVICE as FUNDING
 from services.runtime import pull
 from services.runtime.consumer import EventRunner
+from services.runtime.deadletters import list_parked
 from tests.integration.funding.factories import make_fund, person_ref, registered, screened
 
 from .conftest import eventually, make_settings
@@ -117,6 +118,11 @@ async def test_early_events_wait_in_stream_order_without_using_their_deliveries(
     )  # a failure would be retried once after 0.5 s, then dead-lettered
     assert [Envelope.from_bytes(r.body).payload["step"] for r in parked] == [1, 2]
     assert await case_rows(node.runtime, case) == []
+    listed = [p for p in await list_parked(node.runtime) if p.service == "receiver"]
+    assert [(p.type, p.wait_key, p.failures) for p in listed] == [
+        ("sender.followed", "case_id:c1", 0),
+        ("sender.followed", "case_id:c1", 0),
+    ]
 
     await held[0].nak()
 
