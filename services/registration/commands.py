@@ -28,6 +28,7 @@ from events.privacy import Purpose
 from events.registration import CaseStatus
 from events.types import CountryCode, CurrencyCode, RequesterType, Sex
 from services.kit.errors import InvalidInputError
+from services.registration.domain import MAX_AGE_YEARS, completed_years
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")]
@@ -219,6 +220,17 @@ def check_registration(
     for i, person in enumerate(body.people):
         if isinstance(person, PersonIn) and person.date_of_birth > on:
             problems.append({"field": f"people[{i}].date_of_birth", "problem": "is in the future"})
+        elif (
+            isinstance(person, PersonIn)
+            and completed_years(person.date_of_birth, on) > MAX_AGE_YEARS
+        ):
+            problems.append(
+                {
+                    "field": f"people[{i}].date_of_birth",
+                    "problem": f"is more than {MAX_AGE_YEARS} years before {on.isoformat()}; "
+                    "check the year (unknown dates: use the best estimate)",
+                }
+            )
         for cat in person.vulnerability_categories:
             if cat not in categories:
                 problems.append(

@@ -96,6 +96,16 @@ def check_reason(to: CaseStatus, reason_code: str | None) -> None:
 _BANDS: tuple[tuple[int, AgeBand], ...] = ((4, "0-4"), (11, "5-11"), (17, "12-17"), (59, "18-59"))
 
 
+# The oldest age a registration accepts: an earlier date of birth is a typing error.
+MAX_AGE_YEARS = 120
+
+
+def completed_years(date_of_birth: date, on: date) -> int:
+    """Whole years from ``date_of_birth`` to ``on`` (negative if born after it)."""
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - int(before_birthday)
+
+
 def age_on(date_of_birth: date, on: date) -> int:
     """Whole years completed on ``on``; a person born on 29 February ages on 1 March."""
     if date_of_birth > on:
@@ -103,8 +113,14 @@ def age_on(date_of_birth: date, on: date) -> int:
             f"date of birth {date_of_birth.isoformat()} is after {on.isoformat()}",
             errors=[{"field": "date_of_birth", "problem": "is in the future"}],
         )
-    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
-    return on.year - date_of_birth.year - int(before_birthday)
+    age = completed_years(date_of_birth, on)
+    if age > MAX_AGE_YEARS:
+        raise InvalidInputError(
+            f"date of birth {date_of_birth.isoformat()} is more than {MAX_AGE_YEARS} years "
+            f"before {on.isoformat()}; check the year",
+            errors=[{"field": "date_of_birth", "problem": f"is over {MAX_AGE_YEARS} years ago"}],
+        )
+    return age
 
 
 def age_band(age_years: int) -> AgeBand:

@@ -126,6 +126,14 @@ BAD_INPUTS = {
         _bad(people=[person(date_of_birth="2999-01-01")]),
         "people[0].date_of_birth",
     ),
+    "date of birth in year 1": (
+        _bad(people=[person(date_of_birth="0001-01-01")]),
+        "people[0].date_of_birth",
+    ),
+    "date of birth 1800": (
+        _bad(people=[person(date_of_birth="1800-01-01")]),
+        "people[0].date_of_birth",
+    ),
     "negative amount": (_bad(requested=[_line(amount="-5")]), "requested.0.amount"),
     "non-numeric amount": (_bad(requested=[_line(amount="ten")]), "requested.0.amount"),
     "three decimals": (_bad(requested=[_line(amount="1.234")]), "requested.0.amount"),
