@@ -18,6 +18,7 @@ from db import migrate as migrations
 from db.engine import make_engine
 from db.uow import ServiceDatabase
 from services.kit.definition import Runtime
+from services.kit.errors import RetornoError
 from services.kit.offline import run_with
 from services.kit.settings import Settings
 from services.runtime.registry import all_services, service_names
@@ -73,7 +74,13 @@ async def offline_runtime(settings: Settings | None = None) -> Runtime:
 
 
 def run_offline(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    return run_with(offline_runtime, work)
+    """Run ``work``; a user's mistake (a RetornoError) is one clear line and exit code 1,
+    never a traceback."""
+    try:
+        return run_with(offline_runtime, work)
+    except RetornoError as e:
+        console.print(f"[bold red]error:[/] {e.detail}")
+        raise typer.Exit(1) from e
 
 
 def _run_node(
