@@ -260,12 +260,20 @@ def asyncapi(
 
 @app.command()
 def demo(
-    url: Annotated[str, typer.Option(help="Base URL of the running API")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL of the running API (default: RETORNO_HTTP_HOST and RETORNO_HTTP_PORT)"
+        ),
+    ] = None,
 ) -> None:
     """Load a realistic sample (fund, cases, funding, returns, an erasure) into a RUNNING
     system (`make run` in another terminal) and print a token per role with what to try."""
     from services.runtime.demo import DemoError, load_demo, print_report, wait_for_api
 
+    if url is None:
+        settings = Settings()
+        url = f"http://{settings.http_host}:{settings.http_port}"
     try:
         asyncio.run(wait_for_api(url))
         report = run_offline(lambda rt: load_demo(url, rt))
