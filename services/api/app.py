@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -37,7 +38,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Keeps an authenticator already in ``rt.parts`` (tests may set one)."""
     rt.parts.setdefault(AUTHENTICATOR, build_authenticator(rt))
-    app = FastAPI(title="Retorno", version="0.1.0", description=DESCRIPTION)
+    # Swagger UI and ReDoc from files served by us (the fastapi-offline package), not a CDN:
+    # /docs works on an office network without the internet.
+    app = FastAPIOffline(title="Retorno", version="0.1.0", description=DESCRIPTION)
     app.state.runtime = rt
     app.include_router(health_router(health or database_health(rt)))
     for service in services:

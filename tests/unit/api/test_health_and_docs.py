@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,15 @@ async def test_openapi_declares_bearer_auth_on_protected_routes_only(tmp_path: P
         assert "application/problem+json" in operation["responses"][status]["content"]
 
 
-async def test_docs_page_is_served(tmp_path: Path) -> None:
-    response = await _get(build_app(tmp_path), "/docs")
+async def test_docs_page_is_served_with_its_own_assets_not_a_cdn(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    response = await _get(app, "/docs")
 
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert assets and not [a for a in assets if "//" in a]  # nothing from another host
+    for asset in assets:
+        served = await _get(app, asset)
+        assert served.status_code == 200, asset
+        assert len(served.content) > 100
