@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import pycountry
@@ -20,6 +21,21 @@ def _currency(code: str) -> str:
     if pycountry.currencies.get(alpha_3=code) is None:
         raise ValueError(f"'{code}' is not an ISO 4217 currency code (e.g. 'USD')")
     return code
+
+
+# An amount as people type it: ASCII digits 0-9 with an optional point and decimals. Other
+# scripts' digits (Arabic-Indic, full-width), exponents and thousands separators are refused
+# rather than read: '١٠٠' or '1e3' in a payment is far more likely a mistake than intended.
+DECIMAL_TEXT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def ascii_decimal(value: object) -> object:
+    """For a BeforeValidator: a string amount must be written with the digits 0-9."""
+    if isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value.strip()):
+        raise ValueError(
+            f"'{value}' is not an amount written with the digits 0-9 and a point, e.g. '250.00'"
+        )
+    return value
 
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]

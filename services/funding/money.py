@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from pydantic import TypeAdapter, ValidationError
 
-from events.types import CountryCode
+from events.types import DECIMAL_TEXT, CountryCode
 from services.kit.errors import InvalidInputError
 
 MAX_CENTS = 10**13  # 100 billion currency units: far above any fund, far below BIGINT
@@ -25,6 +25,11 @@ def to_decimal(value: Decimal | str | int, *, field: str) -> Decimal:
     if isinstance(value, (bool, float)):
         raise InvalidInputError(
             f"{field} must be a decimal string such as '1000.00', not {value!r}"
+        )
+    if isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value.strip()):
+        raise InvalidInputError(
+            f"{field} must be written with the digits 0-9 and a point, such as '1000.00'"
+            f" (got {value!r})"
         )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -26,7 +27,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from events.privacy import Purpose
 from events.registration import CaseStatus
-from events.types import CountryCode, CurrencyCode, RequesterType, Sex
+from events.types import CountryCode, CurrencyCode, RequesterType, Sex, ascii_decimal
 from services.kit.errors import InvalidInputError
 from services.registration.domain import MAX_AGE_YEARS, completed_years
 
@@ -34,6 +35,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")]
 Amount = Annotated[
     Decimal,
+    BeforeValidator(ascii_decimal),
     Field(gt=0, max_digits=12, decimal_places=2, description="Decimal, at most 2 decimals, > 0"),
 ]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]

@@ -136,6 +136,11 @@ BAD_INPUTS = {
     ),
     "negative amount": (_bad(requested=[_line(amount="-5")]), "requested.0.amount"),
     "non-numeric amount": (_bad(requested=[_line(amount="ten")]), "requested.0.amount"),
+    "amount in Arabic-Indic digits": (
+        _bad(requested=[_line(amount="١٠٠")]),
+        "requested.0.amount",
+    ),
+    "amount in full-width digits": (_bad(requested=[_line(amount="１００")]), "requested.0.amount"),
     "three decimals": (_bad(requested=[_line(amount="1.234")]), "requested.0.amount"),
     "country not ISO alpha-2": (_bad(destination_country="GTM"), "destination_country"),
     "unknown country": (_bad(departure_country="XX"), "departure_country"),

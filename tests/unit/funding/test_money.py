@@ -42,6 +42,14 @@ def test_refuses_zero_negative_overly_precise_or_non_numeric_amounts(raw: object
         parse_cents(raw)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "raw", ["١٠٠.٠٠", "１００", "100.00\u0663", "1,000.00", "1e3", "0x10", ".5"]
+)
+def test_refuses_amounts_not_written_with_the_digits_0_to_9(raw: str) -> None:
+    with pytest.raises(InvalidInputError, match="digits 0-9"):
+        parse_cents(raw)
+
+
 def test_refuses_shares_that_do_not_add_up_to_exactly_100() -> None:
     with pytest.raises(InvalidInputError, match="100"):
         contribution_scale([("CA", "33.33"), ("US", "33.33"), ("MX", "33.33")])
