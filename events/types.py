@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 
 def _country(code: str) -> str:
@@ -37,6 +38,9 @@ def ascii_decimal(value: object) -> object:
         )
     return value
 
+
+# A decimal amount in a request body, refusing other scripts' digits before pydantic reads it.
+DecimalAmount = Annotated[Decimal, BeforeValidator(ascii_decimal)]
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.envelope import Actor
-from events.types import Category, CurrencyCode, PersonRef
+from events.types import Category, CurrencyCode, DecimalAmount, PersonRef
 from services.funding import casework, usecases, views
-from services.funding.domain import Line
+from services.funding.domain import Line, check_entry_date
 from services.funding.money import contribution_scale, parse_cents, parse_country
 from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
@@ -42,14 +42,14 @@ class FundIn(_In):
 
 class ContributionIn(_In):
     member: str
-    amount: Decimal
+    amount: DecimalAmount
     on: date | None = None
     currency: CurrencyCode | None = None
 
 
 class LineIn(_In):
     category: Category
-    amount: Decimal
+    amount: DecimalAmount
 
 
 class CommitmentIn(_In):
@@ -60,7 +60,7 @@ class CommitmentIn(_In):
 
 
 class DisbursementIn(_In):
-    amount: Decimal
+    amount: DecimalAmount
     category: Category
     paid_on: date | None = None
     currency: CurrencyCode | None = None
@@ -118,7 +118,8 @@ def router() -> APIRouter:
         rt: Runtime,
     ) -> dict[str, Any]:
         amount = parse_cents(body.amount)
-        on = body.on or rt.clock().date()
+        today = rt.clock().date()
+        on = check_entry_date(body.on or today, today, field="on")
         async with rt.db("funding").unit_of_work() as uow:
             await usecases.record_contribution(
                 uow,
@@ -210,7 +211,9 @@ def router() -> APIRouter:
                 commitment_id,
                 amount,
                 category,
-                body.paid_on or rt.clock().date(),
+                check_entry_date(
+                    body.paid_on or rt.clock().date(), rt.clock().date(), field="paid_on"
+                ),
                 body.currency,
                 principal,
             )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal
 
 from events.funding import RejectionReason
 from services.funding.money import allocate, format_cents
-from services.kit.errors import ConflictError
+from services.kit.errors import ConflictError, InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,24 @@ def check_disbursement(commitment: CommitmentState, amount_cents: int) -> None:
 def releasable_cents(commitment: CommitmentState) -> int:
     """What a withdrawal or cancellation gives back to the person's cap and the fund."""
     return commitment.unspent_cents if commitment.active else 0
+
+
+# How far back a receipt, pledge or payment may be dated: older entries are typing errors
+# (year 1, 1926 for 2026); none may be dated in the future (one day's grace for time zones).
+MAX_ENTRY_AGE_DAYS = 10 * 366
+
+
+def check_entry_date(on: date, today: date, *, field: str) -> date:
+    """The date of a ledger entry (receipt, pledge, payment): not in the future, not more
+    than about ten years back."""
+    if on > today + timedelta(days=1):
+        raise InvalidInputError(
+            f"{field} {on.isoformat()} is in the future; give the day it happened",
+            errors=[{"field": field, "problem": "is in the future"}],
+        )
+    if on < today - timedelta(days=MAX_ENTRY_AGE_DAYS):
+        raise InvalidInputError(
+            f"{field} {on.isoformat()} is more than ten years ago; check the year",
+            errors=[{"field": field, "problem": "is more than ten years ago"}],
+        )
+    return on

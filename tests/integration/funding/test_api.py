@@ -189,6 +189,10 @@ async def test_refuses_a_second_fund_for_the_same_period(api: Api) -> None:
         {"member": "CA", "amount": "5", "currency": "QQQ"},
         {"member": "FR", "amount": "5"},
         {"member": "C1", "amount": "5"},
+        {"member": "CA", "amount": "٥"},
+        {"member": "CA", "amount": "５"},
+        {"member": "CA", "amount": "5", "on": "0001-01-01"},
+        {"member": "CA", "amount": "5", "on": "9999-12-31"},
     ],
 )
 async def test_refuses_bad_receipts_and_stores_nothing(

@@ -147,3 +147,17 @@ def test_a_decision_never_exceeds_the_remaining_cap_or_the_available_balance(
         assert decision.amount_cents == sum(x.amount_cents for x in lines)
     if not allow_partial:
         assert decision.outcome != "partially_approved"
+
+
+def test_ledger_entries_are_dated_neither_in_the_future_nor_over_ten_years_back() -> None:
+    from datetime import date
+
+    from services.funding.domain import check_entry_date
+    from services.kit.errors import InvalidInputError
+
+    today = date(2026, 12, 1)
+    assert check_entry_date(date(2026, 12, 2), today, field="on") == date(2026, 12, 2)
+    assert check_entry_date(date(2017, 1, 1), today, field="on") == date(2017, 1, 1)
+    for wrong in (date(1, 1, 1), date(2016, 1, 1), date(2026, 12, 3), date(9999, 12, 31)):
+        with pytest.raises(InvalidInputError):
+            check_entry_date(wrong, today, field="paid_on")
