@@ -98,16 +98,37 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else _phrase(status)
     if status == 404 and detail == "Not Found":
         detail = f"Nothing is at {request.url.path}; see /docs for the routes."
-    elif status == 405 and detail == "Method Not Allowed":
-        allowed = (exc.headers or {}).get("Allow", "")
-        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
+    headers = dict(exc.headers) if exc.headers else None
+    if status == 405:
+        # The router names only the methods of the first route that matched the path; the
+        # path may have several (GET and POST /api/cases are two routes): name them all.
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+        headers = {**(headers or {}), "Allow": allowed}
+        if detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
     return problem(
         status,
         detail,
         instance=request.url.path,
         type_=getattr(exc, "problem_type", "about:blank"),
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers,
     )
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI document declares for the requested path, or None when the
+    path is not an API operation (e.g. /openapi.json, whose own route answers)."""
+    app = request.app
+    paths = app.openapi().get("paths", {}) if isinstance(app, FastAPI) else {}
+    found: set[str] = set()
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            found |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    return ", ".join(sorted(found)) or None
 
 
 def install_problem_handlers(app: FastAPI) -> None:
