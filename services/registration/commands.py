@@ -233,6 +233,7 @@ def check_registration(
                     "check the year (unknown dates: use the best estimate)",
                 }
             )
+        problems += _category_problems(i, person, on)
         for cat in person.vulnerability_categories:
             if cat not in categories:
                 problems.append(
@@ -241,6 +242,14 @@ def check_registration(
                         "problem": f"unknown category '{cat}'; known: {', '.join(categories)}",
                     }
                 )
+    if body.departure_country == body.destination_country:
+        problems.append(
+            {
+                "field": "destination_country",
+                "problem": f"is the departure country too ({body.departure_country}); "
+                "a return goes from one country to another",
+            }
+        )
     for i, line in enumerate(body.requested):
         if line.category not in cost_categories:
             problems.append(
@@ -253,6 +262,27 @@ def check_registration(
     if problems:
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise InvalidInputError(f"the case was not registered: {summary}", errors=problems)
+
+
+def _category_problems(i: int, person: Any, on: date) -> list[dict[str, str]]:
+    """A person needs a category, and the age-bound categories must agree with the date of
+    birth (known only for people entered with their data, not returning by reference)."""
+    field = f"people[{i}].vulnerability_categories"
+    if not person.vulnerability_categories:
+        return [{"field": field, "problem": "is empty; at least one category is required"}]
+    if not isinstance(person, PersonIn) or person.date_of_birth > on:
+        return []
+    age = completed_years(person.date_of_birth, on)
+    found = []
+    if "unaccompanied_minor" in person.vulnerability_categories and age >= 18:
+        found.append(
+            {"field": field, "problem": f"unaccompanied_minor needs an age under 18, not {age}"}
+        )
+    if "elderly_over_70" in person.vulnerability_categories and age <= 70:
+        found.append(
+            {"field": field, "problem": f"elderly_over_70 needs an age over 70, not {age}"}
+        )
+    return found
 
 
 def to_cents(amount: Decimal) -> int:

@@ -37,8 +37,8 @@ FAMILIES = {  # case number: (category, age) of each person
     21: [("trafficking_victim", 29), ("injury_or_illness", 11), ("injury_or_illness", 6)],
 }
 INELIGIBLE = [  # category, age, nationality is the departure country, reason code
-    (None, 40, False, "no_vulnerability_category"),
-    ("elderly_over_70", 66, False, "elderly_over_70_not_over_70"),
+    ("woman_at_risk", 40, False, "not_in_a_vulnerable_situation"),  # the caseworker's finding
+    ("elderly_over_70", 74, True, "destination_not_nationality"),
     ("disability", 33, True, "destination_not_nationality"),
 ]
 GIVEN = "Alba Bruno Carmen Dario Elena Fausto Gloria Hugo Irene Julio Karla Lucio Marta Nilo"

@@ -78,21 +78,19 @@ async def test_illegal_transition_is_409_naming_current_and_allowed(client: Clie
 
 
 async def test_eligible_is_refused_while_checks_fail(client: Client, db: ServiceDatabase) -> None:
-    case_id = (
-        await client.register(people=[person(vulnerability_categories=["unaccompanied_minor"])])
-    )["case_id"]
+    case_id = (await client.register(people=[person(nationality="HN")]))["case_id"]
 
     response = await client.move(case_id, "eligible", reason_code="meets_criteria")
 
     assert response.status_code == 409
-    assert response.json()["failed_checks"] == ["unaccompanied_minor_not_under_18"]
+    assert response.json()["failed_checks"] == ["destination_not_nationality"]
     assert len(await outbox(db)) == 1
 
 
 async def test_ineligible_ends_the_case_with_reason_and_failed_checks(
     client: Client, db: ServiceDatabase
 ) -> None:
-    case_id = (await client.register(people=[person(vulnerability_categories=[])]))["case_id"]
+    case_id = (await client.register(people=[person(nationality="HN")]))["case_id"]
 
     done = (await client.move(case_id, "ineligible", reason_code="not_vulnerable")).json()
     again = await client.move(case_id, "withdrawn", reason_code="changed_mind")
@@ -100,7 +98,7 @@ async def test_ineligible_ends_the_case_with_reason_and_failed_checks(
     assert done["allowed_next"] == []
     screened = (await outbox(db))[-1].parse(CaseScreened)
     assert screened.eligible is False and screened.reason_code == "not_vulnerable"
-    assert screened.failed_checks == ["no_vulnerability_category"]
+    assert screened.failed_checks == ["destination_not_nationality"]
     assert again.status_code == 409
 
 

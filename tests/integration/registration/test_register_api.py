@@ -134,6 +134,30 @@ BAD_INPUTS = {
         _bad(people=[person(date_of_birth="1800-01-01")]),
         "people[0].date_of_birth",
     ),
+    "no vulnerability category": (
+        _bad(people=[person(vulnerability_categories=[])]),
+        "people[0].vulnerability_categories",
+    ),
+    "an adult flagged unaccompanied minor": (
+        _bad(
+            people=[
+                person(date_of_birth="1990-01-01", vulnerability_categories=["unaccompanied_minor"])
+            ]
+        ),
+        "people[0].vulnerability_categories",
+    ),
+    "a child flagged elderly": (
+        _bad(
+            people=[
+                person(date_of_birth="2019-01-01", vulnerability_categories=["elderly_over_70"])
+            ]
+        ),
+        "people[0].vulnerability_categories",
+    ),
+    "departure equals destination": (
+        _bad(departure_country="GT", destination_country="GT"),
+        "destination_country",
+    ),
     "negative amount": (_bad(requested=[_line(amount="-5")]), "requested.0.amount"),
     "non-numeric amount": (_bad(requested=[_line(amount="ten")]), "requested.0.amount"),
     "amount in Arabic-Indic digits": (
