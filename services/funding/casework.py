@@ -14,7 +14,7 @@ from events.envelope import Actor
 from events.funding import CaseFundingDecided, DisbursementMade, MemberAmount
 from services.funding import queries, store
 from services.funding.commitments import Outcome, Request, commit_people
-from services.funding.domain import Line, check_disbursement
+from services.funding.domain import Line, check_disbursement, check_payment_line
 from services.funding.money import attribute_payment
 from services.funding.usecases import known_fund
 from services.kit.auth import Principal
@@ -101,6 +101,9 @@ async def disburse(
     locked = await queries.commitment(uow.session, commitment_id, lock=True)
     assert locked is not None
     check_disbursement(locked.state, amount_cents)
+    check_payment_line(
+        category, amount_cents, *await queries.line_totals(uow.session, commitment_id)
+    )
     parts = attribute_payment(
         amount_cents,
         await queries.unused_receipts(uow.session, found.period),

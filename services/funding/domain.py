@@ -6,7 +6,7 @@ of these, and writes what they return.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -130,6 +130,29 @@ def check_disbursement(commitment: CommitmentState, amount_cents: int) -> None:
             f"disbursement of {format_cents(amount_cents)} exceeds the unspent commitment of "
             f"{format_cents(commitment.unspent_cents)}",
             unspent_cents=commitment.unspent_cents,
+        )
+
+
+def check_payment_line(
+    category: str, amount_cents: int, committed: Mapping[str, int], paid: Mapping[str, int]
+) -> None:
+    """A payment belongs to one of the commitment's lines and stays within what that line
+    has left: money committed for transport is not paid out as medical care. (No
+    re-allocation between lines: a changed need is a new commitment, decided against the cap
+    like the first.)"""
+    if category not in committed:
+        raise ConflictError(
+            f"the commitment has no '{category}' line (it has "
+            + ", ".join(sorted(committed))
+            + "); pay under one of its lines or request a new commitment",
+            committed_categories=sorted(committed),
+        )
+    left = committed[category] - paid.get(category, 0)
+    if amount_cents > left:
+        raise ConflictError(
+            f"a payment of {format_cents(amount_cents)} exceeds what the '{category}' line has "
+            f"left ({format_cents(left)} of {format_cents(committed[category])})",
+            line_left_cents=left,
         )
 
 

@@ -164,6 +164,27 @@ async def commitment(
     return _commitment(row) if row else None
 
 
+async def line_totals(
+    session: AsyncSession, commitment_id: uuid.UUID
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per cost category of a commitment: the amount committed, and the amount paid."""
+    lines, paid = store.commitment_lines, store.disbursements
+    committed = await session.execute(
+        select(lines.c.category, func.sum(lines.c.amount_cents))
+        .where(lines.c.commitment_id == commitment_id)
+        .group_by(lines.c.category)
+    )
+    payments = await session.execute(
+        select(paid.c.category, func.sum(paid.c.amount_cents))
+        .where(paid.c.commitment_id == commitment_id)
+        .group_by(paid.c.category)
+    )
+    return (
+        {category: int(total) for category, total in committed},
+        {category: int(total) for category, total in payments},
+    )
+
+
 async def active_commitments(session: AsyncSession, case_id: uuid.UUID) -> list[Commitment]:
     t = store.commitments
     query = (

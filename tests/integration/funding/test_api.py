@@ -371,3 +371,32 @@ async def test_disbursement_above_unspent_commitment_is_refused(
 async def test_person_funding_for_unknown_person_is_not_found(api: Api) -> None:
     assert (await api.get(f"/api/people/{person_ref()}/funding")).status_code == 404
     assert (await api.get("/api/people/not-a-ref/funding")).status_code == 422
+
+
+async def test_a_payment_stays_within_its_commitment_line_and_category(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    case_id = await eligible_case(db, period, ref, 10_000)
+    commit = await api.post(
+        f"/api/cases/{case_id}/commitments",
+        {
+            "person_ref": ref,
+            "lines": [
+                {"category": "transport", "amount": "600.00"},
+                {"category": "reintegration_grant", "amount": "200.00"},
+            ],
+        },
+    )
+    assert commit.status_code == 201, commit.text
+    url = f"/api/commitments/{commit.json()['commitment_id']}/disbursements"
+    before = len(await outbox(db))
+
+    above = await api.post(url, {"amount": "600.01", "category": "transport"})
+    elsewhere = await api.post(url, {"amount": "10.00", "category": "medical"})
+
+    assert above.status_code == 409 and "'transport' line" in above.json()["detail"]
+    assert elsewhere.status_code == 409 and "no 'medical' line" in elsewhere.json()["detail"]
+    assert len(await outbox(db)) == before
+    assert (await api.post(url, {"amount": "600.00", "category": "transport"})).status_code == 201

@@ -161,3 +161,16 @@ def test_ledger_entries_are_dated_neither_in_the_future_nor_over_ten_years_back(
     for wrong in (date(1, 1, 1), date(2016, 1, 1), date(2026, 12, 3), date(9999, 12, 31)):
         with pytest.raises(InvalidInputError):
             check_entry_date(wrong, today, field="paid_on")
+
+
+def test_a_payment_needs_a_line_of_its_category_with_enough_left() -> None:
+    from services.funding.domain import check_payment_line
+    from services.kit.errors import ConflictError
+
+    committed, paid = {"transport": 60_000, "medical": 10_000}, {"transport": 59_000}
+    check_payment_line("transport", 1_000, committed, paid)
+    check_payment_line("medical", 10_000, committed, paid)
+    with pytest.raises(ConflictError, match="exceeds"):
+        check_payment_line("transport", 1_001, committed, paid)
+    with pytest.raises(ConflictError, match="no 'housing' line"):
+        check_payment_line("housing", 1, committed, paid)
