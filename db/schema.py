@@ -7,6 +7,8 @@ services can live in one database (PostgreSQL in a small deployment) or one each
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -19,6 +21,8 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +31,26 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime in UTC on every backend. SQLite keeps no offset and hands
+    back naive datetimes; these come back in UTC, and values are stored converted to UTC
+    (a naive value is taken as UTC), so stored times compare correctly as text."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT identity.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
@@ -45,8 +69,8 @@ def outbox_table(metadata: MetaData, service: str) -> Table:
         Column("event_id", Uuid, nullable=False, unique=True),
         Column("subject", String(200), nullable=False),
         Column("body", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True, index=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
     )
@@ -60,7 +84,7 @@ def inbox_table(metadata: MetaData, service: str) -> Table:
         Column("event_id", Uuid, primary_key=True),
         Column("type", String(120), nullable=False),
         Column("stream_seq", BigInteger, nullable=True),
-        Column("applied_at", DateTime(timezone=True), nullable=False),
+        Column("applied_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -74,7 +98,7 @@ def dead_letter_table(metadata: MetaData, service: str) -> Table:
         Column("stream_seq", BigInteger, nullable=True),
         Column("deliveries", Integer, nullable=False),
         Column("error", Text, nullable=False),
-        Column("failed_at", DateTime(timezone=True), nullable=False),
+        Column("failed_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -95,8 +119,8 @@ def parked_table(metadata: MetaData, service: str) -> Table:
         Column("reason", Text, nullable=False),
         # failed retries (errors other than waiting); dead-lettered at the maximum
         Column("failures", Integer, nullable=False, default=0),
-        Column("parked_at", DateTime(timezone=True), nullable=False),
-        Column("retried_at", DateTime(timezone=True), nullable=True),
+        Column("parked_at", UtcDateTime(), nullable=False),
+        Column("retried_at", UtcDateTime(), nullable=True),
     )
 
 

@@ -8,11 +8,17 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 POSTGRES_ENV = "RETORNO_TEST_POSTGRES_URL"
+
+# Property tests check behaviour, not speed: no per-example deadline (on a loaded 2-core
+# machine a slow example is not a failure; speed is measured in `make bench`).
+settings.register_profile("retorno", deadline=None)
+settings.load_profile("retorno")
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, Uuid
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Uuid
 
-from db.schema import MessagingTables, service_metadata
+from db.schema import MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
 messaging = MessagingTables(metadata, "api")
@@ -16,7 +16,7 @@ users = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("role", String(40), nullable=False),
     Column("offices", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 tokens = Table(
@@ -25,6 +25,6 @@ tokens = Table(
     Column("id", Uuid, primary_key=True),
     Column("user_id", Uuid, ForeignKey("api_users.id"), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     PrimaryKeyConstraint,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from db.schema import AutoId, MessagingTables, service_metadata
+from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
 messaging = MessagingTables(metadata, "funding")
@@ -32,7 +31,7 @@ funds = Table(
     Column("received_cents", BigInteger, nullable=False, default=0),
     Column("committed_cents", BigInteger, nullable=False, default=0),
     Column("disbursed_cents", BigInteger, nullable=False, default=0),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(120), nullable=False),
 )
 
@@ -56,7 +55,7 @@ def _contribution_table(name: str) -> Table:
         Column("member", String(2), nullable=False),
         Column("amount_cents", BigInteger, nullable=False),
         Column("on_date", Date, nullable=False),
-        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("recorded_at", UtcDateTime(), nullable=False),
         Column("recorded_by", String(120), nullable=False),
     )
 
@@ -75,7 +74,7 @@ cases = Table(
     Column("destination_country", String(2), nullable=False),
     Column("allow_partial", Boolean, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 case_people = Table(
@@ -122,7 +121,7 @@ commitments = Table(
     Column("partial", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("origin", String(20), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(120), nullable=False),
 )
 
@@ -145,7 +144,7 @@ disbursements = Table(
     Column("category", String(40), nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     Column("paid_on", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("recorded_by", String(120), nullable=False),
 )
 

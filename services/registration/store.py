@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -35,7 +34,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.schema import AutoId, MessagingTables, service_metadata
+from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
 messaging = MessagingTables(metadata, "registration")
@@ -55,8 +54,8 @@ cases = Table(
     Column("allow_partial", Boolean, nullable=False),
     Column("eligibility_exception", String(60), nullable=True),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 people = Table(
@@ -70,7 +69,7 @@ people = Table(
     Column("age_years", Integer, nullable=False),
     Column("age_band", String(8), nullable=False),
     Column("vulnerability_categories", JSON, nullable=False),
-    Column("erased_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("case_id", "person_ref"),
 )
 """One row per person per case: a returning person has a row in each of their cases."""
@@ -110,7 +109,7 @@ transitions = Table(
     Column("actor_id", String(120), nullable=False),
     Column("actor_role", String(40), nullable=True),
     Column("event_id", Uuid, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 

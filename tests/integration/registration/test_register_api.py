@@ -243,3 +243,17 @@ async def test_subject_access_returns_everything_readable(client: Client) -> Non
     assert {a["actor_id"] for a in report["access_log"]} >= {"u-cw", "u-dpo"}
     assert report["requested"][0]["amount"] == "250.00"
     assert refused.status_code == 403
+
+
+async def test_times_in_answers_carry_their_utc_offset(client: Client) -> None:
+    """SQLite keeps no offset; the answers must still say the times are UTC."""
+    from datetime import UTC, datetime
+
+    case_id = (await client.register())["case_id"]
+
+    listed = (await client.get("cw", "/api/cases")).json()["items"][0]["updated_at"]
+    detail = (await client.get("cw", f"/api/cases/{case_id}")).json()
+
+    for text in (listed, detail["updated_at"], *(t["at"] for t in detail["history"])):
+        assert datetime.fromisoformat(text).utcoffset() is not None, text
+        assert abs((datetime.fromisoformat(text) - datetime.now(UTC)).total_seconds()) < 600
