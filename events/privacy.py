@@ -46,3 +46,8 @@ class PersonalDataErased(Payload):
     key_fingerprint: str = Field(
         description="SHA-256 of the wrapped key id, to match key-store records"
     )
+    override_reason: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{1,59}$",
+        description="Code the data protection officer gave to erase a person in an open case",
+    )

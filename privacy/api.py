@@ -45,16 +45,30 @@ class ConsentResponse(BaseModel):
     recorded_at: datetime
 
 
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    override_reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")] | None = Field(
+        default=None,
+        description="Code for erasing a person whose case is still open "
+        "(e.g. data_subject_objection); recorded in the erasure event",
+    )
+
+
 def router() -> APIRouter:
     api = APIRouter(prefix="/api", tags=["privacy"])
 
     @api.post("/people/{person_ref}/erasure")
     async def erase(
         person_ref: PersonRefPath,
+        body: ErasureIn | None = None,
         principal: Principal = require("privacy.erase"),
         rt: Runtime = Depends(get_runtime),
     ) -> dict[str, Any]:
-        return asdict(await erase_on_request(rt, person_ref, principal))
+        """Crypto-shred the person's data now. Refused (409 person-in-open-case) while one of
+        their cases is open, unless ``override_reason`` gives a code for it."""
+        reason = body.override_reason if body is not None else None
+        return asdict(await erase_on_request(rt, person_ref, principal, reason))
 
     @api.post("/people/{person_ref}/legal-holds", status_code=status.HTTP_201_CREATED)
     async def place_hold(

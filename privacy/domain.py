@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast, get_args
 
 from events.privacy import Purpose
-from services.kit.errors import InvalidInputError
+from services.kit.errors import ConflictError, InvalidInputError
 
 PURPOSES: tuple[str, ...] = get_args(Purpose)
 PERSON_REF = re.compile(r"^p_[0-9a-f]{32}$")
@@ -77,3 +78,23 @@ def due_for_erasure(
     if closed_on is None or any(h.active for h in holds):
         return False
     return today >= add_years(closed_on, years)
+
+
+class PersonInOpenCaseError(ConflictError):
+    """Problem type urn:retorno:problem:person-in-open-case."""
+
+
+def check_erasure_on_request(
+    person_ref: str, open_cases: Sequence[uuid.UUID], override_reason: str | None
+) -> None:
+    """Erasing someone whose case is still open ends the casework for them (a funded return
+    could no longer be paid or followed): refused unless the data protection officer gives a
+    reason code for it."""
+    if open_cases and override_reason is None:
+        listed = ", ".join(str(c) for c in open_cases)
+        raise PersonInOpenCaseError(
+            f"{person_ref} is in a case that is still open ({listed}); close, withdraw or "
+            "cancel it first, or erase anyway with an override_reason code "
+            "(e.g. 'data_subject_objection')",
+            open_cases=[str(c) for c in open_cases],
+        )

@@ -7,19 +7,21 @@ Consumers holding derived plaintext (caches, read models) purge it on that event
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.uow import ServiceDatabase, UnitOfWork
 from events.envelope import Actor
 from events.privacy import PersonalDataErased
 from privacy import crypto, datakeys
-from privacy.domain import check_person_ref
+from privacy.domain import check_erasure_on_request, check_person_ref
 from privacy.holds import hold_states
-from privacy.store import as_utc, erasures
+from privacy.store import as_utc, case_people, cases, erasures
 from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
@@ -47,8 +49,25 @@ async def erasure_of(uow: UnitOfWork, person_ref: str) -> Erasure | None:
     return Erasure(row.person_ref, as_utc(row.erased_at), row.trigger, row.key_fingerprint)
 
 
+async def open_cases(session: AsyncSession, person_ref: str) -> list[uuid.UUID]:
+    """The person's cases that have not ended (closed, withdrawn, cancelled, ineligible)."""
+    query = (
+        select(case_people.c.case_id)
+        .join(cases, cases.c.case_id == case_people.c.case_id, isouter=True)
+        .where(case_people.c.person_ref == person_ref, cases.c.ended_on.is_(None))
+        .order_by(case_people.c.case_id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
 async def erase_person(
-    uow: UnitOfWork, person_ref: str, trigger: Trigger, actor: Actor, now: datetime
+    uow: UnitOfWork,
+    person_ref: str,
+    trigger: Trigger,
+    actor: Actor,
+    now: datetime,
+    *,
+    override_reason: str | None = None,
 ) -> Erasure:
     """Inside the caller's transaction: refuse under an active legal hold, else overwrite and
     delete the wrapped data key, record the erasure and emit its proof. Erasing twice returns
@@ -82,7 +101,11 @@ async def erase_person(
     )
     uow.emit(
         PersonalDataErased(
-            person_ref=person_ref, erased_at=now, trigger=trigger, key_fingerprint=fingerprint
+            person_ref=person_ref,
+            erased_at=now,
+            trigger=trigger,
+            key_fingerprint=fingerprint,
+            override_reason=override_reason,
         ),
         actor=actor,
     )
@@ -100,13 +123,22 @@ async def scrub_storage(db: ServiceDatabase) -> None:
         await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
 
 
-async def erase_on_request(rt: Runtime, person_ref: str, principal: Principal) -> Erasure:
+async def erase_on_request(
+    rt: Runtime, person_ref: str, principal: Principal, override_reason: str | None = None
+) -> Erasure:
     """Erase now at the data protection officer's request; refused while a legal hold is active
-    (LegalHoldActiveError, a ConflictError)."""
+    (LegalHoldActiveError) and, without an ``override_reason``, while one of the person's
+    cases is open (PersonInOpenCaseError); both are ConflictErrors."""
     check_person_ref(person_ref)
     async with rt.db("privacy").unit_of_work() as uow:
         actor = Actor.user(principal.user_id, principal.role)
-        erasure = await erase_person(uow, person_ref, "request", actor, rt.clock())
+        if await datakeys.key_row(uow.session, person_ref) is not None:
+            check_erasure_on_request(
+                person_ref, await open_cases(uow.session, person_ref), override_reason
+            )
+        erasure = await erase_person(
+            uow, person_ref, "request", actor, rt.clock(), override_reason=override_reason
+        )
         await uow.commit()
     await scrub_storage(rt.db("privacy"))
     return erasure

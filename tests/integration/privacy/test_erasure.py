@@ -12,6 +12,7 @@ from sqlalchemy import select
 from events.envelope import Actor, Envelope, new_envelope
 from events.registration import CaseClosed, CaseScreened, PersonFacts, ReturnRegistered
 from privacy import crypto
+from privacy.domain import PersonInOpenCaseError
 from privacy.erasure import LegalHoldActiveError, erase_on_request
 from privacy.handlers import handlers
 from privacy.holds import lift_legal_hold, place_legal_hold
@@ -251,3 +252,32 @@ async def test_a_case_screened_ineligible_long_ago_is_erased_by_the_retention_jo
     report = await run_retention(rt)
 
     assert report.erased == [person_ref]
+
+
+async def test_erasing_a_person_in_an_open_case_needs_a_reason(
+    rt: Runtime, vault: Vault, person_ref: str, dpo: Principal
+) -> None:
+    await vault.new_person(person_ref)
+    case_id = await register(rt, [person_ref])
+
+    with pytest.raises(PersonInOpenCaseError, match="still open") as refused:
+        await erase_on_request(rt, person_ref, dpo)
+    assert refused.value.extra["open_cases"] == [str(case_id)]
+    assert not await vault.is_erased(person_ref)
+
+    await erase_on_request(rt, person_ref, dpo, override_reason="data_subject_objection")
+
+    assert await vault.is_erased(person_ref)
+    [proof] = [e for e in await events(vault) if e.type == "privacy.personal_data_erased"]
+    assert proof.payload["override_reason"] == "data_subject_objection"
+
+
+async def test_a_person_whose_cases_ended_is_erased_on_request_without_a_reason(
+    rt: Runtime, vault: Vault, person_ref: str, dpo: Principal
+) -> None:
+    await vault.new_person(person_ref)
+    await register_and_close(rt, [person_ref], date(2030, 6, 1))
+
+    await erase_on_request(rt, person_ref, dpo)
+
+    assert await vault.is_erased(person_ref)
