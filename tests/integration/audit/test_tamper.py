@@ -10,7 +10,8 @@ from sqlalchemy import delete, insert, select, text, update
 
 from db.uow import ServiceDatabase
 from services.audit import store
-from services.audit.domain import GENESIS, link
+from services.audit.domain import COLUMNS, GENESIS, column_texts, columns_text, hashed_text, link
+from services.audit.queries import as_utc
 from services.audit.usecases import make_checkpoint, verify_checkpoint, verify_log
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
@@ -158,7 +159,7 @@ async def rewrite_history(db: ServiceDatabase, position: int) -> None:
                 envelope = json.loads(body)
                 envelope["actor"]["id"] = "someone-else"
                 body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
-            digest = link(prev, body)
+            digest = link(prev, hashed_text(body, r.hash_rule, stored_columns(r)))
             await session.execute(
                 update(LOG)
                 .where(LOG.c.position == r.position)
@@ -167,3 +168,11 @@ async def rewrite_history(db: ServiceDatabase, position: int) -> None:
             prev = digest
         await session.execute(update(store.head).values(hash=prev))
         await session.commit()
+
+
+def stored_columns(r) -> str:  # type: ignore[no-untyped-def]
+    """The columns text of a stored row, as a forger who read the code would compute it."""
+    values = {name: getattr(r, name) for name in COLUMNS}
+    for name in ("occurred_at", "recorded_at"):
+        values[name] = as_utc(values[name])
+    return columns_text(column_texts(values))
