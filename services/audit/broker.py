@@ -6,6 +6,7 @@ All reads; the audit service never writes here except through its outbox.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -51,17 +52,26 @@ async def connected(rt: Runtime) -> AsyncIterator[str | None]:
     """Connect to this deployment's broker for one command; yields why not, or None."""
     settings = rt.settings
     url = settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}"
-    try:
-        nc = await nats.connect(
-            url.split(","),
-            connect_timeout=settings.audit_broker_timeout_seconds,
-            allow_reconnect=False,
-            max_reconnect_attempts=0,
+    timeout = settings.audit_broker_timeout_seconds
+
+    async def quiet(_: Exception) -> None:
+        return None
+
+    try:  # nats-py retries a first connection forever: bound it
+        nc = await asyncio.wait_for(
+            nats.connect(
+                url.split(","),
+                connect_timeout=timeout,
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                error_cb=quiet,
+            ),
+            timeout * 2,
         )
     except Exception as exc:
         yield f"the broker at {url.split('@')[-1]} is not reachable ({type(exc).__name__})"
         return
-    rt.parts[BROKER] = nc.jetstream(timeout=settings.audit_broker_timeout_seconds)
+    rt.parts[BROKER] = nc.jetstream(timeout=timeout)
     try:
         yield None
     finally:

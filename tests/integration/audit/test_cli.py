@@ -32,7 +32,9 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     async def make_runtime() -> Runtime:
         db = ServiceDatabase("audit", make_engine(sqlite_url), store.messaging)
-        runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+        runtime = Runtime(
+            Settings(data_dir=tmp_path / "data", audit_broker_timeout_seconds=0.2), {"audit": db}
+        )
         runtime.parts[usecases.SIGNER] = SIGNER
         return runtime
 
