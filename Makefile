@@ -34,8 +34,9 @@ lint: install
 test: install lint  ## the whole suite: lint, import contracts, unit, integration, e2e
 	$(BIN)/pytest -q
 
-bench: install  ## throughput and latency of outbox -> JetStream -> consumer
+bench: install  ## throughput and latency of outbox -> JetStream -> consumer; audit verify
 	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.audit_verify
 
 clean:
 	rm -rf $(VENV) var

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.audit import usecases
+from services.audit.broker import connected
 from services.audit.cap import cap_compliance
 from services.audit.money import (
     Dimension,
@@ -72,18 +73,42 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         return run(lambda rt: usecases.read(rt, work))
 
     @app.command("verify")
-    def verify_cmd() -> None:
-        """Recompute the chain and check every checkpoint; exit 1 if the log is not intact."""
-        result = run(usecases.verify_log)
+    def verify_cmd(
+        broker: bool = typer.Option(
+            True, help="Cross-check with the broker (its checkpoints and acknowledged events)"
+        ),
+    ) -> None:
+        """Recompute the chain, check every checkpoint, the signed head and (when the broker
+        answers) the log's tail; exit 1 if the log is not intact, naming position and kind."""
+
+        async def work(rt: Runtime) -> Any:
+            if not broker:
+                return await usecases.verify_log(rt), "not asked for"
+            async with connected(rt) as why_not:
+                return await usecases.verify_log(rt), why_not
+
+        result, why_not = run(work)
         if result.intact:
             chain = result.chain
             typer.echo(
                 f"intact: {chain.records_checked} records, head {chain.head_position} "
                 f"{chain.head_hash}; {len(result.checkpoints)} checkpoints hold"
             )
+            if not result.broker_checked:
+                typer.echo(
+                    f"warning: not cross-checked with the broker ({why_not or 'unknown'}): "
+                    "a log cut back together with a replayed head would go unnoticed",
+                    err=True,
+                )
             return
         problem = result.problem
-        typer.echo(f"NOT INTACT: {problem.detail if problem else 'unknown'}", err=True)
+        if problem is None:
+            typer.echo("NOT INTACT", err=True)
+        else:
+            typer.echo(
+                f"NOT INTACT: {problem.kind} at position {problem.position}: {problem.detail}",
+                err=True,
+            )
         raise typer.Exit(1)
 
     @app.command("checkpoint")

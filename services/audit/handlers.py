@@ -6,18 +6,28 @@ from collections.abc import Mapping
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
-from services.audit.log import append
+from services.audit.log import Signing, append
 from services.audit.projections import project
+from services.audit.usecases import signer
 from services.kit.definition import ANY_EVENT, Handler, Runtime
 
 
-async def record_event(uow: UnitOfWork, event: Envelope) -> None:
+async def record_event(uow: UnitOfWork, event: Envelope, signing: Signing | None = None) -> None:
     """Append in the order received; a redelivered event (same id) changes nothing."""
-    position = await append(uow, event, uow.clock())
+    position = await append(uow, event, uow.clock(), signing)
     if position is not None:
         await project(uow.session, event)
 
 
 def handlers(rt: Runtime) -> Mapping[str, Handler]:
-    """Every event on the stream, including types added after this service was written."""
-    return {ANY_EVENT: record_event}
+    """Every event on the stream, including types added after this service was written.
+
+    Each batch signs the head it leaves, and every ``audit_checkpoint_every_events`` events
+    a checkpoint is signed, stored and published on the stream.
+    """
+    signing = Signing(signer(rt), rt.settings.audit_checkpoint_every_events)
+
+    async def handle(uow: UnitOfWork, event: Envelope) -> None:
+        await record_event(uow, event, signing)
+
+    return {ANY_EVENT: handle}

@@ -9,7 +9,7 @@ from services.kit.settings import Settings
 
 
 def checkpoint_interval(settings: Settings) -> float:
-    """``RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS`` once Settings has the field; else hourly."""
+    """``RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS``: verify (incrementally) and checkpoint."""
     return settings.audit_checkpoint_interval_seconds
 
 
@@ -23,6 +23,6 @@ SERVICE = ServiceDef(
     tables=store.messaging,
     handlers=handlers.handlers,
     router=api.router,
-    periodic=(PeriodicJob("audit.checkpoint", checkpoint_interval, checkpoint_job),),
+    periodic=(PeriodicJob("audit.verify_and_checkpoint", checkpoint_interval, checkpoint_job),),
     on_start=on_start,
 )

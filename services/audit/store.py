@@ -47,6 +47,9 @@ log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # Which chain rule hashed the record (services.audit.domain.RULE_*): 1 before audit_0003,
+    # 2 (envelope and every stored column) since.
+    Column("hash_rule", Integer, nullable=False, server_default="1"),
 )
 
 # One row (id 1): the log's last position and hash. Appenders lock it, so positions are
@@ -57,6 +60,25 @@ head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("position", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    # Ed25519 signature of (position, hash, signed_at), renewed by every batch that appends:
+    # the database's writer cannot move the head without the audit key.
+    Column("signed_at", DateTime(timezone=True), nullable=True),
+    Column("key_id", String(64), nullable=True),
+    Column("signature", String(200), nullable=True),
+)
+
+# One row (id 1): the outcome of the audit service's last periodic verification, for /health.
+verification = Table(
+    "audit_verification",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("ok", Boolean, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("verified_at", DateTime(timezone=True), nullable=False),
+    Column("problem_position", BigInteger, nullable=True),
+    Column("problem_kind", String(40), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("broker_checked", Boolean, nullable=False),
 )
 
 checkpoints = Table(

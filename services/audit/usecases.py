@@ -2,31 +2,60 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from sqlalchemy import insert, select
+from pydantic import BaseModel, Field
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from events.audit import CheckpointSigned
+from events.envelope import Envelope
 from services.audit import store
+from services.audit.broker import BROKER_ERRORS, BrokerView, look, message, running_broker
 from services.audit.checkpoints import (
     Checkpoint,
     CheckpointStatus,
     check_checkpoint,
-    checkpoint_message,
     first_rewrite,
 )
-from services.audit.domain import ChainProblem, VerifyResult, recompute, verify
-from services.audit.log import load_head, load_records
+from services.audit.domain import (
+    GENESIS,
+    ChainProblem,
+    SignedHead,
+    VerifyResult,
+    Walk,
+    canonical,
+    check_head,
+    checkpoint_missing,
+    diagnose,
+    forged,
+    format_time,
+    truncated,
+)
+from services.audit.log import (
+    hash_at,
+    head_signature_valid,
+    last_records,
+    load_head,
+    load_window,
+    sign,
+    stream_rows,
+)
 from services.audit.queries import as_utc
 from services.audit.signing import CheckpointSigner, signature_valid
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
 
+log = logging.getLogger("retorno.audit")
+
 SERVICE_NAME = "audit"
 SIGNER = "audit.signer"  # key of the CheckpointSigner in Runtime.parts
+VERIFIED = "audit.verified"  # key of what this process verified last, in Runtime.parts
 T = TypeVar("T")
 
 
@@ -48,41 +77,258 @@ async def read(rt: Runtime, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
 class LogVerification(BaseModel):
     intact: bool
     verified_at: datetime
+    verified_from: int = Field(0, description="Records after this position were re-hashed")
     chain: VerifyResult
     checkpoints: list[CheckpointStatus]
+    broker_checked: bool = Field(
+        False,
+        description="Whether the log's tail and the checkpoints published on the broker "
+        "were cross-checked (else broker_detail says why not)",
+    )
+    broker_detail: str = ""
+    last_checkpoint_at: datetime | None = None
     problem: ChainProblem | None = None
 
 
-async def verify_log(rt: Runtime) -> LogVerification:
-    """Recompute the chain, then hold every stored checkpoint against the recomputed hashes."""
-    async with rt.db(SERVICE_NAME).reading() as session:
-        records = await load_records(session)
+@dataclass
+class _Verified:
+    """What this process verified last (kept in memory, out of the database writer's reach)."""
+
+    position: int
+    hash: str
+    rule_columns: bool
+
+
+WINDOW = 1000  # records read after a bad position to say what happened there
+ANCHOR_DEPTH = 50  # last records tried, newest first, to find the log's end on the stream
+TAIL_LIMIT = 10_000  # stream messages checked after the log's end, per verification
+
+
+async def verify_log(rt: Runtime, *, incremental: bool = False) -> LogVerification:
+    """Verify the log in one pass of constant memory, then its end.
+
+    In order, the first problem found is reported: the records (chain, positions, columns);
+    the checkpoint last published on the broker, then the stored ones; the broker's tail
+    (every event the audit consumer acknowledged must be in the log, and the log's last
+    record must be an event the broker carried); the signed head. ``incremental`` starts
+    from what this process verified last.
+    """
+    js = running_broker(rt)
+    view: BrokerView | None = None
+    broker_detail = "no broker connection (verify through a running node, or with the CLI)"
+    if js is not None:
+        try:
+            view = await look(js)
+            broker_detail = f"audit consumer acknowledged the stream up to {view.ack_floor}"
+        except BROKER_ERRORS as exc:
+            broker_detail = f"the broker could not be read ({type(exc).__name__})"
+    since: _Verified | None = rt.parts.get(VERIFIED) if incremental else None
+    db = rt.db(SERVICE_NAME)
+    dialect = db.engine.dialect.name
+    async with db.reading() as session:
+        if dialect == "postgresql":  # one snapshot for the records, the head and checkpoints
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         head = await load_head(session)
         stored = await _checkpoints(session)
-    chain = verify(records, head)
-    hashes = recompute(records)
+        wanted = {cp.position for cp in stored}
+        if view is not None and view.checkpoint is not None:
+            wanted.add(view.checkpoint.position)
+        start = (since.position, since.hash) if since else (0, GENESIS)
+        walk = Walk(position=start[0], hash=start[1], wanted=frozenset(wanted))
+        problem = chain_problem = await _walk(session, dialect, walk)
+        rule_columns = walk.rule_columns or (since is not None and since.rule_columns)
+        hashes = {**walk.found}
+        for position in wanted - hashes.keys():
+            if position <= start[0]:  # verified by an earlier pass of this process
+                hashes[position] = await hash_at(session, position) or ""
+        statuses = _statuses(rt, stored, hashes)
+        end = (walk.position, walk.hash)
+        if problem is None:
+            problem = _broker_checkpoint(rt, view, stored, hashes, end)
+        if problem is None:
+            problem = first_rewrite(statuses)
+        if problem is None and view is not None:
+            problem = await _tail(session, view, end)
+        if problem is None:
+            problem = check_head(head, end, _head_signature(rt, head), must_be_signed=rule_columns)
+    if problem is None and head is not None:
+        rt.parts[VERIFIED] = _Verified(walk.position, walk.hash, rule_columns)
+    chain = VerifyResult(
+        intact=chain_problem is None,
+        records_checked=walk.records,
+        head_position=walk.position,
+        head_hash=walk.hash,
+        problem=chain_problem,
+    )
+    return LogVerification(
+        intact=problem is None,
+        verified_at=rt.clock(),
+        verified_from=start[0],
+        chain=chain,
+        checkpoints=statuses,
+        broker_checked=view is not None,
+        broker_detail=broker_detail,
+        last_checkpoint_at=max((cp.signed_at for cp in stored), default=None),
+        problem=problem,
+    )
+
+
+async def _walk(session: AsyncSession, dialect: str, walk: Walk) -> ChainProblem | None:
+    async with contextlib.aclosing(stream_rows(session, dialect, after=walk.position)) as rows:
+        async for batch in rows:
+            bad = walk.feed(batch)
+            if bad is not None:
+                break
+        else:
+            return None
+    begin = walk.window_start(bad)
+    window = await load_window(session, dialect, begin[0], bad + WINDOW)
+    return diagnose(window, begin, bad)
+
+
+def _ok(rt: Runtime) -> Callable[[bytes, str], bool]:
     key = signer(rt)
 
     def ok(message: bytes, signature: str) -> bool:
         return signature_valid(key.public_key, message, signature)
 
-    statuses = [check_checkpoint(cp, hashes.get(cp.position), ok, key.key_id) for cp in stored]
-    problem = chain.problem or first_rewrite(statuses)
-    return LogVerification(
-        intact=problem is None,
-        verified_at=rt.clock(),
-        chain=chain,
-        checkpoints=statuses,
-        problem=problem,
+    return ok
+
+
+def _statuses(
+    rt: Runtime, stored: list[Checkpoint], hashes: dict[int, str]
+) -> list[CheckpointStatus]:
+    ok, key_id = _ok(rt), signer(rt).key_id
+    return [check_checkpoint(cp, hashes.get(cp.position), ok, key_id) for cp in stored]
+
+
+def _broker_checkpoint(
+    rt: Runtime,
+    view: BrokerView | None,
+    stored: list[Checkpoint],
+    hashes: dict[int, str],
+    end: tuple[int, str],
+) -> ChainProblem | None:
+    """The checkpoint last published on the stream: the log must reach it, hold its hash,
+    and keep it among its stored checkpoints."""
+    if view is None or view.checkpoint is None:
+        return None
+    cp = view.checkpoint
+    status = check_checkpoint(cp, hashes.get(cp.position), _ok(rt), signer(rt).key_id)
+    if status.signature_valid is not True:
+        log.warning("the checkpoint on the stream does not verify: %s", status.detail)
+        return None
+    if end[0] < cp.position:
+        return truncated(
+            end[0],
+            f"the log ends at position {end[0]} but the checkpoint published on the broker "
+            f"at {format_time(cp.signed_at)} signed position {cp.position}: "
+            "the log and its head were cut back",
+        )
+    if not status.matches_log:
+        return ChainProblem(
+            position=cp.position,
+            kind="changed",
+            detail=f"checkpoint on the broker at position {cp.position}: {status.detail}",
+        )
+    if not any(s.position == cp.position and s.hash == cp.hash for s in stored):
+        return checkpoint_missing(
+            cp.position,
+            f"position {cp.position} checkpoint_missing: the checkpoint published on the "
+            "broker is not among the stored checkpoints (checkpoint rows were deleted)",
+        )
+    return None
+
+
+async def _tail(
+    session: AsyncSession, view: BrokerView, end: tuple[int, str]
+) -> ChainProblem | None:
+    """The log's end against the stream: its last record must be the event the broker
+    carried at the sequence the inbox names, and every later message the audit consumer
+    acknowledged must be in the log. Reads only the messages after the log's end."""
+    inbox = store.messaging.inbox.c
+    recent = await last_records(session, ANCHOR_DEPTH)
+    seqs = dict(
+        (
+            await session.execute(
+                select(inbox.event_id, inbox.stream_seq).where(
+                    inbox.event_id.in_([r.event_id for r in recent])
+                )
+            )
+        ).all()
+    )
+    anchor, not_carried = 0, None
+    for record in recent:
+        seq = seqs.get(record.event_id)
+        carried = await message(view.js, int(seq)) if seq is not None else None
+        if seq is not None and carried is not None and canonical(carried) == record.envelope:
+            anchor = int(seq)
+            break
+        not_carried = record.position
+    if not_carried is not None:
+        return forged(
+            not_carried,
+            f"position {not_carried} forged_record: the broker never carried this record "
+            "(it is not the event at the stream sequence its inbox row names)",
+        )
+    missing = await _first_unlogged(session, view, anchor)
+    if missing is None:
+        return None
+    seq, envelope = missing
+    return truncated(
+        end[0],
+        f"position {end[0] + 1} truncated: the audit consumer acknowledged stream message "
+        f"{seq} ({envelope.type}, event {envelope.event_id}) but the log, which ends at "
+        f"position {end[0]}, does not hold it (records and head were cut back, or the event "
+        "was dead-lettered)",
     )
 
 
+async def _first_unlogged(
+    session: AsyncSession, view: BrokerView, after: int
+) -> tuple[int, Envelope] | None:
+    """The first acknowledged stream message after ``after`` whose event is not logged."""
+    seq, last = after + 1, min(view.ack_floor, after + TAIL_LIMIT)
+    while seq <= last:
+        chunk: list[tuple[int, Envelope]] = []
+        while seq <= last and len(chunk) < 200:
+            envelope = await message(view.js, seq)
+            if envelope is not None:
+                chunk.append((seq, envelope))
+            seq += 1
+        ids = [e.event_id for _, e in chunk]
+        logged = set(
+            (
+                await session.execute(
+                    select(store.log.c.event_id).where(store.log.c.event_id.in_(ids))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for found in chunk:
+            if found[1].event_id not in logged:
+                return found
+    return None
+
+
+def _head_signature(rt: Runtime, head: SignedHead | None) -> bool | None:
+    return head_signature_valid(head, signer(rt)) if head is not None else None
+
+
 async def make_checkpoint(rt: Runtime, *, force: bool = False) -> Checkpoint | None:
-    """Sign the head of a verified log; None when the log is empty or already checkpointed.
+    """Sign the head of a verified log, store it and publish it on the stream (through the
+    outbox); None when the log is empty or already checkpointed.
 
     A log that fails verification is never signed: that would vouch for the tampering.
     """
-    verification = await verify_log(rt)
+    verification = await verify_log(rt, incremental=True)
+    return await _checkpoint_verified(rt, verification, force=force)
+
+
+async def _checkpoint_verified(
+    rt: Runtime, verification: LogVerification, *, force: bool = False
+) -> Checkpoint | None:
     if verification.problem is not None:
         raise ConflictError(
             f"The audit log is not intact ({verification.problem.detail}); no checkpoint was "
@@ -92,23 +338,65 @@ async def make_checkpoint(rt: Runtime, *, force: bool = False) -> Checkpoint | N
     latest = max((s.checkpoint.position for s in verification.checkpoints), default=0)
     if position == 0 or (position == latest and not force):
         return None
-    key = signer(rt)
-    signed_at = rt.clock()
-    checkpoint = Checkpoint(
-        position=position,
-        hash=digest,
-        signed_at=signed_at,
-        key_id=key.key_id,
-        signature=key.sign(checkpoint_message(position, digest, signed_at)),
-    )
+    checkpoint = sign(signer(rt), position, digest, rt.clock())
     async with rt.db(SERVICE_NAME).unit_of_work() as uow:
         await uow.session.execute(insert(store.checkpoints), [checkpoint.model_dump()])
+        uow.emit(CheckpointSigned(**checkpoint.model_dump()))
         await uow.commit()
     return checkpoint
 
 
 async def checkpoint_job(rt: Runtime) -> None:
-    await make_checkpoint(rt)
+    """The audit service's periodic job: verify from where this process last verified,
+    store the outcome (for /health), and sign a checkpoint if the log grew."""
+    verification = await verify_log(rt, incremental=True)
+    await _store_outcome(rt, verification)
+    if verification.intact:
+        await _checkpoint_verified(rt, verification)
+    else:
+        assert verification.problem is not None
+        log.error("audit log verification failed: %s", verification.problem.detail)
+
+
+async def _store_outcome(rt: Runtime, verification: LogVerification) -> None:
+    problem = verification.problem
+    row = {
+        "ok": verification.intact,
+        "position": verification.chain.head_position,
+        "verified_at": verification.verified_at,
+        "problem_position": problem.position if problem else None,
+        "problem_kind": problem.kind if problem else None,
+        "detail": problem.detail if problem else None,
+        "broker_checked": verification.broker_checked,
+    }
+    table = store.verification
+    async with rt.db(SERVICE_NAME).unit_of_work() as uow:
+        done = await uow.session.execute(update(table).where(table.c.id == 1).values(**row))
+        if not done.rowcount:  # type: ignore[attr-defined]
+            await uow.session.execute(insert(table).values(id=1, **row))
+        await uow.commit()
+
+
+async def chain_health(rt: Runtime) -> dict[str, Any]:
+    """For /health: the periodic verification's last outcome and the last checkpoint's age.
+    Not ok when verification failed; nothing personal."""
+    table, cps = store.verification, store.checkpoints
+    async with rt.db(SERVICE_NAME).reading() as session:
+        row = (await session.execute(select(table).where(table.c.id == 1))).first()
+        last = await session.scalar(select(func.max(cps.c.signed_at)))
+    now = rt.clock()
+    report: dict[str, Any] = {
+        "ok": row is None or bool(row.ok),
+        "verified_position": row.position if row else None,
+        "verified_at": as_utc(row.verified_at).isoformat() if row else None,
+        "broker_checked": bool(row.broker_checked) if row else None,
+        "last_checkpoint_age_seconds": (
+            round((now - as_utc(last)).total_seconds(), 1) if last is not None else None
+        ),
+    }
+    if row is not None and not row.ok:
+        report["problem"] = {"position": row.problem_position, "kind": row.problem_kind}
+    return report
 
 
 async def list_checkpoints(rt: Runtime) -> list[Checkpoint]:
@@ -116,15 +404,14 @@ async def list_checkpoints(rt: Runtime) -> list[Checkpoint]:
 
 
 async def verify_checkpoint(rt: Runtime, checkpoint: Checkpoint) -> CheckpointStatus:
-    """Check a checkpoint someone kept (e.g. exported months ago) against today's log."""
-    async with rt.db(SERVICE_NAME).reading() as session:
-        records = await load_records(session)
+    """Check a checkpoint someone kept (e.g. exported months ago) against today's log: the
+    hash the chain has at its position when recomputed from the stored records."""
+    db = rt.db(SERVICE_NAME)
+    walk = Walk(wanted=frozenset({checkpoint.position}))
+    async with db.reading() as session:
+        await _walk(session, db.engine.dialect.name, walk)
     key = signer(rt)
-
-    def ok(message: bytes, signature: str) -> bool:
-        return signature_valid(key.public_key, message, signature)
-
-    return check_checkpoint(checkpoint, recompute(records).get(checkpoint.position), ok, key.key_id)
+    return check_checkpoint(checkpoint, walk.found.get(checkpoint.position), _ok(rt), key.key_id)
 
 
 def public_key_pem(rt: Runtime) -> str:

@@ -80,7 +80,24 @@ class Settings(BaseSettings):
     default_per_person_cap_cents: int = Field(default=100_000, gt=0)
     retention_years_after_closure: int = Field(default=5, ge=0)
     retention_interval_seconds: float = Field(default=3600, gt=0)
-    audit_checkpoint_interval_seconds: float = Field(default=3600, gt=0)
+    audit_checkpoint_interval_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How often the audit service verifies its log (from where it last "
+        "verified) and, if it grew, signs and publishes a checkpoint",
+    )
+    audit_checkpoint_every_events: int = Field(
+        default=1000,
+        ge=0,
+        description="The audit log also signs and publishes a checkpoint every this many "
+        "events (0: only on the interval)",
+    )
+    audit_broker_timeout_seconds: float = Field(
+        default=2,
+        gt=0,
+        description="How long 'retorno audit verify' waits for the broker to cross-check the "
+        "log's tail and its published checkpoints",
+    )
     # OpenID Connect (optional, production): bearer JWTs from an external provider, RS256.
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

@@ -191,11 +191,23 @@ class Node:
         assert self.runtime is not None
         for name, db in self.runtime.databases.items():
             checks[f"database:{name}"] = await probe(db)
+        if "audit" in self.active:
+            checks["audit_chain"] = await self._audit_chain()
         return {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
             "flow": await self.flow(),
         }
+
+    async def _audit_chain(self) -> dict[str, Any]:
+        """The audit log's last periodic verification and its last checkpoint's age."""
+        from services.audit.usecases import chain_health
+
+        assert self.runtime is not None
+        try:
+            return await chain_health(self.runtime)
+        except Exception as exc:
+            return {"ok": False, "error": type(exc).__name__}
 
     async def flow(self) -> dict[str, Any]:
         """Per service run here: events waiting in its outbox, events waiting for its

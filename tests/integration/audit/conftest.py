@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from db.uow import ServiceDatabase
+from services.audit import usecases
 from services.audit.service import SERVICE
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
+from tests.integration.audit.scenario import SIGNER
 from tests.support import open_service_db
 
 
@@ -25,4 +27,6 @@ async def db(database_url: str) -> AsyncIterator[ServiceDatabase]:
 
 @pytest.fixture
 def rt(db: ServiceDatabase, tmp_path: Path) -> Runtime:
-    return Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+    runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+    runtime.parts[usecases.SIGNER] = SIGNER
+    return runtime

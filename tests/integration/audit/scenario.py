@@ -6,12 +6,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from db.uow import ServiceDatabase
 from events import funding as f
 from events import privacy as pv
 from events import registration as r
 from events.envelope import Actor, Envelope, Payload, new_envelope
 from services.audit.handlers import record_event
+from services.audit.log import Signing
+from services.audit.signing import CheckpointSigner
 
 CASEWORKER = Actor.user("cw-1", "caseworker")
 SUPERVISOR = Actor.user("sup-1", "supervisor")
@@ -26,10 +30,15 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
-async def feed(db: ServiceDatabase, *envelopes: Envelope) -> None:
+# The audit key of the tests: the `rt` fixtures hand it to verification (Runtime.parts).
+SIGNER = CheckpointSigner(Ed25519PrivateKey.generate())
+
+
+async def feed(db: ServiceDatabase, *envelopes: Envelope, every_events: int = 0) -> None:
+    """Append the envelopes in one unit of work, signing the head as the service does."""
     async with db.unit_of_work(cause=envelopes[0]) as uow:
         for envelope in envelopes:
-            await record_event(uow, envelope)
+            await record_event(uow, envelope, Signing(SIGNER, every_events))
         await uow.commit()
 
 

@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from db.engine import make_engine
 from db.uow import ServiceDatabase
-from services.audit import store
+from services.audit import store, usecases
 from services.audit.cli import build_cli
 from services.audit.service import SERVICE
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
-from tests.integration.audit.scenario import build, feed
+from tests.integration.audit.scenario import SIGNER, build, feed
 from tests.support import open_service_db
 
 
@@ -32,7 +32,11 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     async def make_runtime() -> Runtime:
         db = ServiceDatabase("audit", make_engine(sqlite_url), store.messaging)
-        return Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+        runtime = Runtime(
+            Settings(data_dir=tmp_path / "data", audit_broker_timeout_seconds=0.2), {"audit": db}
+        )
+        runtime.parts[usecases.SIGNER] = SIGNER
+        return runtime
 
     return build_cli(make_runtime)
 

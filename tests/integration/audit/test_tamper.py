@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
 from db.uow import ServiceDatabase
 from services.audit import store
-from services.audit.domain import GENESIS, link
+from services.audit.domain import COLUMNS, GENESIS, column_texts, columns_text, hashed_text, link
+from services.audit.queries import as_utc
 from services.audit.usecases import make_checkpoint, verify_checkpoint, verify_log
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
@@ -158,7 +160,7 @@ async def rewrite_history(db: ServiceDatabase, position: int) -> None:
                 envelope = json.loads(body)
                 envelope["actor"]["id"] = "someone-else"
                 body = json.dumps(envelope, sort_keys=True, separators=(",", ":"))
-            digest = link(prev, body)
+            digest = link(prev, hashed_text(body, r.hash_rule, stored_columns(r)))
             await session.execute(
                 update(LOG)
                 .where(LOG.c.position == r.position)
@@ -167,3 +169,135 @@ async def rewrite_history(db: ServiceDatabase, position: int) -> None:
             prev = digest
         await session.execute(update(store.head).values(hash=prev))
         await session.commit()
+
+
+def stored_columns(r) -> str:  # type: ignore[no-untyped-def]
+    """The columns text of a stored row, as a forger who read the code would compute it."""
+    values = {name: getattr(r, name) for name in COLUMNS}
+    for name in ("occurred_at", "recorded_at"):
+        values[name] = as_utc(values[name])
+    return columns_text(column_texts(values))
+
+
+# --- Filter columns, the head and forged records (SQLite and PostgreSQL) --------------------
+
+
+async def test_a_changed_type_column_is_a_column_mismatch(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await execute(db, update(LOG).where(LOG.c.position == 5).values(type="funding.made_up"))
+
+    assert await problem_of(rt) == (5, "column_mismatch")
+
+
+async def test_a_changed_case_id_column_is_a_column_mismatch(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await execute(db, update(LOG).where(LOG.c.position == 7).values(case_id=uuid.uuid4()))
+
+    assert await problem_of(rt) == (7, "column_mismatch")
+
+
+async def test_a_changed_column_of_an_old_rule_record_is_named(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    """Records from before audit_0003 (rule 1) have their columns checked against the
+    envelope."""
+    async with db.sessions() as session:
+        rows = (await session.execute(select(LOG).order_by(LOG.c.position))).all()
+        prev = GENESIS
+        for r in rows:  # what an old log looks like: rule 1 and an unsigned head
+            digest = link(prev, r.envelope)
+            await session.execute(
+                update(LOG)
+                .where(LOG.c.position == r.position)
+                .values(hash_rule=1, prev_hash=prev, hash=digest)
+            )
+            prev = digest
+        await session.execute(update(store.head).values(hash=prev, signature=None))
+        await session.commit()
+    assert (await verify_log(rt)).intact
+
+    await execute(db, update(LOG).where(LOG.c.position == 3).values(type="funding.made_up"))
+
+    assert await problem_of(rt) == (3, "column_mismatch")
+
+
+async def test_a_changed_head_hash_is_a_head_mismatch(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await execute(db, update(store.head).values(hash="ab" * 32))
+
+    assert await problem_of(rt) == (logged, "head_mismatch")
+
+
+async def test_a_lowered_head_is_a_head_mismatch(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    before = await row(db, logged - 3)
+    await execute(db, update(store.head).values(position=logged - 3, hash=before["hash"]))
+
+    assert await problem_of(rt) == (logged - 3, "head_mismatch")
+
+
+async def test_a_cut_log_with_a_rewritten_head_is_named_without_the_broker(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    last = await row(db, 6)
+    await execute(
+        db,
+        delete(LOG).where(LOG.c.position > 6),
+        update(store.head).values(position=6, hash=last["hash"]),
+    )
+
+    assert await problem_of(rt) == (6, "head_mismatch")
+
+
+async def test_a_well_linked_record_appended_at_the_end_is_forged(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await append_forged(db, after=logged, move_head=False)
+
+    assert await problem_of(rt) == (logged + 1, "forged_record")
+
+
+async def test_a_forged_record_with_a_moved_head_is_named(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await append_forged(db, after=logged, move_head=True)
+
+    assert await problem_of(rt) == (logged + 1, "head_mismatch")
+
+
+async def test_the_appender_does_not_sign_after_a_head_written_by_hand(
+    rt: Runtime, db: ServiceDatabase, logged: int
+) -> None:
+    await append_forged(db, after=logged, move_head=True)
+    await feed(db, build().envelopes[12])  # the service goes on logging...
+
+    problem = await problem_of(rt)  # ...but leaves the head unsigned, so it stays visible
+
+    assert problem[1] == "head_mismatch"
+
+
+async def append_forged(db: ServiceDatabase, after: int, move_head: bool) -> None:
+    """A record chained after the last one by someone without the audit key."""
+    last = await row(db, after)
+    forged = {**last}
+    body = json.loads(forged["envelope"])
+    body["event_id"] = str(uuid.uuid4())
+    text_ = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    forged.update(position=after + 1, envelope=text_, event_id=uuid.UUID(body["event_id"]))
+    forged["hash"] = link(last["hash"], hashed_text(text_, 2, stored_columns_of(forged)))
+    forged["prev_hash"] = last["hash"]
+    statements: list[Any] = [insert(LOG).values(**forged)]
+    if move_head:
+        statements.append(update(store.head).values(position=after + 1, hash=forged["hash"]))
+    await execute(db, *statements)
+
+
+def stored_columns_of(values: dict[str, Any]) -> str:
+    found = {name: values[name] for name in COLUMNS}
+    for name in ("occurred_at", "recorded_at"):
+        found[name] = as_utc(found[name])
+    return columns_text(column_texts(found))
