@@ -246,14 +246,18 @@ class Run:
             )
             load_started = time.monotonic()
             load = asyncio.create_task(driver.run(journeys, options.clients))
-            chaos = asyncio.create_task(self.chaos(load))
+            chaos = asyncio.create_task(self.chaos(load, http))
             try:
                 await asyncio.wait_for(asyncio.shield(load), options.load_timeout)
+                await chaos
             except TimeoutError:
-                load.cancel()
                 tally.failures.append(f"the load did not finish within {options.load_timeout:.0f}s")
+            finally:  # interrupted, or out of time: stop the clients and the killing first
+                for task in (load, chaos):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             self.result.load_seconds = time.monotonic() - load_started
-            await chaos
             self.result.kills = dict(supervisor.kills)
             say(
                 f"[{self.mode}] load done in {self.result.load_seconds:.0f}s after "
@@ -263,9 +267,11 @@ class Run:
             await self.wait_for_api(http)
             await self.drain_and_check(http, tokens, tally, run_tag)
 
-    async def chaos(self, load: asyncio.Task[None]) -> None:
+    async def chaos(self, load: asyncio.Task[None], http: httpx.AsyncClient) -> None:
         """Kill a random target every few seconds until the load is done and enough kills
-        happened; each victim is restarted after a moment."""
+        happened; each victim is restarted after a moment. The interval runs from the moment
+        the victim is back (the broker healthy, the API answering): the API process takes
+        longer to start than the interval, and killed before it listens it would never serve."""
         assert self.supervisor is not None
         low, high = self.options.kill_every
         victims = targets(self.mode)
@@ -275,6 +281,8 @@ class Run:
             await self.supervisor.kill(victim)
             await asyncio.sleep(self.rng.uniform(0.1, 1.0))
             await self.supervisor.restart(victim)
+            if victim == API:
+                await self.wait_for_api(http)
 
     async def drain_and_check(
         self, http: httpx.AsyncClient, tokens: dict[str, str], tally: Tally, run_tag: str
