@@ -111,6 +111,11 @@ def _eligible(events: Iterable[Event]) -> set[str]:
     return {e.case_id for e in events if e.type == SCREENED and e.eligible and e.case_id}
 
 
+def _held(h: Held, case_of: dict[str, str]) -> str:
+    case = case_of.get(h.event_id)
+    return f"{h.type} {h.event_id}" + (f" (case {case})" if case else "") + f": {h.detail}"
+
+
 def _sample(items: Iterable[str], n: int = 10) -> str:
     listed = sorted(items)
     more = f" (+{len(listed) - n} more)" if len(listed) > n else ""
@@ -226,10 +231,11 @@ def check(seen: ClientView, got: Observed, tag_prefix: str) -> list[Problem]:
         if missed := {i for i in expected - applied if (consumer.name, i) not in held}:
             add("lost", f"{consumer.name} never applied {len(missed)} events: {_sample(missed, 5)}")
 
+    case_of = {e.event_id: e.case_id for e in got.events if e.case_id}
     for h in got.dead_letters:
-        add("stuck", f"dead letter in {h.service}: {h.type} {h.event_id}: {h.detail}")
+        add("stuck", f"dead letter in {h.service}: {_held(h, case_of)}")
     for h in got.parked:
-        add("stuck", f"parked in {h.service}: {h.type} {h.event_id}: {h.detail}")
+        add("stuck", f"parked in {h.service}: {_held(h, case_of)}")
     if not got.audit_verified:
         add("broken", f"retorno audit verify failed: {got.audit_output.strip()[-500:]}")
     for error in seen.server_errors:
