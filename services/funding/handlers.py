@@ -11,6 +11,7 @@ from events.registration import CaseCancelled, CaseScreened, CaseWithdrawn, Retu
 from services.funding import queries, store
 from services.funding.commitments import Request, commit_people, release_case
 from services.kit.definition import Handler, Runtime
+from services.kit.errors import WaitingForEvent
 
 CLOSED_STATUSES = ("withdrawn", "cancelled")
 
@@ -62,8 +63,10 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
     )
 
 
-class CaseNotSeenError(RuntimeError):
-    """An event about a case arrived before the case's registration: retry it later."""
+def _case_not_seen(case_id: object, what: str) -> WaitingForEvent:
+    """An event about a case arrived before the case's registration (redelivered late after
+    a crash): it waits, parked, until the registration has been applied."""
+    return WaitingForEvent("case_id", case_id, f"case {case_id} {what} before its registration")
 
 
 async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
@@ -73,9 +76,7 @@ async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
     p = event.parse(CaseScreened)
     case = await queries.case(uow.session, p.case_id)
     if case is None:
-        # The registration comes first in the stream; if it has not been applied yet (its
-        # delivery failed and is being retried), fail so this event is retried after it.
-        raise CaseNotSeenError(f"case {p.case_id} screened before its registration was applied")
+        raise _case_not_seen(p.case_id, "screened")
     if case.status != "registered":
         return  # already decided: nothing to do twice
     if not p.eligible:
@@ -116,7 +117,10 @@ def _release_on(status: str, model: type[CaseWithdrawn] | type[CaseCancelled]) -
             return
         p = event.parse(model)
         case = await queries.case(uow.session, p.case_id)
-        if case is None or case.status in CLOSED_STATUSES:
+        if case is None:
+            # Dropping it would leave the funds committed by a later-applied screening.
+            raise _case_not_seen(p.case_id, status)
+        if case.status in CLOSED_STATUSES:
             return
         await release_case(uow, p.case_id, case.period, reason=f"case_{status}")
         await queries.set_case_status(uow.session, p.case_id, status, uow.clock())

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Deliveries before an event is dead-lettered"
     )
     batch_size: int = Field(default=256, ge=1)
+    parked_retry_seconds: float = Field(
+        default=30, gt=0, description="How often parked (early) events are all tried again"
+    )
+    parked_max_hours: float = Field(
+        default=72,
+        gt=0,
+        description="A parked event whose prerequisite never came is dead-lettered after this",
+    )
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_keep_hours: float = Field(

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -133,7 +133,12 @@ class Node:
         handlers = service.handlers(rt)
         if handlers:
             self.runners[service.name] = EventRunner(
-                rt.db(service.name), handlers, self.js, max_deliver=self.settings.max_deliver
+                rt.db(service.name),
+                handlers,
+                self.js,
+                max_deliver=self.settings.max_deliver,
+                parked_retry_seconds=self.settings.parked_retry_seconds,
+                parked_max_seconds=self.settings.parked_max_hours * 3600,
             )
 
     async def _every(self, job: PeriodicJob, rt: Runtime) -> None:
@@ -202,6 +207,7 @@ class Node:
             entry: dict[str, Any] = {}
             try:
                 outbox, dead = db.tables.outbox, db.tables.dead_letter
+                parked = db.tables.parked
                 async with db.reading() as session:
                     entry["outbox_unpublished"] = await session.scalar(
                         select(func.count())
@@ -210,6 +216,17 @@ class Node:
                     )
                     entry["dead_letters"] = await session.scalar(
                         select(func.count()).select_from(dead)
+                    )
+                    parked_count, oldest = (
+                        await session.execute(
+                            select(func.count(), func.min(parked.c.parked_at)).select_from(parked)
+                        )
+                    ).one()
+                    entry["parked"] = parked_count
+                    entry["oldest_parked_seconds"] = (
+                        None
+                        if oldest is None
+                        else round(_age_seconds(oldest, self.runtime.clock()), 1)
                     )
                 if name in self.runners:
                     info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
@@ -246,6 +263,13 @@ class Node:
                 await db.engine.dispose()
         if self.embedded is not None:
             await self.embedded.astop()
+
+
+def _age_seconds(then: datetime, now: datetime) -> float:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return (now - then).total_seconds()
 
 
 async def run_until_stopped(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from events.envelope import Envelope
+from services.kit.errors import waiting_key
 
 ORDERING_FIELDS = ("case_id", "person_ref", "period")
 MARGIN_SECONDS = 0.1
@@ -28,8 +29,18 @@ def ordering_key(envelope: Envelope) -> str | None:
     for name in ORDERING_FIELDS:
         value = envelope.payload.get(name)
         if value is not None:
-            return f"{name}:{value}"
+            return waiting_key(name, value)
     return None
+
+
+def provided_keys(envelope: Envelope) -> list[str]:
+    """Every key an applied event may release parked events of: its case, its person and its
+    fund period, where it names them."""
+    return [
+        waiting_key(name, envelope.payload[name])
+        for name in ORDERING_FIELDS
+        if envelope.payload.get(name) is not None
+    ]
 
 
 @dataclass

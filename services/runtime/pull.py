@@ -7,6 +7,15 @@ without an ack, and those events stall until the ack wait expires. This loop use
 broker's connection, treats any timeout as "no messages", and hands every fetched message
 to the runner. ``fetch`` returns as soon as messages are available (partial batches), so
 latency stays low at low traffic and batches grow under load.
+
+Redelivery after a crash: a message is redelivered when its ack wait (30 s) passes without
+an ack. A batch that takes longer than a third of that tells the server it is still being
+worked on (``in_progress``), so a slow batch is not redelivered under a live consumer. On
+shutdown (SIGTERM, Ctrl-C) the loop lets the batch in hand finish for a few seconds and
+gives back (nak) every fetched message it has not acknowledged, so the server delivers them
+again at once to whoever consumes next, instead of after the ack wait. Only a process that
+dies without a shutdown (SIGKILL, power loss) leaves its messages to the ack wait; the
+events that arrive meanwhile and depend on them are parked, not failed (see consumer.py).
 """
 
 from __future__ import annotations
@@ -16,14 +25,19 @@ import contextlib
 import logging
 
 import nats.errors
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from events.envelope import STREAM_NAME
 from services.runtime.consumer import EventRunner
+from services.runtime.streams import ACK_WAIT_SECONDS
 
 log = logging.getLogger("retorno.pull")
 
 FETCH_TIMEOUT_SECONDS = 5.0
+# How long a stopping loop waits for the batch in hand to commit before it gives it back.
+STOP_GRACE_SECONDS = 5.0
+HEARTBEAT_SECONDS = ACK_WAIT_SECONDS / 3
 
 
 class PullLoop:
@@ -36,6 +50,10 @@ class PullLoop:
         self.batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
         self._subscription: JetStreamContext.PullSubscription | None = None
+        self._in_hand: list[Msg] = []
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def start(self) -> None:
         subscription = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM_NAME)
@@ -43,11 +61,16 @@ class PullLoop:
         self._task = asyncio.create_task(self._run(subscription), name=f"pull-{self.durable}")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
+            # Let a batch being applied commit and ack (its transaction is short), then stop.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), STOP_GRACE_SECONDS)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._give_back()
         if self._subscription is not None:
             # Unsubscribe rather than let the connection drain: messages fetched but not
             # processed are never marked done, so a drain would wait for its full timeout.
@@ -56,9 +79,34 @@ class PullLoop:
                 await self._subscription.unsubscribe()
             self._subscription = None
 
+    async def _give_back(self) -> None:
+        """Nak every fetched message not acknowledged (nor nak'ed) yet: redelivered at once."""
+        in_hand, self._in_hand = self._in_hand, []
+        given = 0
+        for msg in in_hand:
+            if msg.is_acked:
+                continue
+            with contextlib.suppress(Exception):
+                await msg.nak()
+                given += 1
+        if given:
+            with contextlib.suppress(Exception):
+                await self.js._nc.flush(timeout=2)  # type: ignore[attr-defined]
+            log.info("%s: gave back %d unacknowledged messages", self.durable, given)
+
+    async def _heartbeat(self, messages: list[Msg]) -> None:
+        """While a long batch is applied, keep its messages from being redelivered."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for msg in messages:
+                if not msg.is_acked:
+                    with contextlib.suppress(Exception):
+                        await msg.in_progress()
+
     async def _run(self, subscription) -> None:  # type: ignore[no-untyped-def]
         failures = 0
-        while True:
+        while not self._stopping:
+            await self.runner.sweep_if_due()
             try:
                 messages = await subscription.fetch(self.batch_size, timeout=FETCH_TIMEOUT_SECONDS)
             except (TimeoutError, nats.errors.TimeoutError):
@@ -71,6 +119,9 @@ class PullLoop:
                 await asyncio.sleep(min(5.0, 0.1 * 2**failures))
                 continue
             failures = 0
+            self._in_hand = list(messages)
+            self._idle.clear()
+            heartbeat = asyncio.create_task(self._heartbeat(self._in_hand))
             try:
                 await self.runner.process(messages)
             except asyncio.CancelledError:
@@ -80,3 +131,8 @@ class PullLoop:
                 log.exception(
                     "%s: batch processing failed; messages will be redelivered", self.durable
                 )
+            finally:
+                heartbeat.cancel()
+                if not self._stopping:
+                    self._in_hand = []
+                self._idle.set()

@@ -23,7 +23,8 @@ from events.envelope import DEAD_LETTER_PREFIX, STREAM_NAME, SUBJECT_PREFIX
 log = logging.getLogger("retorno.streams")
 
 DLQ_STREAM_NAME = f"{STREAM_NAME}_DLQ"
-ACK_WAIT_SECONDS = 60.0
+# Redelivery delay of a message whose consumer died without acknowledging it (see pull.py).
+ACK_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)

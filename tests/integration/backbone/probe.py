@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import Column, Integer, String, Table, Uuid, select
+from sqlalchemy import Column, Integer, String, Table, Uuid, insert, select
 
 from db.schema import MessagingTables, service_metadata
 from db.uow import UnitOfWork
 from events.envelope import Envelope, Payload
 from services.kit.definition import Handler, Runtime, ServiceDef
+from services.kit.errors import WaitingForEvent
 
 
 class Pinged(Payload):
@@ -32,6 +33,25 @@ class Stepped(Payload):
 
     service = "sender"
     event = "stepped"
+
+    case_id: str
+    step: int
+
+
+class Opened(Payload):
+    """A case's first event: the receiver's followers need it applied first."""
+
+    service = "sender"
+    event = "opened"
+
+    case_id: str
+
+
+class Followed(Payload):
+    """A later event of a case, meaningless before the case is opened."""
+
+    service = "sender"
+    event = "followed"
 
     case_id: str
     step: int
@@ -83,6 +103,23 @@ async def on_stepped(uow: UnitOfWork, event: Envelope) -> None:
     uow.insert_later(applied, row)
 
 
+async def on_opened(uow: UnitOfWork, event: Envelope) -> None:
+    opened = event.parse(Opened)
+    row = {"event_id": event.event_id, "n": 0, "type": f"opened {opened.case_id}"}
+    await uow.session.execute(insert(applied), [row])
+
+
+async def on_followed(uow: UnitOfWork, event: Envelope) -> None:
+    followed = event.parse(Followed)
+    seen = await uow.session.scalar(
+        select(applied.c.id).where(applied.c.type == f"opened {followed.case_id}")
+    )
+    if seen is None:
+        raise WaitingForEvent("case_id", followed.case_id, "followed before it was opened")
+    row = {"event_id": event.event_id, "n": followed.step, "type": f"case {followed.case_id}"}
+    await uow.session.execute(insert(applied), [row])
+
+
 async def on_poisoned(uow: UnitOfWork, event: Envelope) -> None:
     raise RuntimeError("this handler always fails")
 
@@ -92,6 +129,8 @@ def receiver_handlers(rt: Runtime) -> Mapping[str, Handler]:
         Pinged.type_name(): on_pinged,
         Poisoned.type_name(): on_poisoned,
         Stepped.type_name(): on_stepped,
+        Opened.type_name(): on_opened,
+        Followed.type_name(): on_followed,
     }
 
 
@@ -121,3 +160,22 @@ async def applied_rows(rt: Runtime) -> list[tuple[uuid.UUID, int]]:
     async with rt.db("receiver").sessions() as session:
         rows = await session.execute(select(applied.c.event_id, applied.c.n).order_by(applied.c.id))
         return [(r.event_id, r.n) for r in rows]
+
+
+async def emit(rt: Runtime, *payloads: Payload) -> list[uuid.UUID]:
+    """Commit events of any probe type from the sender, in this order."""
+    async with rt.db("sender").unit_of_work() as uow:
+        ids = [uow.emit(p).event_id for p in payloads]
+        await uow.commit()
+    return ids
+
+
+async def case_rows(rt: Runtime, case_id: str) -> list[tuple[str, int]]:
+    """What the receiver applied for a case, in the order applied."""
+    async with rt.db("receiver").sessions() as session:
+        rows = await session.execute(
+            select(applied.c.type, applied.c.n)
+            .where(applied.c.type.in_([f"opened {case_id}", f"case {case_id}"]))
+            .order_by(applied.c.id)
+        )
+        return [(r.type.split()[0], r.n) for r in rows]

@@ -114,6 +114,8 @@ async def test_consumer_configuration_is_reconciled_at_start(start_node, tmp_pat
     info = await node.js.consumer_info(STREAM_NAME, "receiver")
     assert info.config.max_deliver == 4
     assert sorted(info.config.filter_subjects) == [
+        "retorno.sender.followed",
+        "retorno.sender.opened",
         "retorno.sender.pinged",
         "retorno.sender.poisoned",
         "retorno.sender.stepped",
@@ -326,6 +328,8 @@ async def test_health_reports_the_flow_of_each_service_without_personal_data(sta
     assert health["flow"]["receiver"] == {
         "outbox_unpublished": 0,
         "dead_letters": 1,
+        "parked": 0,
+        "oldest_parked_seconds": None,
         "consumer_pending": 0,
         "consumer_unacknowledged": 0,
     }

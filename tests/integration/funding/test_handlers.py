@@ -6,7 +6,7 @@ import pytest
 
 from db.uow import ServiceDatabase
 from services.funding import queries
-from services.funding.handlers import CaseNotSeenError
+from services.kit.errors import WaitingForEvent
 from tests.integration.funding.factories import (
     deliver,
     make_fund,
@@ -158,11 +158,14 @@ async def test_withdrawal_releases_unspent_commitments(db: ServiceDatabase) -> N
     assert people[ref] == 0
 
 
-async def test_withdrawal_of_an_unknown_case_does_nothing(db: ServiceDatabase) -> None:
-    assert await deliver(db, withdrawn(uuid.uuid4(), cancelled=True)) == []
+async def test_withdrawal_before_its_registration_waits_for_it(db: ServiceDatabase) -> None:
+    case_id = uuid.uuid4()
+    with pytest.raises(WaitingForEvent) as waiting:
+        await deliver(db, withdrawn(case_id, cancelled=True))
+    assert waiting.value.key == f"case_id:{case_id}"
 
 
-async def test_screening_before_its_registration_fails_so_it_is_retried_after_it(
+async def test_screening_before_its_registration_waits_so_it_is_applied_after_it(
     db: ServiceDatabase,
 ) -> None:
     fund = await make_fund(db, received=1_000_000)
@@ -170,8 +173,8 @@ async def test_screening_before_its_registration_fails_so_it_is_retried_after_it
     reg = registered(fund, {a: [("transport", 40_000)]})
     early = screened(uuid.UUID(reg.payload["case_id"]))
 
-    with pytest.raises(CaseNotSeenError):
-        await deliver(db, early)  # the runner naks it and delivers it again later
+    with pytest.raises(WaitingForEvent):
+        await deliver(db, early)  # the runner parks it until the registration is applied
     await deliver(db, reg)
     emitted = await deliver(db, early)
 
