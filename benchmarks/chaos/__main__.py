@@ -80,6 +80,7 @@ def print_result(result: Result) -> None:
     width = max((len(k) for k in result.figures), default=10)
     for name, value in result.figures.items():
         say(f"  {name.ljust(width)}  {value}")
+    say(f"  API /health after the drain: {result.health}")
     if result.exit_codes:
         odd = {n: c for n, c in result.exit_codes.items() if c not in (0, None)}
         say(f"  exit codes on SIGTERM at the end: {odd or 'all 0'}")

@@ -63,6 +63,7 @@ class Result:
     counts: Counter[str] = field(default_factory=Counter)
     rejections: Counter[str] = field(default_factory=Counter)
     exit_codes: dict[str, int | None] = field(default_factory=dict)
+    health: str = "no answer"
     data_dir: Path | None = None
 
     @property
@@ -233,6 +234,10 @@ class Run:
             base_url=self.base_url, timeout=timeout, limits=limits
         ) as http:
             await self.wait_for_api(http)
+            admin = {"Authorization": f"Bearer {tokens['admin']}"}
+            users = await http.get("/api/users", headers=admin)
+            if users.status_code != 200:
+                raise RuntimeError(f"GET /api/users as admin: {users.status_code} {users.text}")
             api = Api(http, tokens, tally, api_generation=lambda: services[API].starts)
             period = str(date.today().year)
             await set_up_fund(api, period, options.returns)
@@ -301,9 +306,18 @@ class Run:
         finally:
             await nc.close()
             await databases.close()
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            health = (await http.get("/health")).json()
+            self.result.health = f"{health['status']}, flow {health.get('flow')}"
         verified = await asyncio.to_thread(self.retorno, "audit", "verify")
-        got.audit_verified = verified.returncode == 0
-        got.audit_output = verified.stdout + verified.stderr
+        auditor = {"Authorization": f"Bearer {tokens['auditor']}"}
+        answer = await http.get("/api/audit/verify", headers=auditor)
+        intact = answer.status_code == 200 and answer.json().get("intact") is True
+        got.audit_verified = verified.returncode == 0 and intact
+        got.audit_output = (
+            f"retorno audit verify: {verified.stdout}{verified.stderr}\n"
+            f"GET /api/audit/verify (auditor): {answer.status_code} {answer.text[:500]}"
+        )
         seen = ClientView(
             cases=dict(tally.cases),
             screened=dict(tally.screened),
