@@ -84,7 +84,7 @@ class ClientView:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # lost, doubled, stuck, over_cap, broken
+    kind: str  # lost, doubled, stuck, over_cap, broken; or note (reported, not a failure)
     what: str
 
 
@@ -202,7 +202,14 @@ def check(seen: ClientView, got: Observed, tag_prefix: str) -> list[Problem]:
         add("stuck", f"{len(unpublished)} outbox rows unpublished: {dict(by_service)}")
     on_stream = Counter(event_id for _subject, event_id in got.stream)
     if twice_on_stream := {i for i, n in on_stream.items() if n > 1}:
-        add("doubled", f"{len(twice_on_stream)} events are twice on the stream")
+        # A relay that re-publishes after the broker's duplicate window (it kept dying before
+        # it could mark the rows published) adds a second message; inboxes and the audit log
+        # apply each event once (checked above and below), so this is noted, not a failure.
+        add(
+            "note",
+            f"{len(twice_on_stream)} events are twice on the stream (published again after the "
+            f"duplicate window): {_sample(twice_on_stream, 5)}",
+        )
     if not_streamed := outbox - set(on_stream):
         add("lost", f"{len(not_streamed)} outbox events never reached the stream")
     if strangers := set(on_stream) - outbox:

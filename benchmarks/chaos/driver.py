@@ -34,7 +34,7 @@ PATH = ["registered", "eligible", "funding_approved", "documents_ready", "depart
 CLOSING = ["documents_ready", "departed", "arrived", "closed"]
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 PATIENCE_SECONDS = 300.0  # how long a client keeps trying to reach the API
-DECISION_WAIT_SECONDS = 120.0  # how long a client waits for a funding decision
+DECISION_WAIT_SECONDS = 180.0  # how long a client waits for a funding decision
 SETTLE_SECONDS = 90.0  # an API process that was not restarted has finished a request by then
 
 
@@ -313,8 +313,14 @@ class Driver:
             if "reason" in problem:
                 self.tally.rejections[str(problem["reason"])] += 1
                 return
-            if response.status_code == 409 and time.monotonic() < deadline:
-                # funding has not seen the case's screening yet: ask again shortly
+            if response.status_code == 409:
+                # funding has not seen the case's screening yet: ask again shortly (the checker
+                # tells whether the screening was applied in the end)
+                if time.monotonic() > deadline:
+                    self.tally.counts[
+                        "commitments: given up, screening not at funding in time"
+                    ] += 1
+                    return
                 self.tally.counts["commitments: asked before the screening reached funding"] += 1
                 await asyncio.sleep(0.5)
                 continue

@@ -161,7 +161,8 @@ def test_an_event_twice_on_the_stream_or_missing_from_the_audit_log():
     world = World()
     first = world.events[0]
     stream = [("retorno." + e.type, e.event_id) for e in world.events]
-    assert "doubled" in world.kinds(stream=[*stream, stream[0]], stream_messages=len(stream) + 1)
+    twice = world.kinds(stream=[*stream, stream[0]], stream_messages=len(stream) + 1)
+    assert twice == ["note"]  # applied once by every consumer and the audit log: not a failure
     assert world.kinds(audit_ids=[e.event_id for e in world.events if e is not first]) == ["lost"]
 
 
