@@ -200,7 +200,9 @@ class Driver:
         self, j: Journey, n: int, people: list[dict[str, Any]], cw: str
     ) -> tuple[str, str]:
         tag = self.tag(j, n)
-        body = self._body(j, n, people, j.first if n == 1 else j.second)  # type: ignore[arg-type]
+        plan = j.first if n == 1 else j.second
+        assert plan is not None, "a second registration has a second case plan"
+        body = self._body(j, n, people, plan)
         while True:
             generation = self.api.api_generation()
             try:
