@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check lint bench install migrate demo clean
+.PHONY: run test check lint bench chaos install migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: install lint  ## the whole suite: lint, import contracts, unit, integratio
 bench: install  ## throughput and latency of outbox -> JetStream -> consumer; audit verify
 	$(BIN)/python -m benchmarks.pipeline
 	$(BIN)/python -m benchmarks.audit_verify
+
+# Kill processes under load and check nothing is lost, doubled, stuck or over the cap.
+# Options: make chaos ARGS="--mode broker --returns 200" (python -m benchmarks.chaos --help)
+chaos: install  ## one process per service under load, SIGKILLed and restarted, then checked
+	$(BIN)/python -m benchmarks.chaos $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

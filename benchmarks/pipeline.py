@@ -12,6 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integrat
 
 from probe import RECEIVER, SENDER, Pinged, receiver_tables, sender_tables  # noqa: E402
 
+from db.uow import ServiceDatabase  # noqa: E402
 from services.kit.settings import Settings  # noqa: E402
 from services.runtime.embedded import EmbeddedNats, free_port  # noqa: E402
 from services.runtime.node import Node  # noqa: E402
@@ -51,8 +53,13 @@ async def raw_rates(url: str, n: int) -> tuple[float, float]:
     return publish_rate, consume_rate
 
 
+def _db(node: Node, name: str) -> ServiceDatabase:
+    assert node.runtime is not None, "the node is started"
+    return node.runtime.db(name)
+
+
 async def emit(node: Node, n: int, chunk: int = 500) -> None:
-    db = node.runtime.db("sender")
+    db = _db(node, "sender")
     for start in range(0, n, chunk):
         async with db.unit_of_work() as uow:
             for i in range(start, min(n, start + chunk)):
@@ -61,7 +68,7 @@ async def emit(node: Node, n: int, chunk: int = 500) -> None:
 
 
 async def applied_count(node: Node) -> int:
-    async with node.runtime.db("receiver").reading() as session:
+    async with _db(node, "receiver").reading() as session:
         return int(
             await session.scalar(select(func.count()).select_from(receiver_tables.inbox)) or 0
         )
@@ -78,7 +85,7 @@ async def wait_applied(node: Node, n: int, timeout: float = 300) -> None:
 async def wait_relayed(node: Node) -> None:
     outbox = sender_tables.outbox
     while True:
-        async with node.runtime.db("sender").reading() as s:
+        async with _db(node, "sender").reading() as s:
             left = await s.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
             )
@@ -90,8 +97,8 @@ async def wait_relayed(node: Node) -> None:
 async def latencies(node: Node, since: datetime) -> list[float]:
     """Commit (outbox created_at) to applied (inbox applied_at), per event, in ms."""
     outbox = sender_tables.outbox
-    async with node.runtime.db("sender").reading() as s:
-        created = dict(
+    async with _db(node, "sender").reading() as s:
+        created: dict[uuid.UUID, datetime] = dict(
             (
                 await s.execute(
                     select(outbox.c.event_id, outbox.c.created_at).where(
@@ -100,8 +107,8 @@ async def latencies(node: Node, since: datetime) -> list[float]:
                 )
             ).all()
         )
-    async with node.runtime.db("receiver").reading() as s:
-        applied = dict(
+    async with _db(node, "receiver").reading() as s:
+        applied: dict[uuid.UUID, datetime] = dict(
             (
                 await s.execute(
                     select(receiver_tables.inbox.c.event_id, receiver_tables.inbox.c.applied_at)
@@ -137,7 +144,7 @@ async def audit_rate(data: Path, n: int) -> float:
     await node.start()
     try:
         while True:
-            async with node.runtime.db("audit").reading() as session:
+            async with _db(node, "audit").reading() as session:
                 done = await session.scalar(select(func.count()).select_from(store.log))
             if (done or 0) >= n:
                 return n / (time.perf_counter() - start)

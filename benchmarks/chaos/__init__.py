@@ -1,0 +1,1 @@
+"""`make chaos`: kill processes of a running system under load and check what survived."""
