@@ -100,7 +100,7 @@ def _move(
     when: datetime,
     **extra: object,
 ) -> None:
-    s.add(model(case_id=s.cases[name], office=office, from_status=frm, to_status=to, **extra), when)
+    s.add(model(case_id=s.cases[name], office=office, from_status=frm, to_status=to, **extra), when)  # type: ignore[arg-type]
 
 
 def _commit(
