@@ -89,6 +89,7 @@ cases = Table(
     Column("case_id", Uuid, primary_key=True),
     Column("ended_on", Date, nullable=True),
     Column("end_status", String(20), nullable=True),
+    Column("office", String(60), nullable=True),  # from return_registered (privacy_0003)
 )
 
 legal_holds = Table(

@@ -29,7 +29,7 @@ admin                    users.manage, me.read (manages accounts, sees no cases)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -122,6 +122,21 @@ def ensure_office(principal: Principal, office: str) -> None:
         raise ForbiddenError(
             f"This record belongs to office {office!r}, which is not one of your offices; "
             "ask a supervisor of that office."
+        )
+
+
+def ensure_some_office(principal: Principal, offices: Iterable[str], what: str) -> None:
+    """Raise 403 unless the principal may act on at least one of ``offices``.
+
+    For a person: ``offices`` are the offices of the person's cases; a caseworker or
+    supervisor of none of them gets 403 (the "not yours" policy of ``docs/roles.md``).
+    """
+    found = sorted(set(offices))
+    if not any(principal.can_see_office(o) for o in found):
+        raise ForbiddenError(
+            f"{what} belongs to office(s) {', '.join(found) or '(none)'}, none of which is one "
+            "of your offices; ask a supervisor of that office, or request a transfer of the "
+            "person's record"
         )
 
 
