@@ -16,13 +16,14 @@ role                     actions
 =======================  ============================================================
 caseworker               cases.create, cases.read, cases.read_personal, cases.transition,
                          funding.commit, funding.read, funds.read, privacy.consent,
-                         me.read (own offices only)
-supervisor               everything a caseworker may, plus funding.disburse and
-                         funds.manage (own offices only)
+                         transfers.request, transfers.read, me.read (own offices only)
+supervisor               everything a caseworker may, plus funding.disburse,
+                         funds.manage and transfers.decide (own offices only)
 auditor                  audit.read, audit.verify, funds.read, funding.read, me.read
                          (never personal data)
 evaluator                exports.read, exports.create, me.read (anonymized data only)
-data_protection_officer  privacy.*, cases.read, cases.read_personal, me.read
+data_protection_officer  privacy.*, cases.read, cases.read_personal, transfers.read,
+                         transfers.decide, me.read
 admin                    users.manage, me.read (manages accounts, sees no cases)
 =======================  ============================================================
 """
@@ -64,6 +65,9 @@ ACTIONS = frozenset(
         "users.manage",
         "exports.read",
         "exports.create",
+        "transfers.request",
+        "transfers.read",
+        "transfers.decide",
     }
 )
 
@@ -78,16 +82,18 @@ _CASEWORKER = frozenset(
         "funding.read",
         "funds.read",
         "privacy.consent",
+        "transfers.request",
+        "transfers.read",
     }
 )
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     "caseworker": _CASEWORKER,
-    "supervisor": _CASEWORKER | {"funding.disburse", "funds.manage"},
+    "supervisor": _CASEWORKER | {"funding.disburse", "funds.manage", "transfers.decide"},
     "auditor": frozenset({"me.read", "audit.read", "audit.verify", "funds.read", "funding.read"}),
     "evaluator": frozenset({"me.read", "exports.read", "exports.create"}),
     "data_protection_officer": frozenset(
-        {"me.read", "cases.read", "cases.read_personal"}
+        {"me.read", "cases.read", "cases.read_personal", "transfers.read", "transfers.decide"}
         | {a for a in ACTIONS if a.startswith("privacy.")}
     ),
     "admin": frozenset({"me.read", "users.manage"}),
