@@ -186,3 +186,16 @@ class RecordTransferRefused(_RecordTransfer):
     """A supervisor of ``from_office`` or the DPO refused; ``reason_code`` says why."""
 
     event = "record_transfer_refused"
+
+
+class RecordEmergencyRead(Payload):
+    """Break the glass: staff of ``office`` read the record of ``owning_office`` without a
+    transfer, giving a mandatory reason code. The DPO reviews every such read."""
+
+    service = "registration"
+    event = "record_emergency_read"
+
+    person_ref: PersonRef
+    office: OfficeCode
+    owning_office: OfficeCode
+    reason_code: ReasonCode

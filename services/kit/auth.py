@@ -16,7 +16,8 @@ role                     actions
 =======================  ============================================================
 caseworker               cases.create, cases.read, cases.read_personal, cases.transition,
                          funding.commit, funding.read, funds.read, privacy.consent,
-                         transfers.request, transfers.read, me.read (own offices only)
+                         transfers.request, transfers.read, cases.break_glass,
+                         me.read (own offices only)
 supervisor               everything a caseworker may, plus funding.disburse,
                          funds.manage and transfers.decide (own offices only)
 auditor                  audit.read, audit.verify, funds.read, funding.read, me.read
@@ -68,6 +69,8 @@ ACTIONS = frozenset(
         "transfers.request",
         "transfers.read",
         "transfers.decide",
+        "cases.break_glass",
+        "privacy.emergency_reads",
     }
 )
 
@@ -84,6 +87,7 @@ _CASEWORKER = frozenset(
         "privacy.consent",
         "transfers.request",
         "transfers.read",
+        "cases.break_glass",
     }
 )
 

@@ -13,6 +13,7 @@ from services.kit.definition import Runtime
 from services.kit.web import get_runtime
 from services.registration import lifecycle, queries, registering, transfers
 from services.registration.commands import (
+    EmergencyReadIn,
     RegisterCase,
     TransferDecisionIn,
     TransferRequestIn,
@@ -22,6 +23,7 @@ from services.registration.ports import Vault
 from services.registration.views import (
     CaseDetail,
     CasePage,
+    EmergencyReadPage,
     PersonRecord,
     SubjectAccessReport,
     TransferPage,
@@ -169,5 +171,27 @@ def router() -> APIRouter:
         """Approve or refuse, with a reason code: a supervisor of the owning office or the DPO
         (events `registration.record_transfer_approved` / `_refused`). A decision is final."""
         return await transfers.decide_transfer(rt, transfer_id, body, principal)
+
+    @api.post("/people/{person_ref}/emergency-read", response_model=PersonRecord)
+    async def emergency_read(
+        person_ref: PersonRefPath,
+        body: EmergencyReadIn,
+        rt: Rt,
+        principal: Principal = require("cases.break_glass"),
+    ) -> PersonRecord:
+        """Break the glass: read the owning office's record now, without a transfer, with a
+        mandatory reason code. Recorded (event `registration.record_emergency_read`), in the
+        person's access log, and listed for the DPO (`GET /api/emergency-reads`). 409 when
+        your office may read the record anyway."""
+        return await transfers.break_the_glass(rt, _vault(rt), person_ref, body, principal)
+
+    @api.get("/emergency-reads", response_model=EmergencyReadPage)
+    async def list_emergency_reads(
+        rt: Rt,
+        person_ref: Annotated[str | None, Query(pattern=PERSON_REF)] = None,
+        principal: Principal = require("privacy.emergency_reads"),
+    ) -> EmergencyReadPage:
+        """Every break-the-glass read, newest first: for the DPO's review."""
+        return await transfers.emergency_reads(rt, person_ref)
 
     return api

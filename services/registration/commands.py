@@ -278,3 +278,12 @@ class TransferRequestIn(_Body):
 class TransferDecisionIn(_Body):
     decision: Literal["approve", "refuse"]
     reason_code: Code = Field(description="Why, as a code, e.g. 'same_person_confirmed'")
+
+
+class EmergencyReadIn(_Body):
+    office: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ] = Field(description="Your office that needs the record now")
+    reason_code: Code = Field(
+        description="Mandatory: why it cannot wait for a transfer, e.g. 'medical_emergency'"
+    )

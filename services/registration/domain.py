@@ -202,7 +202,7 @@ def person_facts(
 
 # --- offices: whose record of a person a case shows, and transfers ----------------------
 
-RecordAccess = Literal["own", "transfer", "withheld"]
+RecordAccess = Literal["own", "transfer", "withheld", "break_glass"]
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,20 @@ transfers = Table(
 )
 """Requests of an office to read the record held by the person's owning office."""
 
+emergency_reads = Table(
+    "registration_emergency_reads",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("person_ref", String(34), nullable=False, index=True),
+    Column("office", String(60), nullable=False),
+    Column("owning_office", String(60), nullable=False),
+    Column("actor_id", String(120), nullable=False),
+    Column("actor_role", String(40), nullable=False),
+    Column("reason_code", String(60), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""Break-the-glass reads of a record without a transfer, for the DPO's review."""
+
 cost_lines = Table(
     "registration_cost_lines",
     metadata,
@@ -255,6 +269,20 @@ async def list_transfers(
         select(t).where(*where).order_by(t.c.requested_at.desc(), t.c.transfer_id).limit(limit)
     )
     return list(result.mappings())
+
+
+async def add_emergency_read(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(emergency_reads), [row])
+
+
+async def list_emergency_reads(
+    session: AsyncSession, *, person_ref: str | None, limit: int = 1000
+) -> list[RowMapping]:
+    t = emergency_reads
+    query = select(t).order_by(t.c.at.desc(), t.c.id.desc()).limit(limit)
+    if person_ref is not None:
+        query = query.where(t.c.person_ref == person_ref)
+    return list((await session.execute(query)).mappings())
 
 
 async def add_transition(session: AsyncSession, row: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 
 from events.envelope import Actor
 from events.registration import (
+    RecordEmergencyRead,
     RecordTransferApproved,
     RecordTransferRefused,
     RecordTransferRequested,
@@ -19,11 +20,17 @@ from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_office
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, ForbiddenError, NotFoundError
 from services.registration import domain, store
-from services.registration.commands import TransferDecisionIn, TransferRequestIn
+from services.registration.commands import (
+    EmergencyReadIn,
+    TransferDecisionIn,
+    TransferRequestIn,
+)
 from services.registration.ports import Vault
 from services.registration.queries import owner_of
 from services.registration.views import (
     PERSONAL_FIELDS,
+    EmergencyReadPage,
+    EmergencyReadView,
     PersonalData,
     PersonRecord,
     TransferPage,
@@ -160,6 +167,78 @@ async def list_transfers(
             session, offices=offices, status=status, person_ref=person_ref
         )
     return TransferPage(items=[transfer_view(r) for r in rows])
+
+
+async def break_the_glass(
+    rt: Runtime, vault: Vault, person_ref: str, body: EmergencyReadIn, principal: Principal
+) -> PersonRecord:
+    """Read the owning office's record without a transfer, with a mandatory reason code: the
+    read is recorded (for the DPO's review) and emitted before the record is decrypted, and
+    the decryption is in the access log. Not for an office that may read it anyway."""
+    ensure_office(principal, body.office)
+    now = rt.clock()
+    async with rt.db(SERVICE).unit_of_work() as uow:
+        rows = await store.person_cases(uow.session, person_ref)
+        if not rows:
+            raise NotFoundError(f"no person {person_ref} was registered; check the reference")
+        if any(r["erased_at"] is not None for r in rows):
+            raise ConflictError(f"person {person_ref} was erased: there is no record to read")
+        owner = domain.owning_office([r["office"] for r in rows])
+        granted = await store.granted_offices(uow.session, person_ref)
+        if domain.may_read_owner_record({body.office}, owner, granted):
+            raise ConflictError(
+                f"office {body.office!r} may read person {person_ref}'s record without breaking "
+                f"the glass: GET /api/people/{person_ref}/record"
+            )
+        sealed = await store.ciphertexts(uow.session, person_ref)
+        await store.add_emergency_read(
+            uow.session,
+            {
+                "person_ref": person_ref,
+                "office": body.office,
+                "owning_office": owner,
+                "actor_id": principal.user_id,
+                "actor_role": principal.role,
+                "reason_code": body.reason_code,
+                "at": now,
+            },
+        )
+        uow.emit(
+            RecordEmergencyRead(
+                person_ref=person_ref,
+                office=body.office,
+                owning_office=owner,
+                reason_code=body.reason_code,
+            ),
+            actor=_actor(principal),
+        )
+        await uow.commit()
+    opened = await vault.decrypt_many(
+        person_ref,
+        sealed,
+        actor_id=principal.user_id,
+        role=principal.role,
+        purpose=f"break_the_glass:{body.reason_code}",
+    )
+    latest = rows[-1]
+    return PersonRecord(
+        person_ref=person_ref,
+        owning_office=owner,
+        record_access="break_glass",
+        sex=latest["sex"],
+        nationality=latest["nationality"],
+        erased=False,
+        personal=PersonalData(**{f: opened.get(f) for f in PERSONAL_FIELDS}),
+    )
+
+
+async def emergency_reads(rt: Runtime, person_ref: str | None) -> EmergencyReadPage:
+    """Every break-the-glass read, newest first (the DPO's review list)."""
+    async with rt.db(SERVICE).reading() as session:
+        rows = await store.list_emergency_reads(session, person_ref=person_ref)
+    return EmergencyReadPage(
+        items=[EmergencyReadView(**{k: r[k] for k in EmergencyReadView.model_fields}) for r in rows]
+    )
 
 
 async def read_record(

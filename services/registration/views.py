@@ -183,6 +183,20 @@ class TransferView(BaseModel):
     decided_at: datetime | None
 
 
+class EmergencyReadView(BaseModel):
+    person_ref: str
+    office: str
+    owning_office: str
+    actor_id: str
+    actor_role: str
+    reason_code: str
+    at: datetime
+
+
+class EmergencyReadPage(BaseModel):
+    items: list[EmergencyReadView]
+
+
 class TransferPage(BaseModel):
     items: list[TransferView]
 

@@ -253,3 +253,41 @@ async def test_transfers_are_listed_for_their_two_offices_and_the_dpo_only(
     assert [t["transfer_id"] for t in pending.json()["items"]] == [transfer_id]
     assert outsider.status_code == 403
     assert outsider_decides.status_code == 403  # a caseworker: no transfers.decide
+
+
+async def test_breaking_the_glass_needs_a_reason_is_logged_and_listed_for_the_dpo(
+    client: Client, runtime: Runtime, db: ServiceDatabase, vault: FakeVault
+) -> None:
+    ref = await closed_gt_case(client, runtime, db)
+    url = f"/api/people/{ref}/emergency-read"
+
+    no_reason = await client.post("cw", url, {"office": "MX-TAP"})
+    not_mine = await client.post(
+        "cw", url, {"office": "GT-GUA", "reason_code": "medical_emergency"}
+    )
+    owner = await client.post(
+        "cw-other", url, {"office": "GT-GUA", "reason_code": "medical_emergency"}
+    )
+    listed_before = await client.get("dpo", "/api/emergency-reads")
+    read = await client.post("cw", url, {"office": "MX-TAP", "reason_code": "medical_emergency"})
+    listed = await client.get("dpo", "/api/emergency-reads", person_ref=ref)
+
+    assert (no_reason.status_code, not_mine.status_code, owner.status_code) == (422, 403, 409)
+    assert listed_before.json()["items"] == []
+    assert read.status_code == 200, read.text
+    assert read.json()["record_access"] == "break_glass"
+    assert read.json()["personal"]["given_names"] == "Ana Maria"
+    [entry] = listed.json()["items"]
+    assert (entry["office"], entry["owning_office"], entry["actor_id"]) == (
+        "MX-TAP",
+        "GT-GUA",
+        "u-cw",
+    )
+    assert entry["reason_code"] == "medical_emergency"
+    assert ("u-cw", "break_the_glass:medical_emergency") in {
+        (a.actor_id, a.purpose) for a in await vault.access_log(ref)
+    }
+    [event] = [e for e in await outbox(db) if e.type == "registration.record_emergency_read"]
+    assert (
+        event.payload["reason_code"] == "medical_emergency" and leaks(event.model_dump_json()) == []
+    )
