@@ -6,7 +6,9 @@ Then, for each route with a case, person, commitment, transfer or hold in its pa
 
 - a role the permission table does not grant the route's action: 403 permission-denied;
 - a caseworker or supervisor of the other office (MX-TAP): 403 and none of the person's
-  personal data, never a 2xx (one documented exception: asking for a transfer);
+  personal data, never a 2xx. Two documented exceptions (``OTHER_OFFICE_MAY``): asking for a
+  transfer (201, no personal data), and breaking the glass (200 with the record, by design,
+  with a reason code; the test then checks the DPO's list has that read);
 - the owning office and the unscoped roles that hold the action: their normal answer (not
   401, 403 or 404; never a 5xx).
 
