@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -148,3 +148,54 @@ TRANSITION_EVENTS: dict[str, type[_Transition]] = {
     "withdrawn": CaseWithdrawn,
     "cancelled": CaseCancelled,
 }
+
+
+# --- transfers of a person's record between offices ---------------------------------------
+
+OfficeCode = Annotated[str, Field(min_length=1, max_length=60)]
+ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")]
+
+
+class _RecordTransfer(Payload):
+    """A step of a transfer: an office asks to read the personal record of a person held by
+    the person's owning office. Offices and codes only: no personal data."""
+
+    service = "registration"
+
+    transfer_id: uuid.UUID
+    person_ref: PersonRef
+    from_office: OfficeCode
+    to_office: OfficeCode
+    reason_code: ReasonCode
+
+
+class RecordTransferRequested(_RecordTransfer):
+    """``to_office`` asks for access to the record that ``from_office`` holds."""
+
+    event = "record_transfer_requested"
+
+
+class RecordTransferApproved(_RecordTransfer):
+    """A supervisor of ``from_office`` or the DPO approved: ``to_office`` may read the record.
+    ``reason_code`` is the decision's reason."""
+
+    event = "record_transfer_approved"
+
+
+class RecordTransferRefused(_RecordTransfer):
+    """A supervisor of ``from_office`` or the DPO refused; ``reason_code`` says why."""
+
+    event = "record_transfer_refused"
+
+
+class RecordEmergencyRead(Payload):
+    """Break the glass: staff of ``office`` read the record of ``owning_office`` without a
+    transfer, giving a mandatory reason code. The DPO reviews every such read."""
+
+    service = "registration"
+    event = "record_emergency_read"
+
+    person_ref: PersonRef
+    office: OfficeCode
+    owning_office: OfficeCode
+    reason_code: ReasonCode

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from events.privacy import Purpose
 from privacy.erasure import erase_on_request
 from privacy.holds import lift_legal_hold, place_legal_hold
 from privacy.retention import run_retention
+from privacy.scope import ensure_person_in_scope
 from privacy.wiring import vault_of
 from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
@@ -32,7 +33,7 @@ class ConsentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: Purpose
-    granted: bool
+    granted: StrictBool = Field(description="true or false; no 0/1 or strings")
     partner: str | None = Field(default=None, max_length=120)
 
 
@@ -95,6 +96,9 @@ def router() -> APIRouter:
         principal: Principal = require("privacy.consent"),
         rt: Runtime = Depends(get_runtime),
     ) -> ConsentResponse:
+        """Record a consent decision: 404 for an unknown person; a caseworker or supervisor
+        only for a person in a case of one of their offices (403 otherwise)."""
+        await ensure_person_in_scope(rt, person_ref, principal)
         record = await vault_of(rt).record_consent(
             person_ref,
             body.purpose,

@@ -29,6 +29,9 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
     payload = event.parse(ReturnRegistered)
     session = uow.session
     await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
+    await session.execute(
+        update(cases).where(cases.c.case_id == payload.case_id).values(office=payload.office)
+    )
     rows = [{"case_id": payload.case_id, "person_ref": p.person_ref} for p in payload.people]
     await session.execute(insert_ignoring_duplicates(session, case_people), rows)
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Index,
     LargeBinary,
     String,
@@ -23,7 +22,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from db.schema import AutoId, MessagingTables, service_metadata
+from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
 messaging = MessagingTables(metadata, "privacy")
@@ -36,15 +35,15 @@ data_keys = Table(
     Column("person_ref", String(REF), primary_key=True),
     Column("key_id", String(64), nullable=False, index=True),
     Column("wrapped_key", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("wrapped_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("wrapped_at", UtcDateTime(), nullable=False),
 )
 
 erasures = Table(
     "privacy_erasures",
     metadata,
     Column("person_ref", String(REF), primary_key=True),
-    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=False),
     Column("trigger", String(20), nullable=False),
     Column("erased_by", String(120), nullable=False),
     Column("key_fingerprint", String(64), nullable=False),
@@ -59,7 +58,7 @@ consents = Table(
     Column("partner", String(120), nullable=True),
     Column("granted", Boolean, nullable=False),
     Column("recorded_by", String(120), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Index("ix_privacy_consents_person_purpose", "person_ref", "purpose"),
 )
 
@@ -72,7 +71,7 @@ access_log = Table(
     Column("role", String(60), nullable=False),
     Column("purpose", String(200), nullable=False),
     Column("fields", JSON, nullable=False),
-    Column("accessed_at", DateTime(timezone=True), nullable=False),
+    Column("accessed_at", UtcDateTime(), nullable=False),
 )
 
 case_people = Table(
@@ -89,6 +88,7 @@ cases = Table(
     Column("case_id", Uuid, primary_key=True),
     Column("ended_on", Date, nullable=True),
     Column("end_status", String(20), nullable=True),
+    Column("office", String(60), nullable=True),  # from return_registered (privacy_0003)
 )
 
 legal_holds = Table(
@@ -98,9 +98,9 @@ legal_holds = Table(
     Column("person_ref", String(REF), nullable=False, index=True),
     Column("reason_token", LargeBinary, nullable=False),
     Column("placed_by", String(120), nullable=False),
-    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("placed_at", UtcDateTime(), nullable=False),
     Column("lifted_by", String(120), nullable=True),
-    Column("lifted_at", DateTime(timezone=True), nullable=True),
+    Column("lifted_at", UtcDateTime(), nullable=True),
 )
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from db.schema import AutoId, MessagingTables, service_metadata
+from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
 messaging = MessagingTables(metadata, "audit")
@@ -37,7 +36,7 @@ log = Table(
     Column("event_id", Uuid, nullable=False, unique=True),
     Column("type", String(120), nullable=False, index=True),
     Column("version", Integer, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("occurred_at", UtcDateTime(), nullable=False, index=True),
     Column("actor_kind", String(10), nullable=False),
     Column("actor_id", String(120), nullable=False, index=True),
     Column("actor_role", String(40), nullable=True),
@@ -46,7 +45,7 @@ log = Table(
     Column("envelope", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     # Which chain rule hashed the record (services.audit.domain.RULE_*): 1 before audit_0003,
     # 2 (envelope and every stored column) since.
     Column("hash_rule", Integer, nullable=False, server_default="1"),
@@ -62,7 +61,7 @@ head = Table(
     Column("hash", String(64), nullable=False),
     # Ed25519 signature of (position, hash, signed_at), renewed by every batch that appends:
     # the database's writer cannot move the head without the audit key.
-    Column("signed_at", DateTime(timezone=True), nullable=True),
+    Column("signed_at", UtcDateTime(), nullable=True),
     Column("key_id", String(64), nullable=True),
     Column("signature", String(200), nullable=True),
 )
@@ -74,7 +73,7 @@ verification = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("ok", Boolean, nullable=False),
     Column("position", BigInteger, nullable=False),
-    Column("verified_at", DateTime(timezone=True), nullable=False),
+    Column("verified_at", UtcDateTime(), nullable=False),
     Column("problem_position", BigInteger, nullable=True),
     Column("problem_kind", String(40), nullable=True),
     Column("detail", Text, nullable=True),
@@ -87,7 +86,7 @@ checkpoints = Table(
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("position", BigInteger, nullable=False, index=True),
     Column("hash", String(64), nullable=False),
-    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("signed_at", UtcDateTime(), nullable=False),
     Column("key_id", String(64), nullable=False),
     Column("signature", String(200), nullable=False),
 )
@@ -99,7 +98,7 @@ funds = Table(
     Column("currency", String(3), nullable=False),
     _money("per_person_cap_cents"),
     _money("target_cents"),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 fund_shares = Table(
@@ -133,10 +132,10 @@ cases = Table(
     Column("departure_country", String(2), nullable=False),
     Column("destination_country", String(2), nullable=False),
     Column("registered_on", Date, nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
     Column("people_count", Integer, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("status_at", DateTime(timezone=True), nullable=False),
+    Column("status_at", UtcDateTime(), nullable=False),
 )
 
 case_categories = Table(
@@ -155,8 +154,8 @@ case_stages = Table(
     Column("case_id", Uuid, nullable=False, index=True),
     Column("stage", String(20), nullable=False),
     Column("office", String(60), nullable=False),
-    Column("entered_at", DateTime(timezone=True), nullable=False),
-    Column("left_at", DateTime(timezone=True), nullable=True),
+    Column("entered_at", UtcDateTime(), nullable=False),
+    Column("left_at", UtcDateTime(), nullable=True),
 )
 
 commitments = Table(
@@ -169,7 +168,7 @@ commitments = Table(
     _money("requested_cents"),
     _money("amount_cents"),
     Column("partial", Boolean, nullable=False),
-    Column("approved_at", DateTime(timezone=True), nullable=False),
+    Column("approved_at", UtcDateTime(), nullable=False),
 )
 
 commitment_lines = Table(
@@ -192,7 +191,7 @@ releases = Table(
     Column("person_ref", String(40), nullable=False),
     _money("released_cents"),
     Column("reason_code", String(60), nullable=False),
-    Column("released_at", DateTime(timezone=True), nullable=False),
+    Column("released_at", UtcDateTime(), nullable=False),
 )
 
 disbursements = Table(

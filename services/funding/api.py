@@ -15,9 +15,9 @@ from events.types import Category, CurrencyCode, DecimalAmount, PersonRef
 from services.funding import casework, usecases, views
 from services.funding.domain import Line, check_entry_date
 from services.funding.money import contribution_scale, parse_cents, parse_country
-from services.kit.auth import Principal, require
+from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_some_office, require
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError, InvalidInputError
+from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from services.kit.web import get_runtime
 
 PERIOD = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$"
@@ -234,7 +234,14 @@ def router() -> APIRouter:
         principal: Principal = require("funding.read"),
         rt: Runtime = Depends(get_runtime),
     ) -> dict[str, Any]:
+        """The person's cap position per fund. A caseworker or supervisor sees it only when the
+        person is in a case of one of their offices (403 otherwise, 404 for an unknown person)."""
         async with rt.db("funding").reading() as session:
+            if principal.role in OFFICE_SCOPED_ROLES:
+                offices = await views.person_offices(session, person_ref)
+                if not offices:
+                    raise NotFoundError(f"funding knows nothing about {person_ref}")
+                ensure_some_office(principal, offices, f"person {person_ref}")
             return await views.person_view(session, person_ref, period)
 
     return r

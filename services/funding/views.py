@@ -96,6 +96,18 @@ def _position(
     }
 
 
+async def person_offices(session: AsyncSession, person_ref: str) -> set[str]:
+    """The offices of every case of the person that funding learned of."""
+    people, cases = store.case_people, store.cases
+    query = (
+        select(cases.c.office)
+        .join(people, people.c.case_id == cases.c.case_id)
+        .where(people.c.person_ref == person_ref)
+        .distinct()
+    )
+    return set((await session.execute(query)).scalars())
+
+
 async def _known_person(session: AsyncSession, person_ref: str) -> bool:
     t = store.case_people
     query = select(t.c.person_ref).where(t.c.person_ref == person_ref).limit(1)

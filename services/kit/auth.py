@@ -16,20 +16,22 @@ role                     actions
 =======================  ============================================================
 caseworker               cases.create, cases.read, cases.read_personal, cases.transition,
                          funding.commit, funding.read, funds.read, privacy.consent,
+                         transfers.request, transfers.read, cases.break_glass,
                          me.read (own offices only)
-supervisor               everything a caseworker may, plus funding.disburse and
-                         funds.manage (own offices only)
+supervisor               everything a caseworker may, plus funding.disburse,
+                         funds.manage and transfers.decide (own offices only)
 auditor                  audit.read, audit.verify, funds.read, funding.read, me.read
                          (never personal data)
 evaluator                exports.read, exports.create, me.read (anonymized data only)
-data_protection_officer  privacy.*, cases.read, cases.read_personal, me.read
+data_protection_officer  privacy.*, cases.read, cases.read_personal, transfers.read,
+                         transfers.decide, me.read
 admin                    users.manage, me.read (manages accounts, sees no cases)
 =======================  ============================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,6 +66,11 @@ ACTIONS = frozenset(
         "users.manage",
         "exports.read",
         "exports.create",
+        "transfers.request",
+        "transfers.read",
+        "transfers.decide",
+        "cases.break_glass",
+        "privacy.emergency_reads",
     }
 )
 
@@ -78,16 +85,19 @@ _CASEWORKER = frozenset(
         "funding.read",
         "funds.read",
         "privacy.consent",
+        "transfers.request",
+        "transfers.read",
+        "cases.break_glass",
     }
 )
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     "caseworker": _CASEWORKER,
-    "supervisor": _CASEWORKER | {"funding.disburse", "funds.manage"},
+    "supervisor": _CASEWORKER | {"funding.disburse", "funds.manage", "transfers.decide"},
     "auditor": frozenset({"me.read", "audit.read", "audit.verify", "funds.read", "funding.read"}),
     "evaluator": frozenset({"me.read", "exports.read", "exports.create"}),
     "data_protection_officer": frozenset(
-        {"me.read", "cases.read", "cases.read_personal"}
+        {"me.read", "cases.read", "cases.read_personal", "transfers.read", "transfers.decide"}
         | {a for a in ACTIONS if a.startswith("privacy.")}
     ),
     "admin": frozenset({"me.read", "users.manage"}),
@@ -122,6 +132,21 @@ def ensure_office(principal: Principal, office: str) -> None:
         raise ForbiddenError(
             f"This record belongs to office {office!r}, which is not one of your offices; "
             "ask a supervisor of that office."
+        )
+
+
+def ensure_some_office(principal: Principal, offices: Iterable[str], what: str) -> None:
+    """Raise 403 unless the principal may act on at least one of ``offices``.
+
+    For a person: ``offices`` are the offices of the person's cases; a caseworker or
+    supervisor of none of them gets 403 (the "not yours" policy of ``docs/roles.md``).
+    """
+    found = sorted(set(offices))
+    if not any(principal.can_see_office(o) for o in found):
+        raise ForbiddenError(
+            f"{what} belongs to office(s) {', '.join(found) or '(none)'}, none of which is one "
+            "of your offices; ask a supervisor of that office, or request a transfer of the "
+            "person's record"
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
@@ -11,10 +11,25 @@ from events.registration import CaseStatus
 from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
 from services.kit.web import get_runtime
-from services.registration import lifecycle, queries, registering
-from services.registration.commands import RegisterCase, TransitionIn
+from services.registration import lifecycle, queries, registering, transfers
+from services.registration.commands import (
+    EmergencyReadIn,
+    RegisterCase,
+    TransferDecisionIn,
+    TransferRequestIn,
+    TransitionIn,
+)
 from services.registration.ports import Vault
-from services.registration.views import CaseDetail, CasePage, SubjectAccessReport, TransitionDone
+from services.registration.views import (
+    CaseDetail,
+    CasePage,
+    EmergencyReadPage,
+    PersonRecord,
+    SubjectAccessReport,
+    TransferPage,
+    TransferView,
+    TransitionDone,
+)
 
 TRANSITIONS_DOC = """Move a case to its next status: one route for every transition.
 
@@ -35,6 +50,8 @@ An illegal move answers 409 naming the current status and the allowed next ones.
 
 
 Rt = Annotated[Runtime, Depends(get_runtime)]
+PERSON_REF = r"^p_[0-9a-f]{32}$"
+PersonRefPath = Annotated[str, Path(pattern=PERSON_REF)]
 
 
 def _vault(rt: Runtime) -> Vault:
@@ -91,12 +108,90 @@ def router() -> APIRouter:
 
     @api.get("/people/{person_ref}/data", response_model=SubjectAccessReport)
     async def subject_access(
-        person_ref: Annotated[str, Path(pattern=r"^p_[0-9a-f]{32}$")],
+        person_ref: PersonRefPath,
         rt: Rt,
         principal: Principal = require("privacy.subject_access"),
     ) -> SubjectAccessReport:
         """Subject access: everything held about the person, readable, with consents and the
         access log. The read itself is logged."""
         return await queries.subject_access(rt, _vault(rt), person_ref, principal)
+
+    @api.get("/people/{person_ref}/record", response_model=PersonRecord)
+    async def person_record(
+        person_ref: PersonRefPath, rt: Rt, principal: Principal = require("cases.read_personal")
+    ) -> PersonRecord:
+        """The record the person's owning office holds (the office of their first case): for
+        that office's staff, for an office granted a transfer, and for the DPO. Logged."""
+        return await transfers.read_record(rt, _vault(rt), person_ref, principal)
+
+    @api.post(
+        "/people/{person_ref}/transfers",
+        status_code=status.HTTP_201_CREATED,
+        response_model=TransferView,
+    )
+    async def request_transfer(
+        person_ref: PersonRefPath,
+        body: TransferRequestIn,
+        rt: Rt,
+        response: Response,
+        principal: Principal = require("transfers.request"),
+    ) -> TransferView:
+        """Ask, for one of your offices, to read the record the person's owning office holds
+        (event `registration.record_transfer_requested`). Until a supervisor of the owning
+        office or the DPO approves, your cases show the person's reference and
+        non-identifying facts only."""
+        made = await transfers.request_transfer(rt, person_ref, body, principal)
+        response.headers["Location"] = f"/api/transfers/{made.transfer_id}"
+        return made
+
+    @api.get("/transfers", response_model=TransferPage)
+    async def list_transfers(
+        rt: Rt,
+        status: Literal["requested", "approved", "refused"] | None = None,
+        person_ref: Annotated[str | None, Query(pattern=PERSON_REF)] = None,
+        principal: Principal = require("transfers.read"),
+    ) -> TransferPage:
+        """Transfers from or to your offices (every office for the DPO), newest first."""
+        return await transfers.list_transfers(rt, principal, status=status, person_ref=person_ref)
+
+    @api.get("/transfers/{transfer_id}", response_model=TransferView)
+    async def get_transfer(
+        transfer_id: uuid.UUID, rt: Rt, principal: Principal = require("transfers.read")
+    ) -> TransferView:
+        """One transfer, for staff of its two offices and the DPO."""
+        return await transfers.get_transfer(rt, transfer_id, principal)
+
+    @api.post("/transfers/{transfer_id}/decision", response_model=TransferView)
+    async def decide_transfer(
+        transfer_id: uuid.UUID,
+        body: TransferDecisionIn,
+        rt: Rt,
+        principal: Principal = require("transfers.decide"),
+    ) -> TransferView:
+        """Approve or refuse, with a reason code: a supervisor of the owning office or the DPO
+        (events `registration.record_transfer_approved` / `_refused`). A decision is final."""
+        return await transfers.decide_transfer(rt, transfer_id, body, principal)
+
+    @api.post("/people/{person_ref}/emergency-read", response_model=PersonRecord)
+    async def emergency_read(
+        person_ref: PersonRefPath,
+        body: EmergencyReadIn,
+        rt: Rt,
+        principal: Principal = require("cases.break_glass"),
+    ) -> PersonRecord:
+        """Break the glass: read the owning office's record now, without a transfer, with a
+        mandatory reason code. Recorded (event `registration.record_emergency_read`), in the
+        person's access log, and listed for the DPO (`GET /api/emergency-reads`). 409 when
+        your office may read the record anyway."""
+        return await transfers.break_the_glass(rt, _vault(rt), person_ref, body, principal)
+
+    @api.get("/emergency-reads", response_model=EmergencyReadPage)
+    async def list_emergency_reads(
+        rt: Rt,
+        person_ref: Annotated[str | None, Query(pattern=PERSON_REF)] = None,
+        principal: Principal = require("privacy.emergency_reads"),
+    ) -> EmergencyReadPage:
+        """Every break-the-glass read, newest first: for the DPO's review."""
+        return await transfers.emergency_reads(rt, person_ref)
 
     return api

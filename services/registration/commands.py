@@ -105,6 +105,18 @@ PersonRefStr = Annotated[
 ]
 
 
+class FreshPersonalIn(_Body):
+    """Personal data an office enters itself for a person it registers again, when the
+    record is held by another office (their owning office): it is stored as this office's
+    own record and shown only in this office's cases."""
+
+    given_names: Text
+    family_name: Text
+    date_of_birth: date
+    travel_document: TravelDocumentIn | None = None
+    contact: ContactIn | None = None
+
+
 class KnownPersonIn(_Body):
     """A person registered before: their personal data is kept from the first registration.
 
@@ -115,6 +127,12 @@ class KnownPersonIn(_Body):
 
     person_ref: PersonRefStr
     vulnerability_categories: list[Code] = Field(default_factory=list, max_length=20)
+    personal: FreshPersonalIn | None = Field(
+        default=None,
+        description="Optional, only for an office that is not the person's owning office: "
+        "personal data this office collected itself, kept as its own record (the owning "
+        "office's record is never copied; read it through an approved transfer)",
+    )
     consents: list[ConsentIn] = Field(
         default_factory=list,
         description="Optional new consent decisions, recorded again in the vault; without "
@@ -234,6 +252,11 @@ def check_registration(
                 }
             )
         problems += _category_problems(i, person, on)
+        fresh = person.personal if isinstance(person, KnownPersonIn) else None
+        if fresh is not None and fresh.date_of_birth > on:
+            problems.append(
+                {"field": f"people[{i}].personal.date_of_birth", "problem": "is in the future"}
+            )
         for cat in person.vulnerability_categories:
             if cat not in categories:
                 problems.append(
@@ -287,3 +310,24 @@ def _category_problems(i: int, person: Any, on: date) -> list[dict[str, str]]:
 
 def to_cents(amount: Decimal) -> int:
     return int(amount.scaleb(2).to_integral_exact())
+
+
+class TransferRequestIn(_Body):
+    office: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ] = Field(description="Your office that asks for the record (it registers the person now)")
+    reason_code: Code = Field(description="Why, as a code, e.g. 'person_returned'")
+
+
+class TransferDecisionIn(_Body):
+    decision: Literal["approve", "refuse"]
+    reason_code: Code = Field(description="Why, as a code, e.g. 'same_person_confirmed'")
+
+
+class EmergencyReadIn(_Body):
+    office: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
+    ] = Field(description="Your office that needs the record now")
+    reason_code: Code = Field(
+        description="Mandatory: why it cannot wait for a transfer, e.g. 'medical_emergency'"
+    )

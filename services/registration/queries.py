@@ -12,17 +12,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.auth import Principal, can, ensure_office
 from services.kit.definition import Runtime
 from services.kit.errors import NotFoundError
-from services.registration import store
+from services.registration import domain, store
 from services.registration.lifecycle import SERVICE, visible_case
 from services.registration.ports import Vault
 from services.registration.views import (
     PERSONAL_FIELDS,
     CaseDetail,
     CasePage,
+    OfficeRecord,
+    PersonalData,
     SubjectAccessReport,
     SubjectCase,
     line_view,
@@ -47,17 +50,22 @@ async def _decrypt(
     history: Sequence[RowMapping],
     principal: Principal,
     purpose: str,
+    purposes: dict[str, str] | None = None,
 ) -> dict[str, dict[str, str | None]]:
     """One logged vault read per person: their fields and the notes sealed under their key."""
     plain: dict[str, dict[str, str | None]] = {}
     for person in people:
         ref = person["person_ref"]
+        purpose_of = (purposes or {}).get(ref, purpose)
         fields = dict(sealed.get(ref, {}))
         for row in history:
             if row["detail_person_ref"] == ref and row["detail_field"] is not None:
                 fields[_detail_key(row)] = row["reason_detail"]
+        if not fields:  # nothing of theirs to show (withheld, or erased): no read to log
+            plain[ref] = {}
+            continue
         opened = await vault.decrypt_many(
-            ref, fields, actor_id=principal.user_id, role=principal.role, purpose=purpose
+            ref, fields, actor_id=principal.user_id, role=principal.role, purpose=purpose_of
         )
         plain[ref] = dict(opened)
     return plain
@@ -71,20 +79,52 @@ def _personal(plain: dict[str, dict[str, str | None]], ref: str) -> dict[str, st
     return {f: plain.get(ref, {}).get(f) for f in PERSONAL_FIELDS}
 
 
+async def owner_of(session: AsyncSession, person_ref: str) -> str | None:
+    rows = await store.person_cases(session, person_ref)
+    return domain.owning_office([r["office"] for r in rows]) if rows else None
+
+
+async def record_choice(
+    session: AsyncSession, person_ref: str, case_office: str
+) -> tuple[domain.RecordChoice, dict[str, bytes]]:
+    """Which record of the person a case of ``case_office`` shows, and its ciphertexts."""
+    owner = await owner_of(session, person_ref)
+    assert owner is not None, f"{person_ref} is in a case"
+    choice = domain.record_for(
+        case_office,
+        owner,
+        await store.record_offices(session, person_ref),
+        await store.granted_offices(session, person_ref),
+    )
+    if choice.kind == "owner":
+        return choice, await store.ciphertexts(session, person_ref)
+    if choice.kind == "office":
+        return choice, await store.office_ciphertexts(session, person_ref, case_office)
+    return choice, {}
+
+
 async def get_case(
     rt: Runtime, vault: Vault, case_id: uuid.UUID, principal: Principal
 ) -> CaseDetail:
+    """A case with, per person, the record its office may show (``domain.record_for``)."""
     async with rt.db(SERVICE).reading() as session:
         case = await visible_case(session, case_id, principal)
         people = await store.people_of(session, [case_id])
         lines = await store.lines_of(session, case_id)
         history = await store.history(session, case_id)
-        sealed = {
-            p["person_ref"]: await store.ciphertexts(session, p["person_ref"]) for p in people
-        }
+        choices: dict[str, domain.RecordChoice] = {}
+        sealed: dict[str, dict[str, bytes]] = {}
+        for p in people:
+            ref = p["person_ref"]
+            choices[ref], sealed[ref] = await record_choice(session, ref, case["office"])
     personal = may_read_personal(principal)
+    purposes = {
+        ref: "case_management_transferred_record"
+        for ref, c in choices.items()
+        if c.access == "transfer"
+    }
     plain = (
-        await _decrypt(vault, people, sealed, history, principal, "case_management")
+        await _decrypt(vault, people, sealed, history, principal, "case_management", purposes)
         if personal
         else {}
     )
@@ -92,7 +132,12 @@ async def get_case(
         **summary(case).model_dump(),
         personal_data_included=personal,
         people=[
-            person_view(p, _personal(plain, p["person_ref"]) if personal else None) for p in people
+            person_view(
+                p,
+                _personal(plain, p["person_ref"]) if personal else None,
+                choices[p["person_ref"]],
+            )
+            for p in people
         ],
         requested=[line_view(line) for line in lines],
         history=[transition_view(h, _notes(plain, h)) for h in history],
@@ -147,6 +192,25 @@ async def subject_access(
             ]
             found.append((row, case, lines, await store.history(session, case["case_id"])))
         sealed = {person_ref: await store.ciphertexts(session, person_ref)}
+        office_sealed = {
+            office: await store.office_ciphertexts(session, person_ref, office)
+            for office in sorted(await store.record_offices(session, person_ref))
+        }
+    owner = domain.owning_office([r["office"] for r in rows])
+    office_records = []
+    for office, tokens in office_sealed.items():
+        opened = await vault.decrypt_many(
+            person_ref,
+            tokens,
+            actor_id=principal.user_id,
+            role=principal.role,
+            purpose="subject_access",
+        )
+        office_records.append(
+            OfficeRecord(
+                office=office, personal=PersonalData(**{f: opened.get(f) for f in PERSONAL_FIELDS})
+            )
+        )
     every_history = [h for *_, history in found for h in history]
     plain = await _decrypt(vault, [rows[-1]], sealed, every_history, principal, "subject_access")
     personal = _personal(plain, person_ref)
@@ -166,6 +230,8 @@ async def subject_access(
         case=latest.case,
         requested=latest.requested,
         history=latest.history,
+        owning_office=owner,
+        office_records=office_records,
         consents=[_plain(c) for c in await vault.consents(person_ref)],
         access_log=[_plain(a) for a in await vault.access_log(person_ref)],
     )

@@ -14,6 +14,7 @@ from services.kit.definition import Runtime
 from services.kit.errors import ForbiddenError
 from services.registration import domain, store
 from services.registration.commands import (
+    FreshPersonalIn,
     KnownPersonIn,
     PersonIn,
     RegisterCase,
@@ -36,7 +37,7 @@ def new_person_ref() -> str:
     return "p_" + secrets.token_hex(16)
 
 
-def personal_fields(person: PersonIn) -> dict[str, str]:
+def personal_fields(person: PersonIn | FreshPersonalIn) -> dict[str, str]:
     fields = {
         "given_names": person.given_names,
         "family_name": person.family_name,
@@ -78,11 +79,20 @@ def requested_lines(body: RegisterCase, refs: list[str]) -> list[RequestedLine]:
     return lines
 
 
-async def _protect(vault: Vault, refs: list[str], body: RegisterCase, by: str) -> list[dict]:
-    """Encrypt each person's data under a new key and record consents (in the vault)."""
+async def _protect(
+    vault: Vault, refs: list[str], body: RegisterCase, by: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, bytes]]]:
+    """Encrypt each new person's data under a new key and record consents (in the vault).
+
+    Also the own records of returning people whose record another office holds: sealed under
+    the person's key, kept as this office's record (``office_personal_data``)."""
     rows: list[dict[str, Any]] = []
+    office_records: dict[str, dict[str, bytes]] = {}
     for ref, person in zip(refs, body.people, strict=True):
-        if isinstance(person, KnownPersonIn):  # data kept from the first registration
+        if isinstance(person, KnownPersonIn):  # the owning office's record is kept as it is
+            if person.personal is not None:
+                sealed = await vault.encrypt_many(ref, personal_fields(person.personal))
+                office_records[ref] = dict(sealed)
             for consent in person.consents:
                 await vault.record_consent(
                     ref, consent.purpose, consent.granted, recorded_by=by, partner=consent.partner
@@ -95,7 +105,7 @@ async def _protect(vault: Vault, refs: list[str], body: RegisterCase, by: str) -
             await vault.record_consent(
                 ref, consent.purpose, consent.granted, recorded_by=by, partner=consent.partner
             )
-    return rows
+    return rows, office_records
 
 
 async def register_case(
@@ -106,8 +116,10 @@ async def register_case(
     The vault is written first (its own store); the case, its anonymous facts, the
     ciphertexts and the ``return_registered`` event then commit together.
 
-    A returning person (``KnownPersonIn``) keeps their person_ref, sex, nationality and
-    encrypted personal data; their age is computed from the recorded date of birth.
+    A returning person (``KnownPersonIn``) keeps their person_ref, sex and nationality. In
+    their owning office (or one granted a transfer) the case shows their record; in another
+    office it shows what that office entered itself (``personal``) or nothing personal: the
+    other office's record is never copied into the case nor returned.
     """
     if not principal.can_see_office(body.office):
         raise ForbiddenError(f"you cannot register cases for office '{body.office}'")
@@ -120,7 +132,7 @@ async def register_case(
         on=on,
     )
     known = [p for p in body.people if isinstance(p, KnownPersonIn)]
-    earlier = await earlier_records(rt, vault, known, principal) if known else {}
+    earlier = await earlier_records(rt, vault, known, principal, body.office) if known else {}
     for person in known:
         await check_assistance_consent(vault, person)
     case_id = uuid.uuid4()
@@ -144,7 +156,7 @@ async def register_case(
         requested=lines,
         allow_partial=body.allow_partial,
     )
-    data_rows = await _protect(vault, refs, body, principal.user_id)
+    data_rows, office_records = await _protect(vault, refs, body, principal.user_id)
     case_row = {
         **payload.model_dump(
             include={
@@ -174,6 +186,8 @@ async def register_case(
     async with rt.db(SERVICE).unit_of_work() as uow:
         await recheck_known(uow.session, [p.person_ref for p in known])
         await store.add_case(uow.session, case_row, person_rows, data_rows, line_rows)
+        for ref, sealed in office_records.items():
+            await store.replace_office_record(uow.session, ref, body.office, sealed)
         envelope = uow.emit(payload, actor=actor)
         await store.add_transition(
             uow.session,

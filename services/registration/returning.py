@@ -13,7 +13,7 @@ from events.registration import PersonFacts
 from events.types import Sex
 from services.kit.auth import Principal
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError, NotFoundError
+from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from services.registration import domain, store
 from services.registration.commands import KnownPersonIn
 from services.registration.ports import Vault
@@ -23,11 +23,17 @@ SERVICE = "registration"
 
 @dataclass(frozen=True)
 class Earlier:
-    """What registration already holds about a returning person."""
+    """What registration already holds about a returning person, for a case of one office.
+
+    ``record`` says which record of the person the new case's office may show; with
+    ``kind == "none"`` it shows the reference and non-identifying facts only.
+    """
 
     sex: Sex
     nationality: str
     date_of_birth: date
+    owner: str
+    record: domain.RecordChoice
 
 
 def returning_facts(ref: str, person: KnownPersonIn, earlier: Earlier, on: date) -> PersonFacts:
@@ -55,14 +61,25 @@ def _check_not_in_open_case(ref: str, rows: Sequence[RowMapping]) -> None:
         )
 
 
-async def earlier_records(
-    rt: Runtime, vault: Vault, known: Sequence[KnownPersonIn], principal: Principal
-) -> dict[str, Earlier]:
-    """Check each returning person may be registered, and read their earlier record.
+def _erased(ref: str) -> ConflictError:
+    return ConflictError(
+        f"person {ref} was erased: their personal data no longer exists; register "
+        "them as a new person with their personal data",
+        person_ref=ref,
+    )
 
-    The date of birth is decrypted through the vault, which logs the read.
+
+async def earlier_records(
+    rt: Runtime, vault: Vault, known: Sequence[KnownPersonIn], principal: Principal, office: str
+) -> dict[str, Earlier]:
+    """Check each returning person may be registered in a case of ``office``, and find the
+    record of theirs that office may use.
+
+    Their age comes from the date of birth this office gave (``personal``), else from the
+    record the office may read, else (another office's record, no transfer) from the owning
+    office's record for the age only: the read is logged, nothing of it is copied or shown.
     """
-    found: dict[str, tuple[RowMapping, bytes | None]] = {}
+    found: dict[str, tuple[RowMapping, domain.RecordChoice, str, bytes | None]] = {}
     async with rt.db(SERVICE).reading() as session:
         for person in known:
             ref = person.person_ref
@@ -74,37 +91,56 @@ async def earlier_records(
                     person_ref=ref,
                 )
             if any(r["erased_at"] is not None for r in rows):
-                raise ConflictError(
-                    f"person {ref} was erased: their personal data no longer exists; register "
-                    "them as a new person with their personal data",
-                    person_ref=ref,
-                )
+                raise _erased(ref)
             _check_not_in_open_case(ref, rows)
-            sealed = await store.ciphertexts(session, ref)
-            found[ref] = (rows[-1], sealed.get("date_of_birth"))
+            owner = domain.owning_office([r["office"] for r in rows])
+            choice = domain.record_for(
+                office,
+                owner,
+                await store.record_offices(session, ref),
+                await store.granted_offices(session, ref),
+            )
+            if person.personal is not None and office == owner:
+                raise InvalidInputError(
+                    f"office {office!r} is the owning office of person {ref} and holds their "
+                    "record; leave out 'personal' (correcting a record is not done here)",
+                    errors=[{"field": "personal", "problem": "only for another office"}],
+                )
+            if choice.kind == "office":
+                sealed = await store.office_ciphertexts(session, ref, office)
+            else:
+                sealed = await store.ciphertexts(session, ref)
+            found[ref] = (rows[-1], choice, owner, sealed.get("date_of_birth"))
     earlier: dict[str, Earlier] = {}
-    for ref, (row, token) in found.items():
-        if token is None or await vault.is_erased(ref):
-            raise ConflictError(
-                f"person {ref} was erased: their personal data no longer exists; register "
-                "them as a new person with their personal data",
-                person_ref=ref,
+    for person in known:
+        ref = person.person_ref
+        row, choice, owner, token = found[ref]
+        if await vault.is_erased(ref):
+            raise _erased(ref)
+        if person.personal is not None:
+            born = person.personal.date_of_birth
+        else:
+            if token is None:
+                raise _erased(ref)
+            purpose = (
+                "registration_returning_person"
+                if choice.kind != "none"
+                else "registration_returning_person_age_only"
             )
-        opened = await vault.decrypt_many(
-            ref,
-            {"date_of_birth": token},
-            actor_id=principal.user_id,
-            role=principal.role,
-            purpose="registration_returning_person",
-        )
-        born = opened.get("date_of_birth")
-        if born is None:
-            raise ConflictError(
-                f"person {ref} was erased: their personal data no longer exists; register "
-                "them as a new person with their personal data",
-                person_ref=ref,
+            opened = await vault.decrypt_many(
+                ref,
+                {"date_of_birth": token},
+                actor_id=principal.user_id,
+                role=principal.role,
+                purpose=purpose,
             )
-        earlier[ref] = Earlier(row["sex"], row["nationality"], date.fromisoformat(born))
+            text = opened.get("date_of_birth")
+            if text is None:
+                raise _erased(ref)
+            born = date.fromisoformat(text)
+        if person.personal is not None:
+            choice = domain.RecordChoice("office", office, "own")
+        earlier[ref] = Earlier(row["sex"], row["nationality"], born, owner, choice)
     return earlier
 
 

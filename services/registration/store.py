@@ -82,6 +82,50 @@ personal_data = Table(
     Column("ciphertext", LargeBinary, nullable=False),
 )
 
+office_personal_data = Table(
+    "registration_office_personal_data",
+    metadata,
+    Column("person_ref", String(34), primary_key=True),
+    Column("office", String(60), primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+"""What an office other than the person's owning office entered itself when it registered the
+person again (under the same per-person key); only that office's cases show it."""
+
+transfers = Table(
+    "registration_transfers",
+    metadata,
+    Column("transfer_id", Uuid, primary_key=True),
+    Column("person_ref", String(34), nullable=False, index=True),
+    Column("from_office", String(60), nullable=False, index=True),
+    Column("to_office", String(60), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("reason_code", String(60), nullable=False),
+    Column("requested_by", String(120), nullable=False),
+    Column("requested_role", String(40), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("decision_reason_code", String(60), nullable=True),
+    Column("decided_by", String(120), nullable=True),
+    Column("decided_role", String(40), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+)
+"""Requests of an office to read the record held by the person's owning office."""
+
+emergency_reads = Table(
+    "registration_emergency_reads",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("person_ref", String(34), nullable=False, index=True),
+    Column("office", String(60), nullable=False),
+    Column("owning_office", String(60), nullable=False),
+    Column("actor_id", String(120), nullable=False),
+    Column("actor_role", String(40), nullable=False),
+    Column("reason_code", String(60), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+"""Break-the-glass reads of a record without a transfer, for the DPO's review."""
+
 cost_lines = Table(
     "registration_cost_lines",
     metadata,
@@ -126,6 +170,118 @@ async def add_case(
         await session.execute(insert(personal_data), list(data_rows))
     if line_rows:
         await session.execute(insert(cost_lines), list(line_rows))
+
+
+async def replace_office_record(
+    session: AsyncSession, person_ref: str, office: str, sealed: dict[str, bytes]
+) -> None:
+    """The office's own record of the person becomes exactly ``sealed``."""
+    t = office_personal_data
+    await session.execute(delete(t).where(t.c.person_ref == person_ref, t.c.office == office))
+    rows = [
+        {"person_ref": person_ref, "office": office, "field": f, "ciphertext": ct}
+        for f, ct in sealed.items()
+    ]
+    if rows:
+        await session.execute(insert(t), rows)
+
+
+async def office_ciphertexts(
+    session: AsyncSession, person_ref: str, office: str
+) -> dict[str, bytes]:
+    t = office_personal_data
+    result = await session.execute(
+        select(t.c.field, t.c.ciphertext).where(t.c.person_ref == person_ref, t.c.office == office)
+    )
+    return {row.field: row.ciphertext for row in result}
+
+
+async def record_offices(session: AsyncSession, person_ref: str) -> set[str]:
+    """Offices holding their own record of the person (not the owning office's record)."""
+    t = office_personal_data
+    result = await session.execute(
+        select(t.c.office).where(t.c.person_ref == person_ref).distinct()
+    )
+    return set(result.scalars())
+
+
+async def transfers_of(session: AsyncSession, person_ref: str) -> list[RowMapping]:
+    t = transfers
+    result = await session.execute(
+        select(t).where(t.c.person_ref == person_ref).order_by(t.c.requested_at, t.c.transfer_id)
+    )
+    return list(result.mappings())
+
+
+async def granted_offices(session: AsyncSession, person_ref: str) -> set[str]:
+    """Offices an approved transfer lets read the owning office's record of the person."""
+    t = transfers
+    result = await session.execute(
+        select(t.c.to_office).where(t.c.person_ref == person_ref, t.c.status == "approved")
+    )
+    return set(result.scalars())
+
+
+async def get_transfer(
+    session: AsyncSession, transfer_id: uuid.UUID, *, lock: bool = False
+) -> RowMapping | None:
+    query = select(transfers).where(transfers.c.transfer_id == transfer_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()
+
+
+async def add_transfer(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(transfers), [row])
+
+
+async def decide_transfer(
+    session: AsyncSession, transfer_id: uuid.UUID, status: str, **values: Any
+) -> bool:
+    """Compare-and-set from ``requested``: False if another decision came first."""
+    result = await session.execute(
+        update(transfers)
+        .where(transfers.c.transfer_id == transfer_id, transfers.c.status == "requested")
+        .values(status=status, **values)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def list_transfers(
+    session: AsyncSession,
+    *,
+    offices: Sequence[str] | None,
+    status: str | None,
+    person_ref: str | None,
+    limit: int = 500,
+) -> list[RowMapping]:
+    """Transfers from or to ``offices`` (every office when None), newest first."""
+    t = transfers
+    where: list[ColumnElement[bool]] = []
+    if offices is not None:
+        where.append(t.c.from_office.in_(list(offices)) | t.c.to_office.in_(list(offices)))
+    if status is not None:
+        where.append(t.c.status == status)
+    if person_ref is not None:
+        where.append(t.c.person_ref == person_ref)
+    result = await session.execute(
+        select(t).where(*where).order_by(t.c.requested_at.desc(), t.c.transfer_id).limit(limit)
+    )
+    return list(result.mappings())
+
+
+async def add_emergency_read(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(emergency_reads), [row])
+
+
+async def list_emergency_reads(
+    session: AsyncSession, *, person_ref: str | None, limit: int = 1000
+) -> list[RowMapping]:
+    t = emergency_reads
+    query = select(t).order_by(t.c.at.desc(), t.c.id.desc()).limit(limit)
+    if person_ref is not None:
+        query = query.where(t.c.person_ref == person_ref)
+    return list((await session.execute(query)).mappings())
 
 
 async def add_transition(session: AsyncSession, row: dict[str, Any]) -> None:
@@ -229,6 +385,9 @@ async def list_cases(
 async def erase_person(session: AsyncSession, person_ref: str, at: datetime) -> None:
     """Drop everything readable only with the person's destroyed key; keep anonymous facts."""
     await session.execute(delete(personal_data).where(personal_data.c.person_ref == person_ref))
+    await session.execute(
+        delete(office_personal_data).where(office_personal_data.c.person_ref == person_ref)
+    )
     await session.execute(
         update(transitions)
         .where(transitions.c.detail_person_ref == person_ref)

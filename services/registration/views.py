@@ -12,6 +12,7 @@ from sqlalchemy.engine import RowMapping
 
 from events.registration import CaseStatus
 from services.registration import domain
+from services.registration.domain import RecordAccess
 
 PERSONAL_FIELDS = (
     "given_names",
@@ -43,11 +44,30 @@ class PersonView(BaseModel):
     position: int
     sex: str
     nationality: str
-    age_years: int
+    age_years: int | None = Field(
+        description="Whole years at registration; null while the record is withheld"
+    )
     age_band: str
     vulnerability_categories: list[str]
     erased: bool
+    record_access: RecordAccess = Field(
+        default="own",
+        description="'own': the record of this case's office (the owning office's, or what "
+        "this office entered itself); 'transfer': the owning office's record, through an "
+        "approved transfer; 'withheld': another office holds the record and no transfer was "
+        "approved: reference and non-identifying facts only",
+    )
+    record_office: str | None = Field(
+        default=None, description="The office whose record `personal` shows"
+    )
     personal: PersonalData | None = None
+
+
+class OfficeRecord(BaseModel):
+    """The record an office other than the owning office entered itself."""
+
+    office: str
+    personal: PersonalData
 
 
 class LineView(BaseModel):
@@ -127,8 +147,58 @@ class SubjectAccessReport(BaseModel):
     case: CaseSummary = Field(description="Their most recent case (also the last of `cases`)")
     requested: list[LineView] = Field(description="Their cost lines in the most recent case")
     history: list[TransitionView] = Field(description="History of the most recent case")
+    owning_office: str = Field(description="The office of their first case; it holds `person`")
+    office_records: list[OfficeRecord] = Field(
+        default_factory=list, description="What other offices entered themselves"
+    )
     consents: list[Any]
     access_log: list[Any]
+
+
+class PersonRecord(BaseModel):
+    """The owning office's record of a person, read by that office or after a transfer."""
+
+    person_ref: str
+    owning_office: str
+    record_access: RecordAccess
+    sex: str
+    nationality: str
+    erased: bool
+    personal: PersonalData
+
+
+class TransferView(BaseModel):
+    transfer_id: uuid.UUID
+    person_ref: str
+    from_office: str
+    to_office: str
+    status: str
+    reason_code: str
+    requested_by: str
+    requested_role: str
+    requested_at: datetime
+    decision_reason_code: str | None
+    decided_by: str | None
+    decided_role: str | None
+    decided_at: datetime | None
+
+
+class EmergencyReadView(BaseModel):
+    person_ref: str
+    office: str
+    owning_office: str
+    actor_id: str
+    actor_role: str
+    reason_code: str
+    at: datetime
+
+
+class EmergencyReadPage(BaseModel):
+    items: list[EmergencyReadView]
+
+
+class TransferPage(BaseModel):
+    items: list[TransferView]
 
 
 def summary(row: RowMapping) -> CaseSummary:
@@ -136,12 +206,26 @@ def summary(row: RowMapping) -> CaseSummary:
     return CaseSummary(**values, allowed_next=list(domain.allowed_next(row["status"])))
 
 
-def person_view(row: RowMapping, personal: dict[str, str | None] | None) -> PersonView:
+def person_view(
+    row: RowMapping,
+    personal: dict[str, str | None] | None,
+    choice: domain.RecordChoice | None = None,
+) -> PersonView:
+    values = {k: row[k] for k in PersonView.model_fields if k in row}
+    if choice is not None:
+        values.update(record_access=choice.access, record_office=choice.office)
+        if choice.kind == "none":
+            values["age_years"] = None
+            personal = None
     return PersonView(
-        **{k: row[k] for k in PersonView.model_fields if k in row},
+        **values,
         erased=row["erased_at"] is not None,
         personal=None if personal is None else PersonalData(**personal),
     )
+
+
+def transfer_view(row: RowMapping) -> TransferView:
+    return TransferView(**{k: row[k] for k in TransferView.model_fields})
 
 
 def line_view(row: RowMapping) -> LineView:

@@ -400,3 +400,33 @@ async def test_a_payment_stays_within_its_commitment_line_and_category(
     assert elsewhere.status_code == 409 and "no 'medical' line" in elsewhere.json()["detail"]
     assert len(await outbox(db)) == before
     assert (await api.post(url, {"amount": "600.00", "category": "transport"})).status_code == 201
+
+
+async def test_person_funding_is_scoped_to_the_offices_of_the_persons_cases(
+    api: Api, db: ServiceDatabase
+) -> None:
+    period = await funded(api)
+    ref = person_ref()
+    await eligible_case(db, period, ref, 10_000)  # a case of OFFICE
+    answers = {}
+
+    for role in ("caseworker", "supervisor"):
+        for office in (OFFICE, "MX-TAP"):
+            api.principal = Principal(f"u-{role}", role, frozenset({office}))
+            response = await api.get(f"/api/people/{ref}/funding")
+            answers[(role, office)] = response.status_code
+            if office != OFFICE:
+                assert "committed" not in response.text
+    api.principal = Principal("u-aud", "auditor")
+    auditor = await api.get(f"/api/people/{ref}/funding")
+    api.principal = Principal("u-cw", "caseworker", frozenset({"MX-TAP"}))
+    unknown = await api.get(f"/api/people/{person_ref()}/funding?period={period}")
+
+    assert answers == {
+        ("caseworker", OFFICE): 200,
+        ("supervisor", OFFICE): 200,
+        ("caseworker", "MX-TAP"): 403,
+        ("supervisor", "MX-TAP"): 403,
+    }
+    assert auditor.status_code == 200
+    assert unknown.status_code == 404

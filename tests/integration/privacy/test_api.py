@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from events.envelope import Actor, new_envelope
+from events.registration import PersonFacts, ReturnRegistered
 from privacy import api
+from privacy.handlers import handlers
 from privacy.vault import Vault
 from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 
 DPO = Principal(user_id="u_dpo", role="data_protection_officer")
+AS: list[Principal] = [DPO]  # the principal the routes see; a test may replace it
 
 
 @pytest.fixture
@@ -24,9 +30,10 @@ async def client(
 
     def fake_require(action: str) -> Callable[..., Principal]:
         actions.append(action)
-        return Depends(lambda: DPO)
+        return Depends(lambda: AS[0])
 
     monkeypatch.setattr(api, "require", fake_require)
+    AS[0] = DPO
     app = FastAPI()
     app.state.runtime = rt
     app.include_router(api.router())
@@ -38,6 +45,7 @@ async def client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         yield http, actions
+    AS[0] = DPO
 
 
 async def test_routes_declare_their_permissions(
@@ -75,6 +83,7 @@ async def test_consent_is_recorded_through_http(
     client: tuple[httpx.AsyncClient, list[str]], vault: Vault, person_ref: str
 ) -> None:
     http, _ = client
+    await vault.new_person(person_ref)
 
     response = await http.post(
         f"/api/people/{person_ref}/consents",
@@ -109,3 +118,99 @@ async def test_the_retention_job_runs_through_http(
 
     assert response.status_code == 200
     assert response.json()["erased"] == [] and response.json()["years"] == 5
+
+
+async def registered_in(rt: Runtime, person_ref: str, office: str) -> None:
+    """Privacy learns the case and its office from registration's event."""
+    payload = ReturnRegistered(
+        case_id=uuid.uuid4(),
+        fund_period="2030",
+        office=office,
+        requester_type="civil_society_organisation",
+        departure_country="MX",
+        destination_country="GT",
+        registered_on=date(2030, 1, 2),
+        people=[
+            PersonFacts(
+                person_ref=person_ref,
+                sex="female",
+                age_years=30,
+                age_band="18-59",
+                nationality="GT",
+                vulnerability_categories=["woman_at_risk"],
+            )
+        ],
+    )
+    event = new_envelope(payload, actor=Actor.service("registration"))
+    db = rt.db("privacy")
+    async with db.unit_of_work(cause=event) as uow:
+        await handlers(rt)[event.type](uow, event)
+        await uow.commit()
+
+
+CONSENT = {"purpose": "follow_up_contact", "granted": True}
+
+
+async def test_consent_for_an_unknown_person_is_not_found_and_stores_nothing(
+    client: tuple[httpx.AsyncClient, list[str]], vault: Vault, person_ref: str
+) -> None:
+    http, _ = client
+
+    response = await http.post(f"/api/people/{person_ref}/consents", json=CONSENT)
+
+    assert response.status_code == 404
+    assert await vault.consents(person_ref) == []
+
+
+@pytest.mark.parametrize("granted", [0, 1, "true", "yes", None])
+async def test_consent_granted_must_be_a_json_boolean(
+    client: tuple[httpx.AsyncClient, list[str]], vault: Vault, person_ref: str, granted: object
+) -> None:
+    http, _ = client
+    await vault.new_person(person_ref)
+
+    response = await http.post(
+        f"/api/people/{person_ref}/consents", json={"purpose": "assistance", "granted": granted}
+    )
+
+    assert response.status_code == 422
+    assert await vault.consents(person_ref) == []
+
+
+async def test_consent_is_refused_to_another_offices_caseworker_and_supervisor(
+    client: tuple[httpx.AsyncClient, list[str]], rt: Runtime, vault: Vault, person_ref: str
+) -> None:
+    http, _ = client
+    await vault.new_person(person_ref)
+    await registered_in(rt, person_ref, "GT-GUA")
+    url = f"/api/people/{person_ref}/consents"
+    answers = {}
+
+    for who in ("caseworker", "supervisor"):
+        for office in ("MX-TAP", "GT-GUA"):
+            AS[0] = Principal(f"u-{who}-{office}", who, frozenset({office}))
+            answers[(who, office)] = (await http.post(url, json=CONSENT)).status_code
+
+    assert answers == {
+        ("caseworker", "MX-TAP"): 403,
+        ("supervisor", "MX-TAP"): 403,
+        ("caseworker", "GT-GUA"): 201,
+        ("supervisor", "GT-GUA"): 201,
+    }
+    assert [c.recorded_by for c in await vault.consents(person_ref)] == [
+        "u-caseworker-GT-GUA",
+        "u-supervisor-GT-GUA",
+    ]
+
+
+async def test_consent_waits_for_the_registration_to_reach_privacy_for_office_staff(
+    client: tuple[httpx.AsyncClient, list[str]], vault: Vault, person_ref: str
+) -> None:
+    http, _ = client
+    await vault.new_person(person_ref)  # registration made the key; its event is not here yet
+    AS[0] = Principal("u-cw", "caseworker", frozenset({"GT-GUA"}))
+
+    response = await http.post(f"/api/people/{person_ref}/consents", json=CONSENT)
+
+    assert response.status_code == 409
+    assert await vault.consents(person_ref) == []

@@ -24,6 +24,9 @@ USERS = {
     "cw": Principal("u-cw", "caseworker", frozenset({"MX-TAP"})),
     "cw-other": Principal("u-cw2", "caseworker", frozenset({"GT-GUA"})),
     "sup": Principal("u-sup", "supervisor", frozenset({"MX-TAP", "GT-GUA"})),
+    "sup-gt": Principal("u-sup-gt", "supervisor", frozenset({"GT-GUA"})),
+    "sup-mx": Principal("u-sup-mx", "supervisor", frozenset({"MX-TAP"})),
+    "cw-cr": Principal("u-cw-cr", "caseworker", frozenset({"CR-SJO"})),
     "auditor": Principal("u-aud", "auditor"),
     "dpo": Principal("u-dpo", "data_protection_officer"),
 }
