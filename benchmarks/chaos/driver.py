@@ -152,14 +152,16 @@ class Driver:
             await self.race(second_id, ref, j.second.race)
 
     def _new_people(self, j: Journey) -> list[dict[str, Any]]:
-        _departure, destination = OFFICES[j.office]
+        departure, destination = OFFICES[j.office]
+        # An ineligible return is one whose people go back to a country not their own
+        # (registration itself refuses a person without a category).
         adult = {
             "given_names": "Invented",
             "family_name": f"Chaos {j.number:05d}",
             "date_of_birth": "1988-05-17",
             "sex": "female",
-            "nationality": destination,
-            "vulnerability_categories": ["woman_at_risk"] if j.first.eligible else [],
+            "nationality": destination if j.first.eligible else departure,
+            "vulnerability_categories": ["woman_at_risk"],
             "consents": [{"purpose": "assistance", "granted": True}],
         }
         people = [adult]
@@ -169,7 +171,7 @@ class Driver:
                 "given_names": "Invented Child",
                 "date_of_birth": "2019-03-03",
                 "sex": "male",
-                "vulnerability_categories": ["injury_or_illness"] if j.first.eligible else [],
+                "vulnerability_categories": ["injury_or_illness"],
             }
             people.append(child)
         return people
@@ -266,7 +268,7 @@ class Driver:
         if plan.eligible:
             body = {"to": "eligible", "reason_code": "meets_criteria"}
         else:
-            body = {"to": "ineligible", "reason_code": "no_vulnerability_category"}
+            body = {"to": "ineligible", "reason_code": "destination_not_nationality"}
         await self.transition(cw, case_id, body)
         self.tally.screened[case_id] = plan.eligible
 
