@@ -152,15 +152,15 @@ class Driver:
             await self.race(second_id, ref, j.second.race)
 
     def _new_people(self, j: Journey) -> list[dict[str, Any]]:
-        departure, destination = OFFICES[j.office]
-        # An ineligible return is one whose people go back to a country not their own
-        # (registration itself refuses a person without a category).
+        _departure, destination = OFFICES[j.office]
+        # An ineligible return is the caseworker's finding at screening (registration itself
+        # refuses a person without a category, and a returning person keeps their nationality).
         adult = {
             "given_names": "Invented",
             "family_name": f"Chaos {j.number:05d}",
             "date_of_birth": "1988-05-17",
             "sex": "female",
-            "nationality": destination if j.first.eligible else departure,
+            "nationality": destination,
             "vulnerability_categories": ["woman_at_risk"],
             "consents": [{"purpose": "assistance", "granted": True}],
         }
@@ -268,7 +268,7 @@ class Driver:
         if plan.eligible:
             body = {"to": "eligible", "reason_code": "meets_criteria"}
         else:
-            body = {"to": "ineligible", "reason_code": "destination_not_nationality"}
+            body = {"to": "ineligible", "reason_code": "not_in_a_vulnerable_situation"}
         await self.transition(cw, case_id, body)
         self.tally.screened[case_id] = plan.eligible
 

@@ -3,7 +3,6 @@ did is true."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -18,11 +17,8 @@ pytestmark = pytest.mark.e2e
 async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
     s = system
     assert s.node.runtime is not None
-    started = time.monotonic()
-
     report = await load_demo(str(s.http.base_url), s.node.runtime)
 
-    assert time.monotonic() - started < 60
     assert not report.already_loaded
     assert len(report.cases) == len(PLANS) == 36
     tokens = {role: token for _name, role, _offices, token in report.users}

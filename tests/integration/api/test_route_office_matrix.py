@@ -108,6 +108,9 @@ def _bodies(ref: str) -> dict[tuple[str, str], Callable[[str | None], dict[str, 
             "granted": True,
         },
         ("POST", "/api/people/{person_ref}/legal-holds"): lambda _: {"reason": "court order"},
+        ("POST", "/api/people/{person_ref}/erasure"): lambda _: {
+            "override_reason": "data_subject_objection"
+        },
         ("POST", "/api/transfers/{transfer_id}/decision"): lambda _: {
             "decision": "approve",
             "reason_code": "same_person_confirmed",
