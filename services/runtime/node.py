@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -238,7 +238,7 @@ class Node:
                     entry["oldest_parked_seconds"] = (
                         None
                         if oldest is None
-                        else round(_age_seconds(oldest, self.runtime.clock()), 1)
+                        else round((self.runtime.clock() - oldest).total_seconds(), 1)
                     )
                 if name in self.runners:
                     info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
@@ -275,13 +275,6 @@ class Node:
                 await db.engine.dispose()
         if self.embedded is not None:
             await self.embedded.astop()
-
-
-def _age_seconds(then: datetime, now: datetime) -> float:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
-    return (now - then).total_seconds()
 
 
 async def run_until_stopped(

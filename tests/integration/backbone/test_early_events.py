@@ -123,6 +123,8 @@ async def test_early_events_wait_in_stream_order_without_using_their_deliveries(
         ("sender.followed", "case_id:c1", 0),
         ("sender.followed", "case_id:c1", 0),
     ]
+    flow = (await node.health())["flow"]["receiver"]
+    assert flow["parked"] == 2 and flow["oldest_parked_seconds"] >= 0
 
     await held[0].nak()
 
