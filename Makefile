@@ -34,9 +34,10 @@ lint: install
 test: install lint  ## the whole suite: lint, import contracts, unit, integration, e2e
 	$(BIN)/pytest -q
 
-bench: install  ## throughput and latency of outbox -> JetStream -> consumer; audit verify
+bench: install  ## pipeline, audit verify, and returns end to end through the HTTP API
 	$(BIN)/python -m benchmarks.pipeline
 	$(BIN)/python -m benchmarks.audit_verify
+	$(BIN)/python -m benchmarks.e2e $(ARGS)
 
 # Kill processes under load and check nothing is lost, doubled, stuck or over the cap.
 # Options: make chaos ARGS="--mode broker --returns 200" (python -m benchmarks.chaos --help)
