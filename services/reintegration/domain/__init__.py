@@ -1,0 +1,1 @@
+"""Pure rules of the reintegration follow-up: the schedule and the sustainability scores."""
