@@ -28,6 +28,7 @@ from services.registration.views import (
     PersonalData,
     SubjectAccessReport,
     SubjectCase,
+    correction_view,
     line_view,
     person_view,
     summary,
@@ -112,6 +113,7 @@ async def get_case(
         people = await store.people_of(session, [case_id])
         lines = await store.lines_of(session, case_id)
         history = await store.history(session, case_id)
+        corrected = await store.corrections_of(session, case_id)
         choices: dict[str, domain.RecordChoice] = {}
         sealed: dict[str, dict[str, bytes]] = {}
         for p in people:
@@ -140,7 +142,11 @@ async def get_case(
             for p in people
         ],
         requested=[line_view(line) for line in lines],
-        history=[transition_view(h, _notes(plain, h)) for h in history],
+        history=sorted(
+            [transition_view(h, _notes(plain, h)) for h in history]
+            + [correction_view(c) for c in corrected],
+            key=lambda entry: entry.at,
+        ),
     )
 
 
