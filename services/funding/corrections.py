@@ -8,12 +8,15 @@ the screening that follows commits the corrected lines.
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, update
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
-from events.registration import CaseCorrected
+from events.registration import CaseCorrected, RequestedLine
 from services.funding import queries, store
 from services.kit.errors import WaitingForEvent
 
@@ -47,18 +50,19 @@ async def on_case_corrected(uow: UnitOfWork, event: Envelope) -> None:
         )
     )
     await uow.session.execute(delete(lines).where(lines.c.case_id == p.case_id))
-    await queries.insert_rows(
-        uow.session,
-        lines,
-        [
-            {
-                "case_id": p.case_id,
-                "position": i,
-                "person_ref": line.person_ref,
-                "category": line.category,
-                "amount_cents": line.amount_cents,
-                "currency": line.currency,
-            }
-            for i, line in enumerate(p.requested)
-        ],
-    )
+    await queries.insert_rows(uow.session, lines, line_rows(p.case_id, p.requested))
+
+
+def line_rows(case_id: uuid.UUID, requested: Sequence[RequestedLine]) -> list[dict[str, Any]]:
+    """The rows of ``funding_case_lines`` for a case's requested lines, in order."""
+    return [
+        {
+            "case_id": case_id,
+            "position": i,
+            "person_ref": line.person_ref,
+            "category": line.category,
+            "amount_cents": line.amount_cents,
+            "currency": line.currency,
+        }
+        for i, line in enumerate(requested)
+    ]

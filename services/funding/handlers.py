@@ -16,7 +16,7 @@ from events.registration import (
 )
 from services.funding import queries, store
 from services.funding.commitments import Request, commit_people, release_case
-from services.funding.corrections import on_case_corrected
+from services.funding.corrections import line_rows, on_case_corrected
 from services.kit.definition import Handler, Runtime
 from services.kit.errors import WaitingForEvent
 
@@ -53,21 +53,7 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
             for ref in sorted({person.person_ref for person in p.people})
         ],
     )
-    await queries.insert_rows(
-        uow.session,
-        store.case_lines,
-        [
-            {
-                "case_id": p.case_id,
-                "position": i,
-                "person_ref": line.person_ref,
-                "category": line.category,
-                "amount_cents": line.amount_cents,
-                "currency": line.currency,
-            }
-            for i, line in enumerate(p.requested)
-        ],
-    )
+    await queries.insert_rows(uow.session, store.case_lines, line_rows(p.case_id, p.requested))
 
 
 def _case_not_seen(case_id: object, what: str) -> WaitingForEvent:

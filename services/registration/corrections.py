@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from events.registration import CaseStatus, PersonFacts, RequestedLine
 from events.types import CountryCode, CurrencyCode, RequesterType, Sex
-from services.kit.errors import ConflictError, InvalidInputError
+from services.kit.errors import ConflictError
 from services.registration import domain
 from services.registration.commands import (
     Amount,
@@ -30,6 +30,9 @@ from services.registration.commands import (
     RequesterIn,
     Text,
     TravelDocumentIn,
+    age_category_problems,
+    cost_category_problems,
+    refuse_problems,
     to_cents,
 )
 
@@ -81,15 +84,9 @@ class PersonCorrectionIn(_Body):
         default=None, description="Replaces the contact as a whole; null removes it"
     )
 
-    _required = field_validator(
-        "sex",
-        "nationality",
-        "date_of_birth",
-        "vulnerability_categories",
-        "given_names",
-        "family_name",
-        mode="before",
-    )(_not_null)
+    _required = field_validator(*FACT_FIELDS, "given_names", "family_name", mode="before")(
+        _not_null
+    )
 
     @model_validator(mode="after")
     def _something(self) -> PersonCorrectionIn:
@@ -135,15 +132,7 @@ class CaseCorrectionIn(_Body):
         description="Per person of the case, by person_ref: what to correct",
     )
 
-    _required = field_validator(
-        "requester",
-        "fund_period",
-        "departure_country",
-        "destination_country",
-        "allow_partial",
-        "requested",
-        mode="before",
-    )(_not_null)
+    _required = field_validator(*CASE_FIELDS, mode="before")(_not_null)
 
     @model_validator(mode="after")
     def _something(self) -> CaseCorrectionIn:
@@ -269,11 +258,7 @@ def _category_problems(cats: Sequence[str], age: int, known: Sequence[str]) -> l
     if not cats:
         return ["is empty; at least one category is required"]
     found = [f"unknown category '{c}'; known: {', '.join(known)}" for c in cats if c not in known]
-    if "unaccompanied_minor" in cats and age >= 18:
-        found.append(f"unaccompanied_minor needs an age under 18, not {age}")
-    if "elderly_over_70" in cats and age <= 70:
-        found.append(f"elderly_over_70 needs an age over 70, not {age}")
-    return found
+    return found + age_category_problems(cats, age)
 
 
 def _corrected_person(
@@ -381,18 +366,9 @@ def correct(
             }
         )
     lines = case.lines if body.requested is None else _lines(body.requested, refs, problems)
-    for i, line in enumerate(body.requested or ()):
-        if line.category not in cost_categories:
-            problems.append(
-                {
-                    "field": f"requested[{i}].category",
-                    "problem": f"unknown cost category '{line.category}'; known: "
-                    + ", ".join(cost_categories),
-                }
-            )
-    if problems:
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise InvalidInputError(f"the case was not corrected: {summary}", errors=problems)
+    asked = [line.category for line in body.requested or ()]
+    problems += cost_category_problems(asked, cost_categories)
+    refuse_problems("corrected", problems)
     requester = body.requester
     values = {
         "fund_period": body.fund_period or case.fund_period,

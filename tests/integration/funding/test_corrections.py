@@ -51,6 +51,14 @@ def corrected(
     )
 
 
+async def one_case(db: ServiceDatabase) -> tuple[str, str, uuid.UUID, Envelope]:
+    """A funded fund and the registration of one person's case asking 400.00 of transport."""
+    fund = await make_fund(db, received=1_000_000)
+    a = person_ref()
+    reg = registered(fund, {a: [("transport", 40_000)]})
+    return fund, a, uuid.UUID(reg.payload["case_id"]), reg
+
+
 async def test_screening_commits_the_corrected_lines_in_the_corrected_fund(
     db: ServiceDatabase,
 ) -> None:
@@ -87,10 +95,7 @@ async def test_screening_commits_the_corrected_lines_in_the_corrected_fund(
 async def test_a_correction_removing_every_line_leaves_nothing_to_commit(
     db: ServiceDatabase,
 ) -> None:
-    fund = await make_fund(db, received=1_000_000)
-    a = person_ref()
-    reg = registered(fund, {a: [("transport", 40_000)]})
-    case_id = uuid.UUID(reg.payload["case_id"])
+    fund, a, case_id, reg = await one_case(db)
     await deliver(db, reg)
 
     await deliver(db, corrected(case_id, fund, {}))
@@ -104,10 +109,7 @@ async def test_a_correction_removing_every_line_leaves_nothing_to_commit(
 async def test_a_correction_before_its_registration_waits_then_applies_after_it(
     db: ServiceDatabase,
 ) -> None:
-    fund = await make_fund(db, received=1_000_000)
-    a = person_ref()
-    reg = registered(fund, {a: [("transport", 40_000)]})
-    case_id = uuid.UUID(reg.payload["case_id"])
+    fund, a, case_id, reg = await one_case(db)
     early = corrected(case_id, fund, {a: [("transport", 25_000)]})
 
     with pytest.raises(WaitingForEvent) as waiting:
@@ -124,10 +126,7 @@ async def test_a_correction_before_its_registration_waits_then_applies_after_it(
 async def test_a_correction_of_a_case_already_decided_changes_nothing(
     db: ServiceDatabase,
 ) -> None:
-    fund = await make_fund(db, received=1_000_000)
-    a = person_ref()
-    reg = registered(fund, {a: [("transport", 40_000)]})
-    case_id = uuid.UUID(reg.payload["case_id"])
+    fund, a, case_id, reg = await one_case(db)
     await deliver(db, reg)
     await deliver(db, screened(case_id))
 
