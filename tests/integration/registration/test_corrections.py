@@ -603,3 +603,22 @@ async def test_a_person_erased_meanwhile_cannot_have_personal_data_corrected(
     assert response.status_code == 409
     assert "erased" in response.json()["detail"]
     assert await stored(db) == before
+
+
+async def test_the_subject_access_report_lists_the_corrections_of_each_case(
+    client: Client,
+) -> None:
+    case = await client.register()
+    ref = case["people"][0]["person_ref"]
+    await corrected(
+        client,
+        case["case_id"],
+        {"version": 1, "people": [{"person_ref": ref, "family_name": FAMILY}]},
+    )
+
+    report = (await client.get("dpo", f"/api/people/{ref}/data")).json()
+
+    assert report["person"]["personal"]["family_name"] == FAMILY
+    [entry] = [h for h in report["history"] if h["kind"] == "correction"]
+    assert entry["corrected_fields"] == [f"{ref}.family_name"] and entry["actor_id"] == "u-cw"
+    assert report["cases"][0]["history"] == report["history"]
