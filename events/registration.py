@@ -199,3 +199,55 @@ class RecordEmergencyRead(Payload):
     office: OfficeCode
     owning_office: OfficeCode
     reason_code: ReasonCode
+
+
+# --- corrections of a case before screening -----------------------------------------------
+
+
+class PersonalFieldsCorrected(BaseModel):
+    """Which personal fields of a person were corrected: their NAMES only, never a value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person_ref: PersonRef
+    fields: list[Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,39}$")]] = Field(min_length=1)
+
+
+class CaseCorrected(Payload):
+    """The non-final data of a registered case (not yet screened) was corrected.
+
+    Carries the case's facts as they are now (all of them), the requested lines as they are
+    now (all of them), the facts of the people whose facts were corrected (age recomputed at
+    the registration date from the corrected date of birth, never the date itself), and the
+    names of the corrected case fields and personal fields. Personal data itself stays
+    encrypted in the registration service.
+    """
+
+    service = "registration"
+    event = "case_corrected"
+
+    case_id: uuid.UUID
+    office: str = Field(min_length=1, max_length=60)
+    case_version: int = Field(ge=2, description="The case's version after this correction")
+    fund_period: str = Field(min_length=1, max_length=20)
+    requester_type: RequesterType
+    departure_country: CountryCode
+    destination_country: CountryCode
+    allow_partial: bool
+    vulnerability_categories: list[Category] = Field(
+        description="Every category of the case's people after the correction (their union)"
+    )
+    people: list[PersonFacts] = Field(
+        default_factory=list, description="New facts of the people whose facts were corrected"
+    )
+    requested: list[RequestedLine] = Field(
+        default_factory=list, description="Every requested line of the case after the correction"
+    )
+    corrected: list[str] = Field(
+        description="Names of the case fields corrected, e.g. 'destination_country', "
+        "'requested', 'requester'"
+    )
+    personal_fields: list[PersonalFieldsCorrected] = Field(
+        default_factory=list,
+        description="Per person, the names of the personal fields corrected (never values)",
+    )

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,6 +100,33 @@ async def _transition(session: AsyncSession, env: Envelope, p: dict[str, Any]) -
         .values(left_at=env.occurred_at)
     )
     await _enter_stage(session, env, case_id, stage, office)
+
+
+async def _case_corrected(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    """A case corrected before screening: its facts and categories as they are now."""
+    case_id = _uuid(p["case_id"])
+    corrected = await session.execute(
+        update(store.cases)
+        .where(store.cases.c.case_id == case_id)
+        .values(
+            fund_period=str(p["fund_period"]),
+            requester_type=str(p["requester_type"]),
+            departure_country=str(p["departure_country"]),
+            destination_country=str(p["destination_country"]),
+        )
+    )
+    if getattr(corrected, "rowcount", 0) == 0:
+        raise WaitingForEvent(
+            "case_id", case_id, f"case {case_id} corrected before its registration"
+        )
+    await session.execute(
+        delete(store.case_categories).where(store.case_categories.c.case_id == case_id)
+    )
+    categories = sorted({str(c) for c in p["vulnerability_categories"]})
+    if categories:
+        await session.execute(
+            insert(store.case_categories), [{"case_id": case_id, "category": c} for c in categories]
+        )
 
 
 async def _enter_stage(
@@ -226,6 +253,7 @@ async def _disbursement_made(session: AsyncSession, env: Envelope, p: dict[str, 
 PROJECTORS: dict[str, Projector] = {
     "registration.return_registered": _return_registered,
     **{model.type_name(): _transition for model in TRANSITION_EVENTS.values()},
+    "registration.case_corrected": _case_corrected,
     "funding.fund_created": _fund_created,
     "funding.contribution_pledged": _contribution("pledged"),
     "funding.contribution_received": _contribution("received"),

@@ -7,9 +7,16 @@ from collections.abc import Mapping
 from db.uow import UnitOfWork
 from events.envelope import Envelope
 from events.funding import CaseFundingDecided
-from events.registration import CaseCancelled, CaseScreened, CaseWithdrawn, ReturnRegistered
+from events.registration import (
+    CaseCancelled,
+    CaseCorrected,
+    CaseScreened,
+    CaseWithdrawn,
+    ReturnRegistered,
+)
 from services.funding import queries, store
 from services.funding.commitments import Request, commit_people, release_case
+from services.funding.corrections import line_rows, on_case_corrected
 from services.kit.definition import Handler, Runtime
 from services.kit.errors import WaitingForEvent
 
@@ -46,21 +53,7 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
             for ref in sorted({person.person_ref for person in p.people})
         ],
     )
-    await queries.insert_rows(
-        uow.session,
-        store.case_lines,
-        [
-            {
-                "case_id": p.case_id,
-                "position": i,
-                "person_ref": line.person_ref,
-                "category": line.category,
-                "amount_cents": line.amount_cents,
-                "currency": line.currency,
-            }
-            for i, line in enumerate(p.requested)
-        ],
-    )
+    await queries.insert_rows(uow.session, store.case_lines, line_rows(p.case_id, p.requested))
 
 
 def _case_not_seen(case_id: object, what: str) -> WaitingForEvent:
@@ -131,6 +124,7 @@ def _release_on(status: str, model: type[CaseWithdrawn] | type[CaseCancelled]) -
 def handlers(rt: Runtime) -> Mapping[str, Handler]:
     return {
         ReturnRegistered.type_name(): on_return_registered,
+        CaseCorrected.type_name(): on_case_corrected,
         CaseScreened.type_name(): on_case_screened,
         CaseWithdrawn.type_name(): _release_on("withdrawn", CaseWithdrawn),
         CaseCancelled.type_name(): _release_on("cancelled", CaseCancelled),

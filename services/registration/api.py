@@ -11,7 +11,7 @@ from events.registration import CaseStatus
 from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
 from services.kit.web import get_runtime
-from services.registration import lifecycle, queries, registering, transfers
+from services.registration import correcting, lifecycle, queries, registering, transfers
 from services.registration.commands import (
     EmergencyReadIn,
     RegisterCase,
@@ -19,6 +19,7 @@ from services.registration.commands import (
     TransferRequestIn,
     TransitionIn,
 )
+from services.registration.corrections import CaseCorrectionIn
 from services.registration.ports import Vault
 from services.registration.views import (
     CaseDetail,
@@ -48,6 +49,25 @@ TRANSITIONS_DOC = """Move a case to its next status: one route for every transit
 An illegal move answers 409 naming the current status and the allowed next ones.
 """
 
+CORRECTION_DOC = """Correct a case's data while it is `registered`, before screening (event
+`registration.case_corrected`, listed in the case's `history` with who and when).
+
+Give `version` (the case's `version` as you read it) and only the fields to change:
+`requester`, `fund_period`, `departure_country`, `destination_country`, `allow_partial`,
+`requested` (replaces every line; `person` is a person_ref or 'all'), and in `people`, per
+`person_ref`: `sex`, `nationality`, `date_of_birth`, `vulnerability_categories`,
+`given_names`, `family_name`, `travel_document`, `contact` (these two replaced as a whole;
+`null` removes them). People are neither added nor removed.
+
+Every registration check applies to the corrected case as a whole (422 naming the fields);
+ages are computed again at the registration date. Personal fields are sealed through the
+vault under the person's key; the event carries only the names of the personal fields
+corrected. Only the record the case's office holds is written: for a person whose record
+belongs to another office, only this case's data of theirs (sex, nationality, categories).
+
+409 when the case is no longer `registered` (screened: withdraw or cancel it and register
+again) or changed since `version` (reload and retry). Nothing is stored on any refusal.
+"""
 
 Rt = Annotated[Runtime, Depends(get_runtime)]
 PERSON_REF = r"^p_[0-9a-f]{32}$"
@@ -79,6 +99,16 @@ def router() -> APIRouter:
         case_id: uuid.UUID, rt: Rt, principal: Principal = require("cases.read")
     ) -> CaseDetail:
         """A case; personal data only for roles allowed to see it, and every such read is logged."""
+        return await queries.get_case(rt, _vault(rt), case_id, principal)
+
+    @api.patch("/cases/{case_id}", response_model=CaseDetail, description=CORRECTION_DOC)
+    async def correct_case(
+        case_id: uuid.UUID,
+        body: CaseCorrectionIn,
+        rt: Rt,
+        principal: Principal = require("cases.create"),
+    ) -> CaseDetail:
+        await correcting.correct_case(rt, _vault(rt), case_id, body, principal)
         return await queries.get_case(rt, _vault(rt), case_id, principal)
 
     @api.get("/cases", response_model=CasePage)

@@ -6,6 +6,7 @@ that depend on settings or on the registration date are in ``check_registration`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -273,18 +274,39 @@ def check_registration(
                 "a return goes from one country to another",
             }
         )
-    for i, line in enumerate(body.requested):
-        if line.category not in cost_categories:
-            problems.append(
-                {
-                    "field": f"requested[{i}].category",
-                    "problem": f"unknown cost category '{line.category}'; known: "
-                    + ", ".join(cost_categories),
-                }
-            )
+    problems += cost_category_problems([line.category for line in body.requested], cost_categories)
+    refuse_problems("registered", problems)
+
+
+def cost_category_problems(
+    categories: Sequence[str], cost_categories: Sequence[str]
+) -> list[dict[str, str]]:
+    """The requested lines' categories (``requested[i]``) not in the configured list."""
+    return [
+        {
+            "field": f"requested[{i}].category",
+            "problem": f"unknown cost category '{category}'; known: " + ", ".join(cost_categories),
+        }
+        for i, category in enumerate(categories)
+        if category not in cost_categories
+    ]
+
+
+def refuse_problems(what: str, problems: Sequence[dict[str, str]]) -> None:
+    """422 naming every problem at once: "the case was not <what>: <field>: <problem>; ..."."""
     if problems:
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise InvalidInputError(f"the case was not registered: {summary}", errors=problems)
+        raise InvalidInputError(f"the case was not {what}: {summary}", errors=list(problems))
+
+
+def age_category_problems(categories: Sequence[str], age: int) -> list[str]:
+    """The age-bound categories must agree with the age in whole years."""
+    found = []
+    if "unaccompanied_minor" in categories and age >= 18:
+        found.append(f"unaccompanied_minor needs an age under 18, not {age}")
+    if "elderly_over_70" in categories and age <= 70:
+        found.append(f"elderly_over_70 needs an age over 70, not {age}")
+    return found
 
 
 def _category_problems(i: int, person: Any, on: date) -> list[dict[str, str]]:
@@ -296,16 +318,8 @@ def _category_problems(i: int, person: Any, on: date) -> list[dict[str, str]]:
     if not isinstance(person, PersonIn) or person.date_of_birth > on:
         return []
     age = completed_years(person.date_of_birth, on)
-    found = []
-    if "unaccompanied_minor" in person.vulnerability_categories and age >= 18:
-        found.append(
-            {"field": field, "problem": f"unaccompanied_minor needs an age under 18, not {age}"}
-        )
-    if "elderly_over_70" in person.vulnerability_categories and age <= 70:
-        found.append(
-            {"field": field, "problem": f"elderly_over_70 needs an age over 70, not {age}"}
-        )
-    return found
+    cats = person.vulnerability_categories
+    return [{"field": field, "problem": p} for p in age_category_problems(cats, age)]
 
 
 def to_cents(amount: Decimal) -> int:

@@ -28,6 +28,8 @@ from services.registration.views import (
     PersonalData,
     SubjectAccessReport,
     SubjectCase,
+    TransitionView,
+    correction_view,
     line_view,
     person_view,
     summary,
@@ -112,6 +114,7 @@ async def get_case(
         people = await store.people_of(session, [case_id])
         lines = await store.lines_of(session, case_id)
         history = await store.history(session, case_id)
+        corrected = await store.corrections_of(session, case_id)
         choices: dict[str, domain.RecordChoice] = {}
         sealed: dict[str, dict[str, bytes]] = {}
         for p in people:
@@ -140,8 +143,18 @@ async def get_case(
             for p in people
         ],
         requested=[line_view(line) for line in lines],
-        history=[transition_view(h, _notes(plain, h)) for h in history],
+        history=_timeline(plain, history, corrected),
     )
+
+
+def _timeline(
+    plain: dict[str, dict[str, str | None]],
+    history: Sequence[RowMapping],
+    corrected: Sequence[RowMapping],
+) -> list[TransitionView]:
+    """A case's transitions and corrections, oldest first."""
+    entries = [transition_view(h, _notes(plain, h)) for h in history]
+    return sorted(entries + [correction_view(c) for c in corrected], key=lambda e: e.at)
 
 
 async def list_cases(
@@ -183,6 +196,7 @@ async def subject_access(
         if not rows:
             raise NotFoundError(f"no person {person_ref} in the registration service")
         found: list[tuple[RowMapping, RowMapping, list[RowMapping], list[RowMapping]]] = []
+        corrected: dict[uuid.UUID, list[RowMapping]] = {}
         for row in rows:
             case = await visible_case(session, row["case_id"], principal)
             lines = [
@@ -191,6 +205,7 @@ async def subject_access(
                 if r["person_ref"] == person_ref
             ]
             found.append((row, case, lines, await store.history(session, case["case_id"])))
+            corrected[case["case_id"]] = await store.corrections_of(session, case["case_id"])
         sealed = {person_ref: await store.ciphertexts(session, person_ref)}
         office_sealed = {
             office: await store.office_ciphertexts(session, person_ref, office)
@@ -219,7 +234,7 @@ async def subject_access(
             case=summary(case),
             person=person_view(row, personal),
             requested=[line_view(line) for line in lines],
-            history=[transition_view(h, _notes(plain, h)) for h in history],
+            history=_timeline(plain, history, corrected[case["case_id"]]),
         )
         for row, case, lines, history in found
     ]

@@ -157,6 +157,23 @@ transitions = Table(
 )
 
 
+corrections = Table(
+    "registration_corrections",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("actor_kind", String(10), nullable=False),
+    Column("actor_id", String(120), nullable=False),
+    Column("actor_role", String(40), nullable=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+"""Corrections of a case before screening: the version each made and the NAMES of the fields
+corrected (never values); the values are in the case's rows and the vault's ciphertexts."""
+
+
 async def add_case(
     session: AsyncSession,
     case: dict[str, Any],
@@ -356,6 +373,74 @@ async def lines_of(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping
 async def history(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
     result = await session.execute(
         select(transitions).where(transitions.c.case_id == case_id).order_by(transitions.c.id)
+    )
+    return list(result.mappings())
+
+
+async def correct_case(
+    session: AsyncSession, case_id: uuid.UUID, seen: int, at: datetime, **values: Any
+) -> bool:
+    """Compare-and-set a correction: False unless the case is still ``registered`` at the
+    version ``seen``."""
+    result = await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id, cases.c.status == "registered")
+        .where(cases.c.version == seen)
+        .values(updated_at=at, version=seen + 1, **values)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def correct_person(
+    session: AsyncSession, case_id: uuid.UUID, person_ref: str, **facts: Any
+) -> None:
+    await session.execute(
+        update(people)
+        .where(people.c.case_id == case_id, people.c.person_ref == person_ref)
+        .values(**facts)
+    )
+
+
+async def replace_lines(
+    session: AsyncSession, case_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+) -> None:
+    await session.execute(delete(cost_lines).where(cost_lines.c.case_id == case_id))
+    if rows:
+        await session.execute(insert(cost_lines), list(rows))
+
+
+async def replace_fields(
+    session: AsyncSession,
+    person_ref: str,
+    sealed: dict[str, bytes],
+    removed: Iterable[str],
+    *,
+    office: str | None = None,
+) -> None:
+    """Replace the ciphertexts of some fields of a person's record: the owning office's
+    (``office`` None) or the record ``office`` entered itself. ``removed`` fields go."""
+    table = personal_data if office is None else office_personal_data
+    where = [table.c.person_ref == person_ref]
+    if office is not None:
+        where.append(office_personal_data.c.office == office)
+    names = [*sealed, *removed]
+    await session.execute(delete(table).where(*where, table.c.field.in_(names)))
+    extra = {} if office is None else {"office": office}
+    rows = [
+        {"person_ref": person_ref, **extra, "field": f, "ciphertext": ct}
+        for f, ct in sealed.items()
+    ]
+    if rows:
+        await session.execute(insert(table), rows)
+
+
+async def add_correction(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(corrections), [row])
+
+
+async def corrections_of(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    result = await session.execute(
+        select(corrections).where(corrections.c.case_id == case_id).order_by(corrections.c.id)
     )
     return list(result.mappings())
 

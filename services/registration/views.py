@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import RowMapping
@@ -89,6 +89,16 @@ class TransitionView(BaseModel):
     actor_role: str | None
     event_id: uuid.UUID
     at: datetime
+    kind: Literal["transition", "correction"] = Field(
+        default="transition",
+        description="'correction': the case's data was corrected (PATCH /api/cases/{case_id}) "
+        "while it stayed 'registered'; `corrected_fields` names what",
+    )
+    corrected_fields: list[str] | None = Field(
+        default=None,
+        description="For a correction: the names of the fields corrected (case fields, and "
+        "'<person_ref>.<field>' for a person's), never their values",
+    )
 
 
 class CaseSummary(BaseModel):
@@ -105,6 +115,9 @@ class CaseSummary(BaseModel):
     allow_partial: bool
     eligibility_exception: str | None
     updated_at: datetime
+    version: int = Field(
+        description="Changes with every transition and correction; send it with a correction"
+    )
 
 
 class CaseDetail(CaseSummary):
@@ -236,3 +249,20 @@ def line_view(row: RowMapping) -> LineView:
 def transition_view(row: RowMapping, detail: str | None) -> TransitionView:
     fields = {k: row[k] for k in TransitionView.model_fields if k in row and k != "reason_detail"}
     return TransitionView(**fields, reason_detail=detail)
+
+
+def correction_view(row: RowMapping) -> TransitionView:
+    """A correction as an entry of the case's history (it left the case 'registered')."""
+    return TransitionView(
+        from_status="registered",
+        to_status="registered",
+        reason_code="case_corrected",
+        failed_checks=None,
+        actor_kind=row["actor_kind"],
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        event_id=row["event_id"],
+        at=row["at"],
+        kind="correction",
+        corrected_fields=list(row["fields"]),
+    )

@@ -47,6 +47,7 @@ SENTINELS = ("Xochitl Maribel", "Zacarias-Oyuela", "1987-11-23", "PX7716220", "7
 
 SCOPED: set[tuple[str, str]] = {
     ("GET", "/api/cases/{case_id}"),
+    ("PATCH", "/api/cases/{case_id}"),
     ("POST", "/api/cases/{case_id}/transitions"),
     ("POST", "/api/cases/{case_id}/commitments"),
     ("POST", "/api/commitments/{commitment_id}/disbursements"),
@@ -87,6 +88,11 @@ def _bodies(ref: str) -> dict[tuple[str, str], Callable[[str | None], dict[str, 
     illegal transition, a refused erasure under the legal hold)."""
     return {
         ("POST", "/api/cases/{case_id}/transitions"): lambda _: {"to": "closed"},
+        # a correction of the funded case: 409 for the owner (no longer 'registered')
+        ("PATCH", "/api/cases/{case_id}"): lambda _: {
+            "version": 3,
+            "people": [{"person_ref": ref, "given_names": "Someone Else"}],
+        },
         ("POST", "/api/cases/{case_id}/commitments"): lambda _: {
             "person_ref": ref,
             "lines": [{"category": "transport", "amount": "1.00"}],
