@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.envelope import Actor
+from events.funding import ContributionReversalReason, PaymentReversalReason
 from events.types import Category, CurrencyCode, DecimalAmount, PersonRef
-from services.funding import casework, usecases, views
+from services.funding import casework, ledger, listings, usecases, views
 from services.funding.domain import Line, check_entry_date
 from services.funding.money import contribution_scale, parse_cents, parse_country
 from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_some_office, require
@@ -64,6 +65,60 @@ class DisbursementIn(_In):
     category: Category
     paid_on: date | None = None
     currency: CurrencyCode | None = None
+
+
+class ContributionReversalIn(_In):
+    reason_code: ContributionReversalReason = Field(
+        description="Why the entry was wrong (a code; free text is never accepted)"
+    )
+
+
+class PaymentReversalIn(_In):
+    reason_code: PaymentReversalReason = Field(
+        description="Why the payment is reversed (a code; free text is never accepted)"
+    )
+
+
+class ReversalOut(BaseModel):
+    reversal_id: uuid.UUID
+    kind: Literal["pledge", "receipt", "payment"]
+    entry_id: uuid.UUID = Field(description="The pledge, receipt or payment reversed")
+    period: str
+    reason_code: str
+    reversed_on: date
+    amount_cents: int
+    amount: str
+    attributions: list[listings.MemberPart] = Field(
+        description="Payments: each member's attributed part, taken back"
+    )
+    released_cents: int = Field(
+        description="Payments of a released commitment: given back to the cap and the fund"
+    )
+    released: str
+
+
+def _reversal_out(done: ledger.Reversal) -> ReversalOut:
+    return ReversalOut(
+        reversal_id=done.reversal_id,
+        kind=done.kind,
+        entry_id=done.entry_id,
+        period=done.period,
+        reason_code=done.reason_code,
+        reversed_on=done.reversed_on,
+        **views.money("amount", done.amount_cents),
+        attributions=[
+            listings.MemberPart(member=m, **views.money("amount", a))
+            for m, a in done.attributions.items()
+        ],
+        **views.money("released", done.released_cents),
+    )
+
+
+Page = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")]
+PageSize = Annotated[int, Query(ge=1, le=listings.MAX_PAGE_SIZE, description="Items per page")]
+PeriodPath = Annotated[str, Path(pattern=PERIOD)]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD, description="Fund period")]
+OfficeQuery = Annotated[str | None, Query(min_length=1, max_length=60)]
 
 
 def _actor(principal: Principal) -> Actor:
@@ -243,5 +298,158 @@ def router() -> APIRouter:
                     raise NotFoundError(f"funding knows nothing about {person_ref}")
                 ensure_some_office(principal, offices, f"person {person_ref}")
             return await views.person_view(session, person_ref, period)
+
+    @r.get("/api/funds/{period}/pledges", response_model=listings.ContributionPage)
+    async def list_pledges(
+        period: PeriodPath,
+        member: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+        page: Page = 1,
+        page_size: PageSize = 50,
+        principal: Principal = require("funds.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.ContributionPage:
+        """The fund's pledges, newest first; reversed ones marked with their reversal."""
+        async with rt.db("funding").reading() as session:
+            return await listings.contributions(
+                session, "pledge", period, member=member, page=page, size=page_size
+            )
+
+    @r.get("/api/funds/{period}/receipts", response_model=listings.ContributionPage)
+    async def list_receipts(
+        period: PeriodPath,
+        member: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+        page: Page = 1,
+        page_size: PageSize = 50,
+        principal: Principal = require("funds.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.ContributionPage:
+        """The fund's receipts, newest first; reversed ones marked with their reversal."""
+        async with rt.db("funding").reading() as session:
+            return await listings.contributions(
+                session, "receipt", period, member=member, page=page, size=page_size
+            )
+
+    async def reverse_contribution(
+        kind: Literal["pledge", "receipt"],
+        period: str,
+        entry_id: uuid.UUID,
+        body: ContributionReversalIn,
+        principal: Principal,
+        rt: Runtime,
+    ) -> ReversalOut:
+        async with rt.db("funding").unit_of_work() as uow:
+            done = await ledger.reverse_contribution(
+                uow, kind, period, entry_id, body.reason_code, _actor(principal)
+            )
+            await uow.commit()
+        return _reversal_out(done)
+
+    @r.post(
+        "/api/funds/{period}/pledges/{entry_id}/reversal",
+        status_code=201,
+        response_model=ReversalOut,
+    )
+    async def reverse_pledge(
+        period: PeriodPath,
+        entry_id: uuid.UUID,
+        body: ContributionReversalIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> ReversalOut:
+        """Reverse a mistaken pledge (event `funding.contribution_reversed`): once."""
+        return await reverse_contribution("pledge", period, entry_id, body, principal, rt)
+
+    @r.post(
+        "/api/funds/{period}/receipts/{entry_id}/reversal",
+        status_code=201,
+        response_model=ReversalOut,
+    )
+    async def reverse_receipt(
+        period: PeriodPath,
+        entry_id: uuid.UUID,
+        body: ContributionReversalIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> ReversalOut:
+        """Reverse a mistaken receipt (event `funding.contribution_reversed`): once, and only
+        while the fund keeps received >= committed (409 with the shortfall otherwise)."""
+        return await reverse_contribution("receipt", period, entry_id, body, principal, rt)
+
+    @r.get("/api/commitments", response_model=listings.CommitmentPage)
+    async def list_commitments(
+        period: PeriodQuery = None,
+        office: OfficeQuery = None,
+        person_ref: PersonRef | None = None,
+        case_id: uuid.UUID | None = None,
+        status: listings.CommitmentStatus | None = None,
+        page: Page = 1,
+        page_size: PageSize = 50,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.CommitmentPage:
+        """Commitments of your offices (every office for the auditor), newest first."""
+        offices = listings.office_scope(principal, office)
+        async with rt.db("funding").reading() as session:
+            return await listings.commitments(
+                session,
+                offices,
+                period=period,
+                person_ref=person_ref,
+                case_id=case_id,
+                status=status,
+                page=page,
+                size=page_size,
+            )
+
+    @r.get("/api/commitments/{commitment_id}", response_model=listings.CommitmentDetail)
+    async def get_commitment(
+        commitment_id: uuid.UUID,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.CommitmentDetail:
+        """A commitment with its lines (paid and remaining per line) and its payments."""
+        async with rt.db("funding").reading() as session:
+            return await listings.commitment_detail(session, principal, commitment_id)
+
+    @r.get("/api/payments", response_model=listings.PaymentPage)
+    async def list_payments(
+        period: PeriodQuery = None,
+        office: OfficeQuery = None,
+        person_ref: PersonRef | None = None,
+        case_id: uuid.UUID | None = None,
+        commitment_id: uuid.UUID | None = None,
+        page: Page = 1,
+        page_size: PageSize = 50,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.PaymentPage:
+        """Payments (disbursements) of your offices, newest first, with their attribution to
+        members; reversed ones marked with their reversal."""
+        offices = listings.office_scope(principal, office)
+        async with rt.db("funding").reading() as session:
+            return await listings.payments(
+                session,
+                offices,
+                period=period,
+                person_ref=person_ref,
+                case_id=case_id,
+                commitment_id=commitment_id,
+                page=page,
+                size=page_size,
+            )
+
+    @r.post("/api/payments/{payment_id}/reversal", status_code=201, response_model=ReversalOut)
+    async def reverse_payment(
+        payment_id: uuid.UUID,
+        body: PaymentReversalIn,
+        principal: Principal = require("funding.disburse"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> ReversalOut:
+        """Reverse a payment (event `funding.disbursement_reversed`): once. Its amount goes back
+        to its commitment line and each member's attributed part is taken back exactly."""
+        async with rt.db("funding").unit_of_work() as uow:
+            done = await ledger.reverse_disbursement(uow, payment_id, body.reason_code, principal)
+            await uow.commit()
+        return _reversal_out(done)
 
     return r
