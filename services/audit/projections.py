@@ -152,10 +152,29 @@ def _contribution(kind: str) -> Projector:
             "kind": kind,
             "amount_cents": int(p["amount_cents"]),
             "on_date": _date(p["on"]),
+            "entry_id": _uuid(p["entry_id"]) if p.get("entry_id") else None,
         }
         await session.execute(insert(store.contributions), [row])
 
     return apply
+
+
+async def _contribution_reversed(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    """A reversed pledge or receipt: a negative row of the same kind, dated the reversal's day,
+    so every sum of contributions is net of reversals."""
+    kinds = {"pledge": "pledged", "receipt": "received"}
+    row = {
+        "event_id": env.event_id,
+        "period": str(p["period"]),
+        "member": str(p["member"]),
+        "kind": kinds[str(p["kind"])],
+        "amount_cents": -int(p["amount_cents"]),
+        "on_date": _date(p["reversed_on"]),
+        "entry_id": _uuid(p["reversal_id"]),
+        "reversal_of": _uuid(p["entry_id"]),
+        "reason_code": str(p["reason_code"])[:60],
+    }
+    await session.execute(insert(store.contributions), [row])
 
 
 async def _commitment_approved(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
@@ -210,17 +229,43 @@ async def _disbursement_made(session: AsyncSession, env: Envelope, p: dict[str, 
         "amount_cents": int(p["amount_cents"]),
         "paid_on": _date(p["paid_on"]),
     }
+    await _payment_rows(session, row, p.get("attributions", []), sign=1)
+
+
+async def _payment_rows(
+    session: AsyncSession, row: dict[str, Any], attributions: list[Any], *, sign: int
+) -> None:
+    row = {**row, "amount_cents": sign * row["amount_cents"]}
     await session.execute(insert(store.disbursements), [row])
     parts = [
         {
-            "disbursement_id": disbursement_id,
+            "disbursement_id": row["disbursement_id"],
             "member": str(a["member"]),
-            "amount_cents": int(a["amount_cents"]),
+            "amount_cents": sign * int(a["amount_cents"]),
         }
-        for a in p.get("attributions", [])
+        for a in attributions
     ]
     if parts:
         await session.execute(insert(store.attributions), parts)
+
+
+async def _disbursement_reversed(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    """A reversed payment: a negative payment row (the reversal's id, dated the reversal's
+    day) with the payment's attributions negated, so disbursed totals, the members' use and
+    the cap check are all net of it."""
+    row = {
+        "disbursement_id": _uuid(p["reversal_id"]),
+        "commitment_id": _uuid(p["commitment_id"]),
+        "period": str(p["period"]),
+        "case_id": _uuid(p["case_id"]),
+        "person_ref": str(p["person_ref"]),
+        "category": str(p["category"]),
+        "amount_cents": int(p["amount_cents"]),
+        "paid_on": _date(p["reversed_on"]),
+        "reversal_of": _uuid(p["disbursement_id"]),
+        "reason_code": str(p["reason_code"])[:60],
+    }
+    await _payment_rows(session, row, p.get("attributions", []), sign=-1)
 
 
 PROJECTORS: dict[str, Projector] = {
@@ -232,4 +277,6 @@ PROJECTORS: dict[str, Projector] = {
     "funding.commitment_approved": _commitment_approved,
     "funding.commitment_released": _commitment_released,
     "funding.disbursement_made": _disbursement_made,
+    "funding.contribution_reversed": _contribution_reversed,
+    "funding.disbursement_reversed": _disbursement_reversed,
 }
