@@ -217,55 +217,40 @@ async def _commitment_released(session: AsyncSession, env: Envelope, p: dict[str
     await session.execute(insert(store.releases), [row])
 
 
-async def _disbursement_made(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
-    disbursement_id = _uuid(p["disbursement_id"])
-    row = {
-        "disbursement_id": disbursement_id,
-        "commitment_id": _uuid(p["commitment_id"]),
-        "period": str(p["period"]),
-        "case_id": _uuid(p["case_id"]),
-        "person_ref": str(p["person_ref"]),
-        "category": str(p["category"]),
-        "amount_cents": int(p["amount_cents"]),
-        "paid_on": _date(p["paid_on"]),
-    }
-    await _payment_rows(session, row, p.get("attributions", []), sign=1)
+def _payment(reversal: bool) -> Projector:
+    """A payment (``disbursement_made``), or a reversed one (``disbursement_reversed``): a
+    negative payment row of the reversal's id, dated the day of the reversal, with the
+    payment's attributions negated, so disbursed totals, the members' use and the cap check
+    are all net of it."""
+    sign = -1 if reversal else 1
 
-
-async def _payment_rows(
-    session: AsyncSession, row: dict[str, Any], attributions: list[Any], *, sign: int
-) -> None:
-    row = {**row, "amount_cents": sign * row["amount_cents"]}
-    await session.execute(insert(store.disbursements), [row])
-    parts = [
-        {
-            "disbursement_id": row["disbursement_id"],
-            "member": str(a["member"]),
-            "amount_cents": sign * int(a["amount_cents"]),
+    async def apply(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+        row = {
+            "disbursement_id": _uuid(p["reversal_id" if reversal else "disbursement_id"]),
+            "commitment_id": _uuid(p["commitment_id"]),
+            "period": str(p["period"]),
+            "case_id": _uuid(p["case_id"]),
+            "person_ref": str(p["person_ref"]),
+            "category": str(p["category"]),
+            "amount_cents": sign * int(p["amount_cents"]),
+            "paid_on": _date(p["reversed_on" if reversal else "paid_on"]),
         }
-        for a in attributions
-    ]
-    if parts:
-        await session.execute(insert(store.attributions), parts)
+        if reversal:
+            row["reversal_of"] = _uuid(p["disbursement_id"])
+            row["reason_code"] = str(p["reason_code"])[:60]
+        await session.execute(insert(store.disbursements), [row])
+        parts = [
+            {
+                "disbursement_id": row["disbursement_id"],
+                "member": str(a["member"]),
+                "amount_cents": sign * int(a["amount_cents"]),
+            }
+            for a in p.get("attributions", [])
+        ]
+        if parts:
+            await session.execute(insert(store.attributions), parts)
 
-
-async def _disbursement_reversed(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
-    """A reversed payment: a negative payment row (the reversal's id, dated the reversal's
-    day) with the payment's attributions negated, so disbursed totals, the members' use and
-    the cap check are all net of it."""
-    row = {
-        "disbursement_id": _uuid(p["reversal_id"]),
-        "commitment_id": _uuid(p["commitment_id"]),
-        "period": str(p["period"]),
-        "case_id": _uuid(p["case_id"]),
-        "person_ref": str(p["person_ref"]),
-        "category": str(p["category"]),
-        "amount_cents": int(p["amount_cents"]),
-        "paid_on": _date(p["reversed_on"]),
-        "reversal_of": _uuid(p["disbursement_id"]),
-        "reason_code": str(p["reason_code"])[:60],
-    }
-    await _payment_rows(session, row, p.get("attributions", []), sign=-1)
+    return apply
 
 
 PROJECTORS: dict[str, Projector] = {
@@ -276,7 +261,7 @@ PROJECTORS: dict[str, Projector] = {
     "funding.contribution_received": _contribution("received"),
     "funding.commitment_approved": _commitment_approved,
     "funding.commitment_released": _commitment_released,
-    "funding.disbursement_made": _disbursement_made,
+    "funding.disbursement_made": _payment(reversal=False),
     "funding.contribution_reversed": _contribution_reversed,
-    "funding.disbursement_reversed": _disbursement_reversed,
+    "funding.disbursement_reversed": _payment(reversal=True),
 }

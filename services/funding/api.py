@@ -121,6 +121,18 @@ PeriodQuery = Annotated[str | None, Query(pattern=PERIOD, description="Fund peri
 OfficeQuery = Annotated[str | None, Query(min_length=1, max_length=60)]
 
 
+def ledger_filter(
+    period: PeriodQuery = None,
+    office: OfficeQuery = None,
+    person_ref: PersonRef | None = None,
+    case_id: uuid.UUID | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> listings.LedgerFilter:
+    """The filters and the page common to the commitment and payment listings."""
+    return listings.LedgerFilter(period, office, person_ref, case_id, page, page_size)
+
+
 def _actor(principal: Principal) -> Actor:
     return Actor.user(principal.user_id, principal.role)
 
@@ -299,107 +311,20 @@ def router() -> APIRouter:
                 ensure_some_office(principal, offices, f"person {person_ref}")
             return await views.person_view(session, person_ref, period)
 
-    @r.get("/api/funds/{period}/pledges", response_model=listings.ContributionPage)
-    async def list_pledges(
-        period: PeriodPath,
-        member: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
-        page: Page = 1,
-        page_size: PageSize = 50,
-        principal: Principal = require("funds.read"),
-        rt: Runtime = Depends(get_runtime),
-    ) -> listings.ContributionPage:
-        """The fund's pledges, newest first; reversed ones marked with their reversal."""
-        async with rt.db("funding").reading() as session:
-            return await listings.contributions(
-                session, "pledge", period, member=member, page=page, size=page_size
-            )
-
-    @r.get("/api/funds/{period}/receipts", response_model=listings.ContributionPage)
-    async def list_receipts(
-        period: PeriodPath,
-        member: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
-        page: Page = 1,
-        page_size: PageSize = 50,
-        principal: Principal = require("funds.read"),
-        rt: Runtime = Depends(get_runtime),
-    ) -> listings.ContributionPage:
-        """The fund's receipts, newest first; reversed ones marked with their reversal."""
-        async with rt.db("funding").reading() as session:
-            return await listings.contributions(
-                session, "receipt", period, member=member, page=page, size=page_size
-            )
-
-    async def reverse_contribution(
-        kind: Literal["pledge", "receipt"],
-        period: str,
-        entry_id: uuid.UUID,
-        body: ContributionReversalIn,
-        principal: Principal,
-        rt: Runtime,
-    ) -> ReversalOut:
-        async with rt.db("funding").unit_of_work() as uow:
-            done = await ledger.reverse_contribution(
-                uow, kind, period, entry_id, body.reason_code, _actor(principal)
-            )
-            await uow.commit()
-        return _reversal_out(done)
-
-    @r.post(
-        "/api/funds/{period}/pledges/{entry_id}/reversal",
-        status_code=201,
-        response_model=ReversalOut,
-    )
-    async def reverse_pledge(
-        period: PeriodPath,
-        entry_id: uuid.UUID,
-        body: ContributionReversalIn,
-        principal: Principal = require("funds.manage"),
-        rt: Runtime = Depends(get_runtime),
-    ) -> ReversalOut:
-        """Reverse a mistaken pledge (event `funding.contribution_reversed`): once."""
-        return await reverse_contribution("pledge", period, entry_id, body, principal, rt)
-
-    @r.post(
-        "/api/funds/{period}/receipts/{entry_id}/reversal",
-        status_code=201,
-        response_model=ReversalOut,
-    )
-    async def reverse_receipt(
-        period: PeriodPath,
-        entry_id: uuid.UUID,
-        body: ContributionReversalIn,
-        principal: Principal = require("funds.manage"),
-        rt: Runtime = Depends(get_runtime),
-    ) -> ReversalOut:
-        """Reverse a mistaken receipt (event `funding.contribution_reversed`): once, and only
-        while the fund keeps received >= committed (409 with the shortfall otherwise)."""
-        return await reverse_contribution("receipt", period, entry_id, body, principal, rt)
+    for kind in ("pledge", "receipt"):
+        _contribution_routes(r, kind)
 
     @r.get("/api/commitments", response_model=listings.CommitmentPage)
     async def list_commitments(
-        period: PeriodQuery = None,
-        office: OfficeQuery = None,
-        person_ref: PersonRef | None = None,
-        case_id: uuid.UUID | None = None,
+        where: listings.LedgerFilter = Depends(ledger_filter),
         status: listings.CommitmentStatus | None = None,
-        page: Page = 1,
-        page_size: PageSize = 50,
         principal: Principal = require("funding.read"),
         rt: Runtime = Depends(get_runtime),
     ) -> listings.CommitmentPage:
         """Commitments of your offices (every office for the auditor), newest first."""
-        offices = listings.office_scope(principal, office)
+        offices = listings.office_scope(principal, where.office)
         async with rt.db("funding").reading() as session:
-            return await listings.commitments(
-                session,
-                offices,
-                period=period,
-                person_ref=person_ref,
-                case_id=case_id,
-                status=status,
-                page=page,
-                size=page_size,
-            )
+            return await listings.commitments(session, offices, where, status=status)
 
     @r.get("/api/commitments/{commitment_id}", response_model=listings.CommitmentDetail)
     async def get_commitment(
@@ -413,30 +338,16 @@ def router() -> APIRouter:
 
     @r.get("/api/payments", response_model=listings.PaymentPage)
     async def list_payments(
-        period: PeriodQuery = None,
-        office: OfficeQuery = None,
-        person_ref: PersonRef | None = None,
-        case_id: uuid.UUID | None = None,
+        where: listings.LedgerFilter = Depends(ledger_filter),
         commitment_id: uuid.UUID | None = None,
-        page: Page = 1,
-        page_size: PageSize = 50,
         principal: Principal = require("funding.read"),
         rt: Runtime = Depends(get_runtime),
     ) -> listings.PaymentPage:
         """Payments (disbursements) of your offices, newest first, with their attribution to
         members; reversed ones marked with their reversal."""
-        offices = listings.office_scope(principal, office)
+        offices = listings.office_scope(principal, where.office)
         async with rt.db("funding").reading() as session:
-            return await listings.payments(
-                session,
-                offices,
-                period=period,
-                person_ref=person_ref,
-                case_id=case_id,
-                commitment_id=commitment_id,
-                page=page,
-                size=page_size,
-            )
+            return await listings.payments(session, offices, where, commitment_id=commitment_id)
 
     @r.post("/api/payments/{payment_id}/reversal", status_code=201, response_model=ReversalOut)
     async def reverse_payment(
@@ -453,3 +364,54 @@ def router() -> APIRouter:
         return _reversal_out(done)
 
     return r
+
+
+MemberQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="e.g. CA")]
+
+
+def _contribution_routes(r: APIRouter, kind: Literal["pledge", "receipt"]) -> None:
+    """The listing and the reversal of a fund's pledges (or receipts)."""
+    plural = f"{kind}s"
+    refused = (
+        " Refused (409, with the shortfall) if the fund would then have committed more than it"
+        " received, or the member's received money would fall below what was attributed to it."
+    )
+
+    @r.get(
+        f"/api/funds/{{period}}/{plural}",
+        response_model=listings.ContributionPage,
+        description=f"The fund's {plural}, newest first; reversed ones marked with their reversal.",
+    )
+    async def list_contributions(
+        period: PeriodPath,
+        member: MemberQuery = None,
+        page: Page = 1,
+        page_size: PageSize = 50,
+        principal: Principal = require("funds.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.ContributionPage:
+        async with rt.db("funding").reading() as session:
+            return await listings.contributions(
+                session, kind, period, member=member, page=page, size=page_size
+            )
+
+    @r.post(
+        f"/api/funds/{{period}}/{plural}/{{entry_id}}/reversal",
+        status_code=201,
+        response_model=ReversalOut,
+        description=f"Reverse a mistaken {kind} (event `funding.contribution_reversed`), once."
+        + (refused if kind == "receipt" else ""),
+    )
+    async def reverse_contribution(
+        period: PeriodPath,
+        entry_id: uuid.UUID,
+        body: ContributionReversalIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> ReversalOut:
+        async with rt.db("funding").unit_of_work() as uow:
+            done = await ledger.reverse_contribution(
+                uow, kind, period, entry_id, body.reason_code, _actor(principal)
+            )
+            await uow.commit()
+        return _reversal_out(done)

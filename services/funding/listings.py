@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -129,6 +130,16 @@ class CommitmentDetail(CommitmentSummary):
     payments: list[PaymentView]
 
 
+@dataclass(frozen=True)
+class LedgerFilter:
+    period: str | None
+    office: str | None
+    person_ref: str | None
+    case_id: uuid.UUID | None
+    page: int
+    size: int
+
+
 def office_scope(principal: Principal, office: str | None) -> list[str] | None:
     """The offices a listing may show (None: every office)."""
     if office is not None:
@@ -160,11 +171,35 @@ def _reversal_columns() -> list[Any]:
     ]
 
 
+def _filtered(
+    query: Select[Any],
+    offices: list[str] | None,
+    where: LedgerFilter,
+    equal: Sequence[tuple[Any, Any]] = (),
+) -> Select[Any]:
+    """Only the cases of ``offices`` (None: every office), the filters of ``where``, and each
+    column of ``equal`` equal to its value where a value is given. The query joins the
+    commitments and their cases."""
+    if offices is not None:
+        query = query.where(store.cases.c.office.in_(offices))
+    c = store.commitments.c
+    common = [
+        (c.period, where.period),
+        (c.person_ref, where.person_ref),
+        (c.case_id, where.case_id),
+    ]
+    for column, value in [*common, *equal]:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
 async def _page(
-    session: AsyncSession, query: Select[Any], order: Sequence[Any], page: int, size: int
+    session: AsyncSession, query: Select[Any], order: Sequence[Any], where: LedgerFilter
 ) -> tuple[list[Any], int]:
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
-    rows = await session.execute(query.order_by(*order).limit(size).offset((page - 1) * size))
+    offset = (where.page - 1) * where.size
+    rows = await session.execute(query.order_by(*order).limit(where.size).offset(offset))
     return list(rows), int(total or 0)
 
 
@@ -187,7 +222,9 @@ async def contributions(
     )
     if member is not None:
         query = query.where(t.c.member == member)
-    rows, total = await _page(session, query, [t.c.id.desc()], page, size)
+    rows, total = await _page(
+        session, query, [t.c.id.desc()], LedgerFilter(period, None, None, None, page, size)
+    )
     items = [
         ContributionEntry(
             entry_id=row.entry_id,
@@ -233,28 +270,16 @@ def _summary(row: Any) -> CommitmentSummary:
 async def commitments(
     session: AsyncSession,
     offices: list[str] | None,
+    where: LedgerFilter,
     *,
-    period: str | None,
-    person_ref: str | None,
-    case_id: uuid.UUID | None,
     status: CommitmentStatus | None,
-    page: int,
-    size: int,
 ) -> CommitmentPage:
-    c, k = store.commitments.c, store.cases.c
-    query = _commitment_query()
-    if offices is not None:
-        query = query.where(k.office.in_(offices))
-    if period is not None:
-        query = query.where(c.period == period)
-    if person_ref is not None:
-        query = query.where(c.person_ref == person_ref)
-    if case_id is not None:
-        query = query.where(c.case_id == case_id)
-    if status is not None:
-        query = query.where(c.active.is_(status == "active"))
-    rows, total = await _page(session, query, [c.created_at.desc(), c.commitment_id], page, size)
-    return CommitmentPage(items=[_summary(r) for r in rows], page=page, page_size=size, total=total)
+    c = store.commitments.c
+    active = None if status is None else status == "active"
+    query = _filtered(_commitment_query(), offices, where, [(c.active, active)])
+    rows, total = await _page(session, query, [c.created_at.desc(), c.commitment_id], where)
+    items = [_summary(r) for r in rows]
+    return CommitmentPage(items=items, page=where.page, page_size=where.size, total=total)
 
 
 def _payment_query() -> Select[Any]:
@@ -303,30 +328,15 @@ async def _payment_views(session: AsyncSession, rows: list[Any]) -> list[Payment
 async def payments(
     session: AsyncSession,
     offices: list[str] | None,
+    where: LedgerFilter,
     *,
-    period: str | None,
-    person_ref: str | None,
-    case_id: uuid.UUID | None,
     commitment_id: uuid.UUID | None,
-    page: int,
-    size: int,
 ) -> PaymentPage:
-    d, c, k = store.disbursements.c, store.commitments.c, store.cases.c
-    query = _payment_query()
-    if offices is not None:
-        query = query.where(k.office.in_(offices))
-    if period is not None:
-        query = query.where(d.period == period)
-    if person_ref is not None:
-        query = query.where(c.person_ref == person_ref)
-    if case_id is not None:
-        query = query.where(c.case_id == case_id)
-    if commitment_id is not None:
-        query = query.where(d.commitment_id == commitment_id)
-    order = [d.recorded_at.desc(), d.disbursement_id]
-    rows, total = await _page(session, query, order, page, size)
+    d = store.disbursements.c
+    query = _filtered(_payment_query(), offices, where, [(d.commitment_id, commitment_id)])
+    rows, total = await _page(session, query, [d.recorded_at.desc(), d.disbursement_id], where)
     items = await _payment_views(session, rows)
-    return PaymentPage(items=items, page=page, page_size=size, total=total)
+    return PaymentPage(items=items, page=where.page, page_size=where.size, total=total)
 
 
 async def commitment_detail(
