@@ -46,6 +46,9 @@ class ContributionPledged(Payload):
     member: CountryCode
     amount_cents: PositiveCents
     on: date
+    entry_id: uuid.UUID | None = Field(
+        default=None, description="The pledge's id (absent in events recorded before it had one)"
+    )
 
 
 class ContributionReceived(Payload):
@@ -56,6 +59,9 @@ class ContributionReceived(Payload):
     member: CountryCode
     amount_cents: PositiveCents
     on: date
+    entry_id: uuid.UUID | None = Field(
+        default=None, description="The receipt's id (absent in events recorded before it had one)"
+    )
 
 
 class CommittedLine(BaseModel):
@@ -144,3 +150,62 @@ class DisbursementMade(Payload):
     amount_cents: PositiveCents
     paid_on: date
     attributions: list[MemberAmount]
+
+
+# Why a ledger entry was reversed: codes only, never free text (free text is personal data).
+ContributionReversalReason = Literal[
+    "entered_in_error",
+    "duplicate",
+    "wrong_amount",
+    "wrong_member",
+    "wrong_fund",
+    "refunded_to_member",
+]
+PaymentReversalReason = Literal[
+    "entered_in_error",
+    "duplicate",
+    "wrong_amount",
+    "wrong_category",
+    "returned_by_recipient",
+    "payment_failed",
+]
+
+
+class ContributionReversed(Payload):
+    """A pledge or receipt corrected by a compensating entry of the same amount (ledgers are
+    never edited): the fund's pledged or received total goes down by ``amount_cents``."""
+
+    service = "funding"
+    event = "contribution_reversed"
+
+    reversal_id: uuid.UUID
+    entry_id: uuid.UUID = Field(description="The pledge or receipt reversed")
+    kind: Literal["pledge", "receipt"]
+    period: str
+    member: CountryCode
+    amount_cents: PositiveCents = Field(description="The reversed entry's whole amount")
+    reason_code: ContributionReversalReason
+    reversed_on: date
+
+
+class DisbursementReversed(Payload):
+    """A payment corrected by a compensating entry: its amount goes back to its commitment
+    line (so it can be paid again correctly) and each member's attributed part is reversed
+    exactly (``attributions`` repeats the payment's). If the commitment had been released
+    already, the amount is released at once too, as its own ``commitment_released`` event
+    (reason ``payment_reversed``)."""
+
+    service = "funding"
+    event = "disbursement_reversed"
+
+    reversal_id: uuid.UUID
+    disbursement_id: uuid.UUID = Field(description="The payment reversed")
+    commitment_id: uuid.UUID
+    period: str
+    case_id: uuid.UUID
+    person_ref: PersonRef
+    category: Category
+    amount_cents: PositiveCents = Field(description="The reversed payment's whole amount")
+    attributions: list[MemberAmount]
+    reason_code: PaymentReversalReason
+    reversed_on: date

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import store
@@ -33,6 +33,11 @@ class MoneyRow(BaseModel):
     amount_cents: int
     released_cents: int | None = Field(
         default=None, description="Commitments only; releases are not split by cost category"
+    )
+    reversed_cents: int | None = Field(
+        default=None,
+        description="Disbursements only: payments reversed in the period (counted on the day "
+        "of the reversal); amount_cents is net of them, count counts payments only",
     )
 
 
@@ -106,9 +111,15 @@ async def disbursements_by(
         "member": store.attributions.c.member,
     }
     cols = [dims[k].label(k) for k in by]
-    query = select(*cols, func.count(func.distinct(d.disbursement_id)), func.sum(amount))
+    payment = case((d.reversal_of.is_(None), d.disbursement_id))
+    reversed_part = func.sum(case((d.reversal_of.is_not(None), -amount), else_=0))
+    query = select(*cols, reversed_part, func.count(func.distinct(payment)), func.sum(amount))
     query = _period_filter(query.select_from(source), d.paid_on, d.period, f, timestamp=False)
-    rows = [_row(by, r) for r in await session.execute(query.group_by(*cols))]
+    rows = []
+    for r in await session.execute(query.group_by(*cols)):
+        row = _row(by, r)
+        row.reversed_cents = int(r[-3] or 0)
+        rows.append(row)
     return sorted(rows, key=lambda r: tuple(r.keys.values()))
 
 

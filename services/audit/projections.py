@@ -179,10 +179,29 @@ def _contribution(kind: str) -> Projector:
             "kind": kind,
             "amount_cents": int(p["amount_cents"]),
             "on_date": _date(p["on"]),
+            "entry_id": _uuid(p["entry_id"]) if p.get("entry_id") else None,
         }
         await session.execute(insert(store.contributions), [row])
 
     return apply
+
+
+async def _contribution_reversed(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+    """A reversed pledge or receipt: a negative row of the same kind, dated the reversal's day,
+    so every sum of contributions is net of reversals."""
+    kinds = {"pledge": "pledged", "receipt": "received"}
+    row = {
+        "event_id": env.event_id,
+        "period": str(p["period"]),
+        "member": str(p["member"]),
+        "kind": kinds[str(p["kind"])],
+        "amount_cents": -int(p["amount_cents"]),
+        "on_date": _date(p["reversed_on"]),
+        "entry_id": _uuid(p["reversal_id"]),
+        "reversal_of": _uuid(p["entry_id"]),
+        "reason_code": str(p["reason_code"])[:60],
+    }
+    await session.execute(insert(store.contributions), [row])
 
 
 async def _commitment_approved(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
@@ -225,29 +244,40 @@ async def _commitment_released(session: AsyncSession, env: Envelope, p: dict[str
     await session.execute(insert(store.releases), [row])
 
 
-async def _disbursement_made(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
-    disbursement_id = _uuid(p["disbursement_id"])
-    row = {
-        "disbursement_id": disbursement_id,
-        "commitment_id": _uuid(p["commitment_id"]),
-        "period": str(p["period"]),
-        "case_id": _uuid(p["case_id"]),
-        "person_ref": str(p["person_ref"]),
-        "category": str(p["category"]),
-        "amount_cents": int(p["amount_cents"]),
-        "paid_on": _date(p["paid_on"]),
-    }
-    await session.execute(insert(store.disbursements), [row])
-    parts = [
-        {
-            "disbursement_id": disbursement_id,
-            "member": str(a["member"]),
-            "amount_cents": int(a["amount_cents"]),
+def _payment(reversal: bool) -> Projector:
+    """A payment (``disbursement_made``), or a reversed one (``disbursement_reversed``): a
+    negative payment row of the reversal's id, dated the day of the reversal, with the
+    payment's attributions negated, so disbursed totals, the members' use and the cap check
+    are all net of it."""
+    sign = -1 if reversal else 1
+
+    async def apply(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
+        row = {
+            "disbursement_id": _uuid(p["reversal_id" if reversal else "disbursement_id"]),
+            "commitment_id": _uuid(p["commitment_id"]),
+            "period": str(p["period"]),
+            "case_id": _uuid(p["case_id"]),
+            "person_ref": str(p["person_ref"]),
+            "category": str(p["category"]),
+            "amount_cents": sign * int(p["amount_cents"]),
+            "paid_on": _date(p["reversed_on" if reversal else "paid_on"]),
         }
-        for a in p.get("attributions", [])
-    ]
-    if parts:
-        await session.execute(insert(store.attributions), parts)
+        if reversal:
+            row["reversal_of"] = _uuid(p["disbursement_id"])
+            row["reason_code"] = str(p["reason_code"])[:60]
+        await session.execute(insert(store.disbursements), [row])
+        parts = [
+            {
+                "disbursement_id": row["disbursement_id"],
+                "member": str(a["member"]),
+                "amount_cents": sign * int(a["amount_cents"]),
+            }
+            for a in p.get("attributions", [])
+        ]
+        if parts:
+            await session.execute(insert(store.attributions), parts)
+
+    return apply
 
 
 PROJECTORS: dict[str, Projector] = {
@@ -259,5 +289,7 @@ PROJECTORS: dict[str, Projector] = {
     "funding.contribution_received": _contribution("received"),
     "funding.commitment_approved": _commitment_approved,
     "funding.commitment_released": _commitment_released,
-    "funding.disbursement_made": _disbursement_made,
+    "funding.disbursement_made": _payment(reversal=False),
+    "funding.contribution_reversed": _contribution_reversed,
+    "funding.disbursement_reversed": _payment(reversal=True),
 }

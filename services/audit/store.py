@@ -118,8 +118,13 @@ contributions = Table(
     Column("period", String(20), nullable=False, index=True),
     Column("member", String(2), nullable=False),
     Column("kind", String(10), nullable=False),  # pledged | received
-    _money("amount_cents"),
+    _money("amount_cents"),  # a reversal's row is negative, dated the day of the reversal
     Column("on_date", Date, nullable=False),
+    # Since audit_0004: the pledge's or receipt's id (a reversal's row: the reversal's id), and
+    # on a reversal's row the entry it reverses and why.
+    Column("entry_id", Uuid, nullable=True),
+    Column("reversal_of", Uuid, nullable=True),
+    Column("reason_code", String(60), nullable=True),
 )
 
 cases = Table(
@@ -203,10 +208,15 @@ disbursements = Table(
     Column("case_id", Uuid, nullable=False, index=True),
     Column("person_ref", String(40), nullable=False, index=True),
     Column("category", String(40), nullable=False),
-    _money("amount_cents"),
-    Column("paid_on", Date, nullable=False),
+    _money("amount_cents"),  # a reversal's row (id = the reversal's) is negative
+    Column("paid_on", Date, nullable=False),  # a reversal's row: the day of the reversal
+    # Since audit_0004, on a reversal's row: the payment it reverses and why.
+    Column("reversal_of", Uuid, nullable=True),
+    Column("reason_code", String(60), nullable=True),
 )
 
+# A reversed payment's attributions are rows of the reversal's id, negative: the parts of a
+# fund add up to its net disbursements.
 attributions = Table(
     "audit_attributions",
     metadata,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.envelope import Actor
+from events.funding import ContributionReversalReason, PaymentReversalReason
 from events.types import Category, CurrencyCode, DecimalAmount, PersonRef
-from services.funding import casework, usecases, views
+from services.funding import casework, ledger, listings, usecases, views
 from services.funding.domain import Line, check_entry_date
 from services.funding.money import contribution_scale, parse_cents, parse_country
 from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_some_office, require
@@ -64,6 +65,72 @@ class DisbursementIn(_In):
     category: Category
     paid_on: date | None = None
     currency: CurrencyCode | None = None
+
+
+class ContributionReversalIn(_In):
+    reason_code: ContributionReversalReason = Field(
+        description="Why the entry was wrong (a code; free text is never accepted)"
+    )
+
+
+class PaymentReversalIn(_In):
+    reason_code: PaymentReversalReason = Field(
+        description="Why the payment is reversed (a code; free text is never accepted)"
+    )
+
+
+class ReversalOut(BaseModel):
+    reversal_id: uuid.UUID
+    kind: Literal["pledge", "receipt", "payment"]
+    entry_id: uuid.UUID = Field(description="The pledge, receipt or payment reversed")
+    period: str
+    reason_code: str
+    reversed_on: date
+    amount_cents: int
+    amount: str
+    attributions: list[listings.MemberPart] = Field(
+        description="Payments: each member's attributed part, taken back"
+    )
+    released_cents: int = Field(
+        description="Payments of a released commitment: given back to the cap and the fund"
+    )
+    released: str
+
+
+def _reversal_out(done: ledger.Reversal) -> ReversalOut:
+    return ReversalOut(
+        reversal_id=done.reversal_id,
+        kind=done.kind,
+        entry_id=done.entry_id,
+        period=done.period,
+        reason_code=done.reason_code,
+        reversed_on=done.reversed_on,
+        **views.money("amount", done.amount_cents),
+        attributions=[
+            listings.MemberPart(member=m, **views.money("amount", a))
+            for m, a in done.attributions.items()
+        ],
+        **views.money("released", done.released_cents),
+    )
+
+
+Page = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")]
+PageSize = Annotated[int, Query(ge=1, le=listings.MAX_PAGE_SIZE, description="Items per page")]
+PeriodPath = Annotated[str, Path(pattern=PERIOD)]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD, description="Fund period")]
+OfficeQuery = Annotated[str | None, Query(min_length=1, max_length=60)]
+
+
+def ledger_filter(
+    period: PeriodQuery = None,
+    office: OfficeQuery = None,
+    person_ref: PersonRef | None = None,
+    case_id: uuid.UUID | None = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> listings.LedgerFilter:
+    """The filters and the page common to the commitment and payment listings."""
+    return listings.LedgerFilter(period, office, person_ref, case_id, page, page_size)
 
 
 def _actor(principal: Principal) -> Actor:
@@ -244,4 +311,107 @@ def router() -> APIRouter:
                 ensure_some_office(principal, offices, f"person {person_ref}")
             return await views.person_view(session, person_ref, period)
 
+    for kind in ("pledge", "receipt"):
+        _contribution_routes(r, kind)
+
+    @r.get("/api/commitments", response_model=listings.CommitmentPage)
+    async def list_commitments(
+        where: listings.LedgerFilter = Depends(ledger_filter),
+        status: listings.CommitmentStatus | None = None,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.CommitmentPage:
+        """Commitments of your offices (every office for the auditor), newest first."""
+        offices = listings.office_scope(principal, where.office)
+        async with rt.db("funding").reading() as session:
+            return await listings.commitments(session, offices, where, status=status)
+
+    @r.get("/api/commitments/{commitment_id}", response_model=listings.CommitmentDetail)
+    async def get_commitment(
+        commitment_id: uuid.UUID,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.CommitmentDetail:
+        """A commitment with its lines (paid and remaining per line) and its payments."""
+        async with rt.db("funding").reading() as session:
+            return await listings.commitment_detail(session, principal, commitment_id)
+
+    @r.get("/api/payments", response_model=listings.PaymentPage)
+    async def list_payments(
+        where: listings.LedgerFilter = Depends(ledger_filter),
+        commitment_id: uuid.UUID | None = None,
+        principal: Principal = require("funding.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.PaymentPage:
+        """Payments (disbursements) of your offices, newest first, with their attribution to
+        members; reversed ones marked with their reversal."""
+        offices = listings.office_scope(principal, where.office)
+        async with rt.db("funding").reading() as session:
+            return await listings.payments(session, offices, where, commitment_id=commitment_id)
+
+    @r.post("/api/payments/{payment_id}/reversal", status_code=201, response_model=ReversalOut)
+    async def reverse_payment(
+        payment_id: uuid.UUID,
+        body: PaymentReversalIn,
+        principal: Principal = require("funding.disburse"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> ReversalOut:
+        """Reverse a payment (event `funding.disbursement_reversed`): once. Its amount goes back
+        to its commitment line and each member's attributed part is taken back exactly."""
+        async with rt.db("funding").unit_of_work() as uow:
+            done = await ledger.reverse_disbursement(uow, payment_id, body.reason_code, principal)
+            await uow.commit()
+        return _reversal_out(done)
+
     return r
+
+
+MemberQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="e.g. CA")]
+
+
+def _contribution_routes(r: APIRouter, kind: Literal["pledge", "receipt"]) -> None:
+    """The listing and the reversal of a fund's pledges (or receipts)."""
+    plural = f"{kind}s"
+    refused = (
+        " Refused (409, with the shortfall) if the fund would then have committed more than it"
+        " received, or the member's received money would fall below what was attributed to it."
+    )
+
+    @r.get(
+        f"/api/funds/{{period}}/{plural}",
+        response_model=listings.ContributionPage,
+        description=f"The fund's {plural}, newest first; reversed ones marked with their reversal.",
+    )
+    async def list_contributions(
+        period: PeriodPath,
+        member: MemberQuery = None,
+        page: Page = 1,
+        page_size: PageSize = 50,
+        principal: Principal = require("funds.read"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> listings.ContributionPage:
+        async with rt.db("funding").reading() as session:
+            return await listings.contributions(
+                session, kind, period, member=member, page=page, size=page_size
+            )
+
+    @r.post(
+        f"/api/funds/{{period}}/{plural}/{{entry_id}}/reversal",
+        status_code=201,
+        response_model=ReversalOut,
+        description=f"Reverse a mistaken {kind} (event `funding.contribution_reversed`), once."
+        + (refused if kind == "receipt" else ""),
+    )
+    async def reverse_contribution(
+        period: PeriodPath,
+        entry_id: uuid.UUID,
+        body: ContributionReversalIn,
+        principal: Principal = require("funds.manage"),
+        rt: Runtime = Depends(get_runtime),
+    ) -> ReversalOut:
+        async with rt.db("funding").unit_of_work() as uow:
+            done = await ledger.reverse_contribution(
+                uow, kind, period, entry_id, body.reason_code, _actor(principal)
+            )
+            await uow.commit()
+        return _reversal_out(done)

@@ -180,3 +180,102 @@ def check_entry_date(on: date, today: date, *, field: str) -> date:
             errors=[{"field": field, "problem": "is more than ten years ago"}],
         )
     return on
+
+
+# Reversals: a pledge, receipt or payment is never edited. A mistaken one is corrected by a
+# compensating entry for its whole amount (a wrong amount is reversed and entered again), once.
+EntryKind = Literal["pledge", "receipt", "payment"]
+
+
+@dataclass(frozen=True)
+class Reversed:
+    """The reversal already recorded for an entry."""
+
+    reversal_id: str
+    reason_code: str
+    reversed_on: date
+
+
+def check_not_reversed(kind: EntryKind, entry_id: object, existing: Reversed | None) -> None:
+    """An entry is reversed at most once: a second reversal is a 409 naming the first."""
+    if existing is not None:
+        raise ConflictError(
+            f"{kind} {entry_id} was already reversed on {existing.reversed_on.isoformat()} "
+            f"({existing.reason_code}, reversal {existing.reversal_id}); an entry is reversed "
+            "once. To correct it again, record the right entry anew",
+            reversal_id=existing.reversal_id,
+            reason_code=existing.reason_code,
+        )
+
+
+def check_receipt_reversal(
+    amount_cents: int,
+    *,
+    fund_received_cents: int,
+    fund_committed_cents: int,
+    member: str,
+    member_received_cents: int,
+    member_attributed_cents: int,
+) -> None:
+    """A receipt reversal may not leave the fund's available balance (received - committed)
+    below zero, nor the member's received money below what payments already attributed to it
+    (no member is ever charged more than it paid in)."""
+    available_after = fund_received_cents - amount_cents - fund_committed_cents
+    if available_after < 0:
+        raise ConflictError(
+            f"reversing this receipt of {format_cents(amount_cents)} would leave the fund's "
+            f"available balance at {format_cents(available_after)} (received minus committed): "
+            f"{format_cents(-available_after)} short. Release commitments (withdraw or cancel "
+            "their cases) or record the missing receipt first, then reverse it",
+            shortfall_cents=-available_after,
+            available_cents=fund_received_cents - fund_committed_cents,
+        )
+    left = member_received_cents - amount_cents - member_attributed_cents
+    if left < 0:
+        raise ConflictError(
+            f"reversing this receipt would leave {member}'s received money "
+            f"{format_cents(-left)} below what payments already attributed to {member} "
+            f"({format_cents(member_attributed_cents)}); reverse those payments first, or "
+            f"record {member}'s correct receipt before reversing this one",
+            shortfall_cents=-left,
+            attributed_cents=member_attributed_cents,
+        )
+
+
+@dataclass(frozen=True)
+class PaymentReversal:
+    """What reversing a payment does to its commitment: ``restored_cents`` go back to the
+    commitment's line (payable again); if the commitment was released meanwhile, those cents
+    are released at once (``released_cents``) back to the person's cap and the fund."""
+
+    restored_cents: int
+    released_cents: int
+
+
+def reverse_payment(commitment: CommitmentState, amount_cents: int) -> PaymentReversal:
+    if amount_cents <= 0 or amount_cents > commitment.disbursed_cents:
+        raise ValueError("a payment reversal gives back part of what was paid, never more")
+    return PaymentReversal(amount_cents, 0 if commitment.active else amount_cents)
+
+
+def reverse_attributions(parts: Mapping[str, int]) -> dict[str, int]:
+    """A reversed payment takes back from each member exactly what the payment attributed to
+    it, so the attributions of a fund still add up to its net disbursements, to the cent."""
+    if any(cents < 0 for cents in parts.values()):
+        raise ValueError("attributions are never negative")
+    return {member: parts[member] for member in sorted(parts) if parts[member]}
+
+
+def paid_per_line(
+    lines: Sequence[tuple[int, str, int]], paid: Mapping[str, int]
+) -> list[tuple[int, str, int, int]]:
+    """(position, category, amount, paid) per commitment line: a category's net payments fill
+    its lines in position order (a payment names a category and stays within what that
+    category's lines have left, ``check_payment_line``)."""
+    left = dict(paid)
+    out = []
+    for position, category, amount in lines:
+        taken = min(amount, left.get(category, 0))
+        left[category] = left.get(category, 0) - taken
+        out.append((position, category, amount, taken))
+    return out

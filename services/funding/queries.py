@@ -176,7 +176,7 @@ async def line_totals(
     )
     payments = await session.execute(
         select(paid.c.category, func.sum(paid.c.amount_cents))
-        .where(paid.c.commitment_id == commitment_id)
+        .where(paid.c.commitment_id == commitment_id, not_reversed(paid.c.disbursement_id))
         .group_by(paid.c.category)
     )
     return (
@@ -201,11 +201,31 @@ async def insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, An
         await session.execute(insert(table), rows)
 
 
+def not_reversed(entry_id: Any) -> Any:
+    """Entries (pledges, receipts, payments) with no reversal: the net ledger."""
+    r = store.reversals
+    return ~select(r.c.entry_id).where(r.c.entry_id == entry_id).exists()
+
+
 async def member_totals(session: AsyncSession, table: Any, period: str) -> dict[str, int]:
+    """Each member's pledged (or received) total, net of reversed entries."""
     query = (
         select(table.c.member, func.sum(table.c.amount_cents))
-        .where(table.c.period == period)
+        .where(table.c.period == period, not_reversed(table.c.entry_id))
         .group_by(table.c.member)
+    )
+    return {m: int(total) for m, total in await session.execute(query)}
+
+
+async def member_attributed(session: AsyncSession, period: str) -> dict[str, int]:
+    """Each member's part of the fund's payments, net of reversed payments (a reversal takes
+    back exactly the parts its payment attributed)."""
+    a, d = store.attributions, store.disbursements
+    query = (
+        select(a.c.member, func.sum(a.c.amount_cents))
+        .join(d, d.c.disbursement_id == a.c.disbursement_id)
+        .where(d.c.period == period, not_reversed(d.c.disbursement_id))
+        .group_by(a.c.member)
     )
     return {m: int(total) for m, total in await session.execute(query)}
 
@@ -213,14 +233,5 @@ async def member_totals(session: AsyncSession, table: Any, period: str) -> dict[
 async def unused_receipts(session: AsyncSession, period: str) -> dict[str, int]:
     """Each member's received money not yet attributed to a disbursement."""
     received = await member_totals(session, store.receipts, period)
-    attributed = (
-        select(store.attributions.c.member, func.sum(store.attributions.c.amount_cents))
-        .join(
-            store.disbursements,
-            store.disbursements.c.disbursement_id == store.attributions.c.disbursement_id,
-        )
-        .where(store.disbursements.c.period == period)
-        .group_by(store.attributions.c.member)
-    )
-    used = {m: int(total) for m, total in await session.execute(attributed)}
+    used = await member_attributed(session, period)
     return {m: cents - used.get(m, 0) for m, cents in received.items()}

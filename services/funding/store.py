@@ -51,6 +51,8 @@ def _contribution_table(name: str) -> Table:
         f"funding_{name}",
         metadata,
         Column("id", AutoId, primary_key=True, autoincrement=True),
+        # The entry's stable id (in its event, its listing and its reversal); since funding_0003.
+        Column("entry_id", Uuid, nullable=False, unique=True),
         Column("period", String(20), ForeignKey("funding_funds.period"), nullable=False),
         Column("member", String(2), nullable=False),
         Column("amount_cents", BigInteger, nullable=False),
@@ -160,4 +162,20 @@ attributions = Table(
     Column("member", String(2), nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     PrimaryKeyConstraint("disbursement_id", "member"),
+)
+
+# Compensating entries: a pledge, receipt or payment is never edited or deleted; a mistaken one
+# is reversed by one row here (its whole amount, once: entry_id is unique), with a reason code.
+reversals = Table(
+    "funding_reversals",
+    metadata,
+    Column("reversal_id", Uuid, primary_key=True),
+    Column("kind", String(10), nullable=False),  # pledge | receipt | payment
+    Column("entry_id", Uuid, nullable=False, unique=True),
+    Column("period", String(20), ForeignKey("funding_funds.period"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reason_code", String(40), nullable=False),
+    Column("reversed_on", Date, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("recorded_by", String(120), nullable=False),
 )

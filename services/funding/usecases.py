@@ -5,6 +5,7 @@ Each takes an open unit of work, validates, writes and emits; the caller commits
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -105,7 +106,8 @@ async def record_contribution(
     on: date,
     currency: str | None,
     actor: Actor,
-) -> None:
+) -> uuid.UUID:
+    """Record a pledge or receipt; returns its entry id."""
     await known_fund(uow, period, currency)
     if member not in {s.member for s in await queries.shares(uow.session, period)}:
         raise InvalidInputError(f"{member} is not a member of the contribution scale of {period}")
@@ -113,11 +115,13 @@ async def record_contribution(
         await queries.fund(uow.session, period, lock=True)
         await queries.add_to_fund(uow.session, period, received=amount_cents)
     table = store.pledges if kind == "pledge" else store.receipts
+    entry_id = uuid.uuid4()
     await queries.insert_rows(
         uow.session,
         table,
         [
             {
+                "entry_id": entry_id,
                 "period": period,
                 "member": member,
                 "amount_cents": amount_cents,
@@ -128,4 +132,8 @@ async def record_contribution(
         ],
     )
     event = ContributionPledged if kind == "pledge" else ContributionReceived
-    uow.emit(event(period=period, member=member, amount_cents=amount_cents, on=on), actor=actor)
+    uow.emit(
+        event(period=period, member=member, amount_cents=amount_cents, on=on, entry_id=entry_id),
+        actor=actor,
+    )
+    return entry_id

@@ -416,5 +416,14 @@ def _register_audit() -> None:
 
 _register_audit()
 
+
+def _register_funding() -> None:
+    from services.funding.cli import build_cli
+
+    app.add_typer(build_cli(offline_runtime), name="funding", help="The funding ledger: listings.")
+
+
+_register_funding()
+
 if __name__ == "__main__":
     app()

@@ -51,6 +51,8 @@ SCOPED: set[tuple[str, str]] = {
     ("POST", "/api/cases/{case_id}/transitions"),
     ("POST", "/api/cases/{case_id}/commitments"),
     ("POST", "/api/commitments/{commitment_id}/disbursements"),
+    ("GET", "/api/commitments/{commitment_id}"),
+    ("POST", "/api/payments/{payment_id}/reversal"),
     ("GET", "/api/people/{person_ref}/data"),
     ("GET", "/api/people/{person_ref}/record"),
     ("GET", "/api/people/{person_ref}/funding"),
@@ -69,8 +71,10 @@ LISTINGS: set[tuple[str, str]] = {
     ("GET", "/api/cases"),
     ("GET", "/api/transfers"),
     ("GET", "/api/emergency-reads"),
+    ("GET", "/api/commitments"),
+    ("GET", "/api/payments"),
 }
-SCOPED_PARAMS = {"case_id", "person_ref", "commitment_id", "transfer_id", "hold_id"}
+SCOPED_PARAMS = {"case_id", "person_ref", "commitment_id", "payment_id", "transfer_id", "hold_id"}
 
 OTHER_OFFICE_MAY: dict[tuple[str, str], set[int]] = {
     # The other office asks for the record: 201 (then 409, already asked). No personal data.
@@ -100,6 +104,9 @@ def _bodies(ref: str) -> dict[tuple[str, str], Callable[[str | None], dict[str, 
         ("POST", "/api/commitments/{commitment_id}/disbursements"): lambda _: {
             "amount": "1.00",
             "category": "transport",
+        },
+        ("POST", "/api/payments/{payment_id}/reversal"): lambda _: {
+            "reason_code": "payment_failed"
         },
         ("POST", "/api/people/{person_ref}/transfers"): lambda office: {
             "office": office or OTHER,
@@ -252,6 +259,15 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         assert (await _ok(await http.get(f"/api/cases/{case_id}", headers=cw), 200))["status"] == (
             "funding_approved"
         )
+        commitment_id = str(approved[0].payload["commitment_id"])
+        pay = {"amount": "10.00", "category": "transport"}
+        paid = await _ok(
+            await http.post(
+                f"/api/commitments/{commitment_id}/disbursements",
+                json=pay,
+                headers=w.auth("supervisor", OWNER),
+            )
+        )
         ask = {"office": THIRD, "reason_code": "person_returned"}
         third = w.auth("caseworker", THIRD)
         transfer = await _ok(
@@ -267,7 +283,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         w.ids = {
             "case_id": case_id,
             "person_ref": ref,
-            "commitment_id": str(approved[0].payload["commitment_id"]),
+            "commitment_id": commitment_id,
+            "payment_id": str(paid["disbursement_id"]),
             "transfer_id": transfer["transfer_id"],
             "hold_id": placed["hold_id"],
             "token_id": str(uuid.uuid4()),
@@ -348,18 +365,29 @@ async def test_routes_of_cases_and_people_are_scoped_to_the_owning_office(world:
 async def test_listings_show_the_other_office_nothing_of_the_owning_office(world: World) -> None:
     w = world
     case_id, transfer_id = w.ids["case_id"], w.ids["transfer_id"]
+    commitment_id, payment_id = w.ids["commitment_id"], w.ids["payment_id"]
     failures: list[str] = []
 
     for role in ("caseworker", "supervisor"):
-        for url, marker in (("/api/cases", case_id), ("/api/transfers", transfer_id)):
+        for url, marker in (
+            ("/api/cases", case_id),
+            ("/api/transfers", transfer_id),
+            ("/api/commitments", commitment_id),
+            ("/api/payments", payment_id),
+        ):
             mine = await w.http.get(url, headers=w.auth(role, OWNER))
             theirs = await w.http.get(url, headers=w.auth(role, OTHER))
             if mine.status_code != 200 or marker not in mine.text:
                 failures.append(f"{url} as {role} of {OWNER}: {mine.status_code}, not listed")
             if theirs.status_code != 200 or marker in theirs.text or _leaks(theirs.text):
                 failures.append(f"{url} as {role} of {OTHER}: {theirs.status_code}, listed")
-        asked = await w.http.get(f"/api/cases?office={OWNER}", headers=w.auth(role, OTHER))
-        if asked.status_code != 403:
-            failures.append(f"/api/cases?office={OWNER} as {role} of {OTHER}: {asked.status_code}")
+        for url in ("/api/cases", "/api/commitments", "/api/payments"):
+            asked = await w.http.get(f"{url}?office={OWNER}", headers=w.auth(role, OTHER))
+            if asked.status_code != 403:
+                failures.append(f"{url}?office={OWNER} as {role} of {OTHER}: {asked.status_code}")
+    for url, marker in (("/api/commitments", commitment_id), ("/api/payments", payment_id)):
+        unscoped = await w.http.get(url, headers=w.auth("auditor"))
+        if unscoped.status_code != 200 or marker not in unscoped.text:
+            failures.append(f"{url} as auditor: {unscoped.status_code}, not listed")
 
     assert not failures, "\n".join(failures)

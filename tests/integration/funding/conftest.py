@@ -8,6 +8,7 @@ import pytest
 
 from db.uow import ServiceDatabase
 from services.funding.service import SERVICE
+from tests.integration.funding.test_api import api  # noqa: F401  (the HTTP client fixture)
 from tests.support import open_service_db
 
 

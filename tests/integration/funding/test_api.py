@@ -89,6 +89,14 @@ def test_every_route_requires_its_permission() -> None:
         "POST /api/cases/{case_id}/commitments": "funding.commit",
         "POST /api/commitments/{commitment_id}/disbursements": "funding.disburse",
         "GET /api/people/{person_ref}/funding": "funding.read",
+        "GET /api/funds/{period}/pledges": "funds.read",
+        "GET /api/funds/{period}/receipts": "funds.read",
+        "POST /api/funds/{period}/pledges/{entry_id}/reversal": "funds.manage",
+        "POST /api/funds/{period}/receipts/{entry_id}/reversal": "funds.manage",
+        "GET /api/commitments": "funding.read",
+        "GET /api/commitments/{commitment_id}": "funding.read",
+        "GET /api/payments": "funding.read",
+        "POST /api/payments/{payment_id}/reversal": "funding.disburse",
     }
 
 

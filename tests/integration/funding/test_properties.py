@@ -1,5 +1,6 @@
-"""Random sequences of receipts, commitments, disbursements and releases against the real store:
-no person above the cap, no fund below zero, contributions and attributions add up exactly."""
+"""Random sequences of receipts, commitments, disbursements, releases and reversals (of receipts
+and payments) against the real store: no person above the cap, no fund below zero,
+contributions and attributions add up exactly, net of reversals."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from db.uow import ServiceDatabase
-from services.funding import casework, queries, store, usecases
+from services.funding import casework, ledger, queries, store, usecases
 from services.funding.domain import Line
 from services.funding.money import contribution_scale
 from services.kit.errors import ConflictError
@@ -40,6 +41,8 @@ operation = st.one_of(
     st.tuples(st.just("commit"), st.integers(0, 1), st.integers(0, 3), money, st.booleans()),
     st.tuples(st.just("disburse"), st.integers(0, 50), money),
     st.tuples(st.just("release"), st.integers(0, 1)),
+    st.tuples(st.just("reverse_receipt"), st.integers(0, 50)),
+    st.tuples(st.just("reverse_payment"), st.integers(0, 50)),
 )
 
 
@@ -115,6 +118,26 @@ async def apply(
                     None,
                     SUPERVISOR,
                 )
+            elif kind in ("reverse_receipt", "reverse_payment"):
+                t = store.receipts if kind == "reverse_receipt" else store.disbursements
+                key = t.c.entry_id if kind == "reverse_receipt" else t.c.disbursement_id
+                ids = list(
+                    (
+                        await uow.session.execute(
+                            select(key).where(t.c.period == fund).order_by(t.c.recorded_at, key)
+                        )
+                    ).scalars()
+                )
+                if not ids:
+                    return
+                if kind == "reverse_receipt":
+                    await ledger.reverse_contribution(
+                        uow, "receipt", fund, ids[op[1] % len(ids)], "entered_in_error", ADMIN
+                    )
+                else:
+                    await ledger.reverse_disbursement(
+                        uow, ids[op[1] % len(ids)], "payment_failed", SUPERVISOR
+                    )
             await uow.commit()
     except ConflictError:
         return  # refused (over the unspent amount, or a withdrawn case): nothing changed
@@ -135,15 +158,19 @@ async def check_books(db: ServiceDatabase, fund: str, people: list[str], target:
         ledger = await queries.lock_people(uow.session, fund, people)
         rows = list(await uow.session.execute(select(store.commitments).where(c.period == fund)))
     assert row is not None
+    live = queries.not_reversed
     net = await total(db, c.amount_cents - c.released_cents, c.period == fund)
-    paid = await total(db, d.amount_cents, d.period == fund)
+    paid = await total(db, d.amount_cents, d.period == fund, live(d.disbursement_id))
     attributed = await total(
         db,
         a.amount_cents,
-        a.disbursement_id.in_(select(d.disbursement_id).where(d.period == fund)),
+        a.disbursement_id.in_(
+            select(d.disbursement_id).where(d.period == fund, live(d.disbursement_id))
+        ),
     )
+    rc = store.receipts.c
     assert row.received_cents == await total(
-        db, store.receipts.c.amount_cents, store.receipts.c.period == fund
+        db, rc.amount_cents, rc.period == fund, live(rc.entry_id)
     )
     assert row.committed_cents == net
     assert row.received_cents - row.committed_cents >= 0
@@ -160,7 +187,7 @@ async def check_books(db: ServiceDatabase, fund: str, people: list[str], target:
     for r in rows:
         assert r.disbursed_cents + r.released_cents <= r.amount_cents
         assert r.disbursed_cents == await total(
-            db, d.amount_cents, d.commitment_id == r.commitment_id
+            db, d.amount_cents, d.commitment_id == r.commitment_id, live(d.disbursement_id)
         )
 
 
