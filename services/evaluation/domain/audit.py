@@ -23,7 +23,7 @@ Intervals = npt.NDArray[np.float64]  # (hidden cells, measures, 2)
 
 @dataclass(frozen=True, eq=False)
 class Audit:
-    cells: npt.NDArray[np.int64]  # flat indices of the hidden cells, ascending
+    cells: npt.NDArray[np.int64]  # flat indices of the audited hidden cells, ascending
     intervals: Intervals
 
 
@@ -108,8 +108,15 @@ def _run(h: highspy.Highs, maximise: bool) -> float:
     raise RuntimeError(f"audit LP ended {status}: the published table is inconsistent")
 
 
-def _solve(h: highspy.Highs, n: int, system: LinearSystem, rhs: Floats, floor: float) -> Intervals:
-    """Min and max of each of the ``n`` columns of ``system`` (already restricted)."""
+def _solve(
+    h: highspy.Highs,
+    n: int,
+    targets: npt.NDArray[np.int64],
+    system: LinearSystem,
+    rhs: Floats,
+    floor: float,
+) -> Intervals:
+    """Min and max of the ``targets`` among the ``n`` columns of ``system``."""
     order = np.lexsort((system.rows, system.cols))
     rows, cols, coefs = system.rows[order], system.cols[order], system.coefs[order]
     lp = highspy.HighsLp()
@@ -123,27 +130,33 @@ def _solve(h: highspy.Highs, n: int, system: LinearSystem, rhs: Floats, floor: f
     lp.a_matrix_.index_ = rows.astype(np.int32)
     lp.a_matrix_.value_ = coefs
     h.passModel(lp)
-    out = np.zeros((n, 2))
-    for j in range(n):
+    out = np.zeros((len(targets), 2))
+    for row, j in enumerate(targets.tolist()):
         h.changeColCost(j, 1.0)
         for side, sense in enumerate((highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize)):
             h.changeObjectiveSense(sense)
-            out[j, side] = _run(h, maximise=side == 1)
+            out[row, side] = _run(h, maximise=side == 1)
         h.changeColCost(j, 0.0)
     h.clearModel()
     return out
 
 
-def audit(table: CrossTable, hidden: Mask) -> Audit:
-    """The feasible interval of every hidden cell, per measure."""
+def audit(table: CrossTable, hidden: Mask, of: Mask | None = None) -> Audit:
+    """The feasible interval, per measure, of every hidden cell (or of those in ``of``)."""
     cells, system = linear_system(table, hidden)
     measures = table.values.shape[-1]
-    intervals = np.zeros((len(cells), measures, 2))
-    if len(cells) == 0:
-        return Audit(cells, intervals)
+    wanted = np.ones(len(cells), dtype=bool) if of is None else of.ravel()[cells]
+    intervals = np.full((len(cells), measures, 2), np.nan)
+    if not wanted.any():
+        return Audit(cells[wanted], intervals[wanted])
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")  # each solve starts from the last basis:
+    h.setOptionValue("simplex_strategy", 4)  # primal simplex after a change of objective
     for group in _components(len(cells), system.rows, system.cols):
+        targets = np.flatnonzero(wanted[group])
+        if len(targets) == 0:
+            continue
         local = np.full(len(cells), -1)
         local[group] = np.arange(len(group))
         keep = local[system.cols] >= 0
@@ -152,8 +165,9 @@ def audit(table: CrossTable, hidden: Mask) -> Audit:
             row_local, local[system.cols[keep]], system.coefs[keep], system.rhs[used]
         )
         for m in range(measures):
-            intervals[group, m] = _solve(h, len(group), sub, sub.rhs[:, m], float(table.floors[m]))
-    return Audit(cells, intervals)
+            found = _solve(h, len(group), targets, sub, sub.rhs[:, m], float(table.floors[m]))
+            intervals[group[targets], m] = found
+    return Audit(cells[wanted], intervals[wanted])
 
 
 def under_protected(

@@ -38,7 +38,7 @@ class ProtectedTable:
     table: CrossTable
     sensitivity: Sensitivity
     suppressed: Mask
-    audit: Audit
+    audit: Audit  # the intervals of the primary cells (the ones with a protection to prove)
     rounds: int
 
     @property
@@ -61,7 +61,7 @@ def protect(
     sens = sensitivity(table, rules, forced)
     hidden = hypercubes(table, sens)
     for round_ in range(1, rules.max_rounds + 1):
-        result = audit(table, hidden)
+        result = audit(table, hidden, of=sens.primary)
         failing = under_protected(table, result, sens.lower, sens.upper)
         if not failing.any():
             return ProtectedTable(table, sens, hidden, result, round_)

@@ -137,10 +137,6 @@ def _rows(
     totalled: tuple[Dimension, ...],
 ) -> tuple[Ints, dict[Dimension, Ints], Floats]:
     """One row per (fact, level of each exploded dimension in ``inner``)."""
-    weights = _measure_rows(frame, spec, facts)
-    if "category" in totalled:  # a person counts once per category in the category total
-        n_cats = np.bitwise_count(frame.category_mask[facts]).astype(np.float64)
-        weights = weights * np.maximum(n_cats, 1.0)[:, None]
     exploded: dict[Dimension, Ints] = {}
     if "category" in inner:
         mask = frame.category_mask[facts]
@@ -153,39 +149,39 @@ def _rows(
         exploded["category"] = np.repeat(
             np.arange(len(parts), dtype=np.int64), [len(p) for p in parts]
         )
-        facts, weights = facts[pick], weights[pick]
-    if "cost_category" in inner:
-        picks, costs, lines = [], [], []
-        for c in range(len(frame.settings.cost_categories)):
-            line = np.stack([frame.committed[facts, c], frame.paid[facts, c]], 1).astype(np.float64)
-            if "category" in totalled:
-                line = line * np.maximum(np.bitwise_count(frame.category_mask[facts]), 1)[:, None]
-            keep = np.flatnonzero(line.any(1))
-            picks.append(keep)
-            costs.append(np.full(len(keep), c, dtype=np.int64))
-            lines.append(line[keep])
-        pick = np.concatenate(picks)
-        exploded = {d: codes[pick] for d, codes in exploded.items()}
-        exploded["cost_category"] = np.concatenate(costs)
-        facts, weights = facts[pick], np.concatenate(lines)
-    if spec.kind == "assistance":  # contributors are the people with an amount in the cell
-        pick = np.flatnonzero(weights.any(1))
-        exploded = {d: codes[pick] for d, codes in exploded.items()}
-        facts, weights = facts[pick], weights[pick]
+        facts = facts[pick]
+    if "cost_category" in inner:  # one row per cost line with an amount
+        committed, paid = frame.committed[facts], frame.paid[facts]
+        lines = committed.shape[1]
+        nz = np.flatnonzero((committed | paid).ravel())
+        row, cost = nz // lines, nz % lines
+        weights = np.stack([committed.ravel()[nz], paid.ravel()[nz]], 1).astype(np.float64)
+        exploded = {d: codes[row] for d, codes in exploded.items()}
+        exploded["cost_category"] = cost.astype(np.int64)
+        facts = facts[row]
+    else:
+        weights = _measure_rows(frame, spec, facts)
+        if spec.kind == "assistance":  # contributors are the people with an amount
+            pick = np.flatnonzero(weights.any(1))
+            exploded = {d: codes[pick] for d, codes in exploded.items()}
+            facts, weights = facts[pick], weights[pick]
+    if "category" in totalled:  # a person counts once per category in the category total
+        n_cats = np.bitwise_count(frame.category_mask[facts]).astype(np.float64)
+        weights = weights * np.maximum(n_cats, 1.0)[:, None]
     return facts, exploded, weights
 
 
 def _top2(cells: Ints, values: Floats, size: int) -> tuple[Floats, Floats]:
-    """The largest and second largest value per cell (0 when absent)."""
+    """The largest and second largest value (>= 0) per cell, 0 when absent; no sort."""
     top1, top2 = np.zeros(size), np.zeros(size)
     if len(cells) == 0:
         return top1, top2
-    order = np.lexsort((values, cells))
-    c, v = cells[order], values[order]
-    last = np.flatnonzero(np.append(c[1:] != c[:-1], True))
-    top1[c[last]] = v[last]
-    has_second = (last > 0) & (c[np.maximum(last - 1, 0)] == c[last])
-    top2[c[last[has_second]]] = v[last[has_second] - 1]
+    np.maximum.at(top1, cells, values)
+    at_best = np.flatnonzero(values == top1[cells])
+    _, first = np.unique(cells[at_best], return_index=True)
+    rest = values.copy()
+    rest[at_best[first]] = -np.inf  # one holder of the largest value leaves the race
+    np.maximum.at(top2, cells, rest)
     return top1, top2
 
 
@@ -224,10 +220,16 @@ def aggregate(frame: FactFrame, spec: TableSpec) -> CrossTable:
             for d, n in zip(axes, sizes, strict=True):
                 flat = flat * n + (split[d] if d in split else codes[d][rows])
             size = int(np.prod(sizes))
-            sums = np.stack([np.bincount(flat, weights[:, m], size) for m in range(len(names))], -1)
+            columns = np.ascontiguousarray(weights.T)
+            sums = np.stack([np.bincount(flat, w, size) for w in columns], -1)
             count = np.bincount(flat, minlength=size)
+            none = np.zeros(size)
             t1s, t2s = zip(
-                *(_top2(flat, weights[:, m], size) for m in range(len(names))), strict=True
+                *(
+                    _top2(flat, w, size) if kind == "amount" else (none, none)
+                    for w, kind in zip(columns, kinds, strict=True)
+                ),
+                strict=True,
             )
             v = sums.reshape(*sizes, len(names))
             n_ = count.reshape(sizes)

@@ -33,9 +33,11 @@ def _grid_table(counts: np.ndarray = GRID):
 
 
 def _interval(protected, label: tuple[str, ...]) -> tuple[float, float]:
+    """The LP interval of one hidden cell given everything published (full audit)."""
+    everything = audit(protected.table, protected.suppressed)
     flat = np.ravel_multi_index(protected.table.index(label), protected.table.shape)
-    row = int(np.searchsorted(protected.audit.cells, flat))
-    lo, hi = protected.audit.intervals[row, 0]
+    row = int(np.searchsorted(everything.cells, flat))
+    lo, hi = everything.intervals[row, 0]
     return float(lo), float(hi)
 
 
