@@ -110,19 +110,19 @@ def _run(h: highspy.Highs, maximise: bool) -> float:
 
 def _solve(
     h: highspy.Highs,
-    n: int,
     targets: npt.NDArray[np.int64],
     system: LinearSystem,
     rhs: Floats,
-    floor: float,
+    floor: Floats,
 ) -> Intervals:
-    """Min and max of the ``targets`` among the ``n`` columns of ``system``."""
+    """Min and max of the ``targets`` among the columns of ``system`` (each >= its floor)."""
+    n = len(floor)
     order = np.lexsort((system.rows, system.cols))
     rows, cols, coefs = system.rows[order], system.cols[order], system.coefs[order]
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, len(rhs)
     lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = np.full(n, floor)
+    lp.col_lower_ = np.ascontiguousarray(floor, dtype=np.float64)
     lp.col_upper_ = np.full(n, highspy.kHighsInf)
     lp.row_lower_ = lp.row_upper_ = rhs
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -141,9 +141,14 @@ def _solve(
     return out
 
 
-def audit(table: CrossTable, hidden: Mask, of: Mask | None = None) -> Audit:
-    """The feasible interval, per measure, of every hidden cell (or of those in ``of``)."""
+def audit(
+    table: CrossTable, hidden: Mask, of: Mask | None = None, floor: Floats | None = None
+) -> Audit:
+    """The feasible interval, per measure, of every hidden cell (or of those in ``of``);
+    each hidden cell is known to be at least its ``floor`` (default: the table's floors)."""
     cells, system = linear_system(table, hidden)
+    floors = np.broadcast_to(table.floors if floor is None else floor, table.values.shape)
+    floors = floors.reshape(-1, table.values.shape[-1])[cells]
     measures = table.values.shape[-1]
     wanted = np.ones(len(cells), dtype=bool) if of is None else of.ravel()[cells]
     intervals = np.full((len(cells), measures, 2), np.nan)
@@ -165,7 +170,7 @@ def audit(table: CrossTable, hidden: Mask, of: Mask | None = None) -> Audit:
             row_local, local[system.cols[keep]], system.coefs[keep], system.rhs[used]
         )
         for m in range(measures):
-            found = _solve(h, len(group), targets, sub, sub.rhs[:, m], float(table.floors[m]))
+            found = _solve(h, targets, sub, sub.rhs[:, m], floors[group, m])
             intervals[group[targets], m] = found
     return Audit(cells[wanted], intervals[wanted])
 

@@ -32,6 +32,7 @@ class Sensitivity:
     primary: Mask  # per cell
     lower: Floats  # per cell and measure: how far down the interval must reach
     upper: Floats
+    floor: Floats  # per cell and measure: what anyone knows a hidden cell is at least
 
 
 def _small(n: npt.NDArray[np.int64] | npt.NDArray[np.float64], k: int) -> Mask:
@@ -53,20 +54,24 @@ def primary_cells(table: CrossTable, rules: DisclosureSettings) -> Mask:
 
 
 def sensitivity(
-    table: CrossTable, rules: DisclosureSettings, forced: Mask | None = None
+    table: CrossTable,
+    rules: DisclosureSettings,
+    forced: Mask | None = None,
+    known: Floats | None = None,
 ) -> Sensitivity:
-    """The primary cells (and ``forced`` ones) with their required protection."""
+    """The primary cells (and ``forced`` ones) with their required protection; ``known``: lower
+    bounds that earlier releases give away (a year is at least its published half)."""
     primary = primary_cells(table, rules)
     if forced is not None:
         primary = primary | forced
     values = table.values
+    floor = np.broadcast_to(table.floors, values.shape)
+    floor = floor if known is None else np.maximum(floor, known)
     side = np.ceil(rules.protection_ratio * values)
     counts = np.array([k == "count" for k in table.kinds])
     side = np.where(counts & (values > 0), np.maximum(side, rules.protection_min_count), side)
     side = np.where(primary[..., None], side, 0.0)
     inner = np.zeros(table.shape, dtype=bool)
     inner[tuple(slice(0, len(lv)) for lv in table.levels)] = True
-    lower = np.where(
-        inner[..., None], np.minimum(side, np.maximum(values - table.floors, 0.0)), 0.0
-    )
-    return Sensitivity(primary, lower, side)
+    lower = np.where(inner[..., None], np.minimum(side, np.maximum(values - floor, 0.0)), 0.0)
+    return Sensitivity(primary, lower, side, floor)

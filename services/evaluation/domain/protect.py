@@ -9,7 +9,7 @@ from services.evaluation.domain.audit import Audit, audit, under_protected
 from services.evaluation.domain.primary import Mask, Sensitivity, sensitivity
 from services.evaluation.domain.secondary import hypercubes
 from services.evaluation.domain.settings import DisclosureSettings
-from services.evaluation.domain.tables import CrossTable
+from services.evaluation.domain.tables import CrossTable, Floats
 
 
 class ProtectionError(Exception):
@@ -55,17 +55,21 @@ class ProtectedTable:
 
 
 def protect(
-    table: CrossTable, rules: DisclosureSettings, forced: Mask | None = None
+    table: CrossTable,
+    rules: DisclosureSettings,
+    forced: Mask | None = None,
+    known: Floats | None = None,
 ) -> ProtectedTable:
-    """The table's suppression pattern: deterministic for the same table and rules."""
-    sens = sensitivity(table, rules, forced)
+    """The table's suppression pattern: deterministic for the same table and rules.
+    ``forced``: cells to protect as if primary; ``known``: lower bounds already public."""
+    sens = sensitivity(table, rules, forced, known)
     hidden = hypercubes(table, sens)
     for round_ in range(1, rules.max_rounds + 1):
-        result = audit(table, hidden, of=sens.primary)
+        result = audit(table, hidden, of=sens.primary, floor=sens.floor)
         failing = under_protected(table, result, sens.lower, sens.upper)
         if not failing.any():
             return ProtectedTable(table, sens, hidden, result, round_)
-        again = Sensitivity(failing, sens.lower, sens.upper)
+        again = Sensitivity(failing, sens.lower, sens.upper, sens.floor)
         hidden = hypercubes(table, again, hidden, fresh=True)
     raise ProtectionError(
         f"{int(failing.sum())} cells still under-protected after {rules.max_rounds} rounds"

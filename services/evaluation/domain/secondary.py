@@ -43,7 +43,7 @@ def hypercubes(
     shape = table.shape
     d = len(shape)
     suppressed = sens.primary.copy() if hidden is None else hidden | sens.primary
-    slack = table.values - table.floors
+    slack = table.values - sens.floor
     empty = table.contributors == 0
     cost = np.where(empty, np.inf, table.values[..., 0] + 1.0)
     bits = (np.arange(2**d)[:, None] >> np.arange(d)[None, :]) & 1  # (corners, d)

@@ -72,5 +72,7 @@ class TableSpec(BaseModel):
 
     @property
     def key(self) -> str:
-        """The table's identity in the ledger: kind, dimensions and population filter."""
-        return f"{self.kind}:{'x'.join(self.dims)}:{'+'.join(self.outcomes)}"
+        """The table's identity in the ledger: kind, dimensions other than the period (a
+        period dimension only splits the months) and population filter."""
+        dims = "x".join(d for d in self.dims if d != "period") or "-"
+        return f"{self.kind}:{dims}:{'+'.join(self.outcomes)}"

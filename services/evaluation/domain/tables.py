@@ -202,6 +202,8 @@ def aggregate(frame: FactFrame, spec: TableSpec) -> CrossTable:
     top1, top2 = np.zeros((*full, len(names))), np.zeros((*full, len(names)))
 
     keep = np.isin(frame.outcome.codes, [OUTCOMES.index(o) for o in spec.outcomes])
+    in_months = np.array([m in spec.months for m in frame.month.labels], dtype=bool)
+    keep &= in_months[frame.month.codes] if len(in_months) else keep
     if spec.kind == "outcomes":
         keep &= frame.instrument.codes >= 0
     single = [d for d in spec.dims if d not in EXPLODED]
