@@ -9,7 +9,7 @@
 
 A sensitive cell's protection: its feasible interval, given what is published, must reach at
 least ``protection_ratio`` of its value on each side (at least ``protection_min_count`` up
-for counts of people), and down to the cell's floor when the cell is smaller than that. A
+for counts of people and of answers), and down to the cell's floor when the cell is smaller than that. A
 hidden margin is protected upwards only: its parts are known to be non-empty, so its lower
 bound may be tight (it says "at least this many", never "exactly").
 """
@@ -67,8 +67,11 @@ def sensitivity(
     values = table.values
     floor = np.broadcast_to(table.floors, values.shape)
     floor = floor if known is None else np.maximum(floor, known)
-    side = np.ceil(rules.protection_ratio * values)
-    counts = np.array([k == "count" for k in table.kinds])
+    scores = np.array([k == "score" for k in table.kinds])
+    side = np.where(
+        scores, rules.protection_ratio * values, np.ceil(rules.protection_ratio * values)
+    )
+    counts = np.array([m == "people" or m.startswith("n_") for m in table.measures])
     side = np.where(counts & (values > 0), np.maximum(side, rules.protection_min_count), side)
     side = np.where(primary[..., None], side, 0.0)
     inner = np.zeros(table.shape, dtype=bool)
