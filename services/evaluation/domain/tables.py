@@ -111,9 +111,8 @@ def _measure_rows(frame: FactFrame, spec: TableSpec, facts: Ints) -> Floats:
     if spec.kind == "returns":
         return np.ones((len(facts), 1))
     if spec.kind == "assistance":
-        return np.stack([frame.committed[facts].sum(1), frame.paid[facts].sum(1)], 1).astype(
-            np.float64
-        )
+        totals = np.stack([frame.committed.sum(1), frame.paid.sum(1)], 1).astype(np.float64)
+        return totals[facts]
     scores = frame.scores[facts]
     answered = ~np.isnan(scores)
     above = np.nan_to_num(scores[:, 3], nan=-1.0) >= frame.settings.score_threshold
@@ -136,7 +135,9 @@ def _rows(
     inner: tuple[Dimension, ...],
     totalled: tuple[Dimension, ...],
 ) -> tuple[Ints, dict[Dimension, Ints], Floats]:
-    """One row per (fact, level of each exploded dimension in ``inner``)."""
+    """One row per (fact, level of each exploded dimension in ``inner``): the position of the
+    fact in ``facts``, the levels of the exploded dimensions, the measures."""
+    pos = np.arange(len(facts))
     exploded: dict[Dimension, Ints] = {}
     if "category" in inner:
         mask = frame.category_mask[facts]
@@ -145,30 +146,39 @@ def _rows(
             for j in range(len(frame.settings.categories))
         ]
         parts.append(np.flatnonzero(mask == 0))
-        pick = np.concatenate(parts)
+        pos = np.concatenate(parts)
         exploded["category"] = np.repeat(
             np.arange(len(parts), dtype=np.int64), [len(p) for p in parts]
         )
-        facts = facts[pick]
     if "cost_category" in inner:  # one row per cost line with an amount
-        committed, paid = frame.committed[facts], frame.paid[facts]
-        lines = committed.shape[1]
-        nz = np.flatnonzero((committed | paid).ravel())
-        row, cost = nz // lines, nz % lines
-        weights = np.stack([committed.ravel()[nz], paid.ravel()[nz]], 1).astype(np.float64)
-        exploded = {d: codes[row] for d, codes in exploded.items()}
+        if "category" in inner:
+            committed, paid = frame.committed[facts[pos]], frame.paid[facts[pos]]
+            nz = np.flatnonzero((committed | paid).ravel())
+        else:  # straight from the frame's columns, no copy of the selected facts
+            committed, paid = frame.committed, frame.paid
+            nz = np.flatnonzero(np.bitwise_or(committed, paid).ravel() != 0)
+            at = np.full(len(frame), -1)
+            at[facts] = np.arange(len(facts))
+            nz = nz[at[nz // committed.shape[1]] >= 0]
+        row, cost = np.divmod(nz, committed.shape[1])
+        weights = np.empty((len(nz), 2), order="F")  # columns contiguous: read per measure
+        weights[:, 0], weights[:, 1] = committed.ravel()[nz], paid.ravel()[nz]
+        if "category" in inner:
+            exploded = {d: codes[row] for d, codes in exploded.items()}
+            pos = pos[row]
+        else:
+            pos = at[row]
         exploded["cost_category"] = cost.astype(np.int64)
-        facts = facts[row]
     else:
-        weights = _measure_rows(frame, spec, facts)
+        weights = _measure_rows(frame, spec, facts[pos])
         if spec.kind == "assistance":  # contributors are the people with an amount
             pick = np.flatnonzero(weights.any(1))
             exploded = {d: codes[pick] for d, codes in exploded.items()}
-            facts, weights = facts[pick], weights[pick]
+            pos, weights = pos[pick], weights[pick]
     if "category" in totalled:  # a person counts once per category in the category total
-        n_cats = np.bitwise_count(frame.category_mask[facts]).astype(np.float64)
+        n_cats = np.bitwise_count(frame.category_mask[facts[pos]]).astype(np.float64)
         weights = weights * np.maximum(n_cats, 1.0)[:, None]
-    return facts, exploded, weights
+    return pos, exploded, weights
 
 
 def _top2(cells: Ints, values: Floats, size: int) -> tuple[Floats, Floats]:
@@ -201,7 +211,8 @@ def aggregate(frame: FactFrame, spec: TableSpec) -> CrossTable:
     contributors = np.zeros(full, dtype=np.int64)
     top1, top2 = np.zeros((*full, len(names))), np.zeros((*full, len(names)))
 
-    keep = np.isin(frame.outcome.codes, [OUTCOMES.index(o) for o in spec.outcomes])
+    wanted = np.array([o in spec.outcomes for o in OUTCOMES])
+    keep = wanted[frame.outcome.codes]
     in_months = np.array([m in spec.months for m in frame.month.labels], dtype=bool)
     keep &= in_months[frame.month.codes] if len(in_months) else keep
     if spec.kind == "outcomes":
@@ -215,12 +226,18 @@ def aggregate(frame: FactFrame, spec: TableSpec) -> CrossTable:
     for r in range(len(exploded) + 1):
         for totalled in combinations(exploded, r):
             inner = tuple(d for d in exploded if d not in totalled)
-            rows, split, weights = _rows(frame, spec, facts, inner, totalled)
+            pos, split, weights = _rows(frame, spec, facts, inner, totalled)
             axes = [d for d in spec.dims if d not in totalled]
             sizes = [len(levels[spec.dims.index(d)]) for d in axes]
-            flat = np.zeros(len(rows), dtype=np.int64)
-            for d, n in zip(axes, sizes, strict=True):
-                flat = flat * n + (split[d] if d in split else codes[d][rows])
+            strides = np.cumprod([1, *sizes[::-1]])[::-1][1:]
+            by_fact = np.zeros(len(facts), dtype=np.int64)
+            for d, stride in zip(axes, strides, strict=True):
+                if d not in EXPLODED:
+                    by_fact += codes[d][facts] * stride
+            flat = by_fact[pos]
+            for d, stride in zip(axes, strides, strict=True):
+                if d in split:
+                    flat += split[d] * stride
             size = int(np.prod(sizes))
             columns = np.ascontiguousarray(weights.T)
             sums = np.stack([np.bincount(flat, w, size) for w in columns], -1)
