@@ -157,3 +157,38 @@ def test_every_hidden_cell_keeps_its_protection_and_published_cells_recount_exac
     for label, value in published(protected).items():
         if value is not None:
             assert value == recount(facts, dims, label)
+
+
+people_amounts = st.lists(
+    st.tuples(
+        st.sampled_from(DESTINATIONS[:3]),
+        st.sampled_from(("transport", "medical", "reception")),
+        st.integers(1, 100_000),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(people_amounts)
+def test_amount_tables_protect_dominated_and_small_sums_and_publish_exact_cents(lines) -> None:
+    from tests.unit.evaluation.factories import fact
+
+    facts = [
+        fact(destination_country=d, committed_cents=((c, cents),), paid_cents=((c, cents // 2),))
+        for d, c, cents in lines
+    ]
+    table = aggregate(frame(facts), spec("assistance", "destination", "cost_category"))
+
+    protected = protect(table, RULES)
+
+    sens = protected.sensitivity
+    assert not under_protected(table, protected.audit, sens.lower, sens.upper).any()
+    for cell in zip(*np.nonzero(~protected.suppressed), strict=True):
+        d, c = table.label(cell)
+        expected = sum(
+            cents for dd, cc, cents in lines if d in (dd, "Total") and c in (cc, "Total")
+        )
+        assert table.values[cell + (0,)] == expected
+        assert not sens.primary[cell]
