@@ -192,3 +192,22 @@ def test_amount_tables_protect_dominated_and_small_sums_and_publish_exact_cents(
         )
         assert table.values[cell + (0,)] == expected
         assert not sens.primary[cell]
+
+
+def test_two_hidden_cells_in_every_line_are_not_enough_when_the_partners_are_small() -> None:
+    counts = np.array([[2, 1, 20], [1, 9, 20], [20, 20, 20]])
+    _, table = _grid_table(counts)
+    sens = sensitivity(table, RULES)
+    per_line = np.zeros(table.shape, dtype=bool)
+    per_line[0, 0] = per_line[0, 1] = per_line[1, 0] = per_line[1, 1] = True  # a rectangle
+
+    naive = audit(table, per_line)
+    protected = protect(table, RULES)
+
+    assert naive.intervals[0, 0].tolist() == [1.0, 2.0]  # a hidden 2 known to be 1 or 2
+    assert under_protected(table, naive, sens.lower, sens.upper).any()
+    assert not under_protected(table, protected.audit, sens.lower, sens.upper).any()
+    assert (
+        protected.audit.intervals[:, 0, 1]
+        >= table.values[..., 0].ravel()[protected.audit.cells] + 5
+    ).all()
