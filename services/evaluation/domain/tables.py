@@ -197,7 +197,10 @@ def _top2(cells: Ints, values: Floats, size: int) -> tuple[Floats, Floats]:
 
 def _merge_top2(t1: Floats, t2: Floats, axis: int) -> tuple[Floats, Floats]:
     both = np.sort(np.concatenate([t1, t2], axis=axis), axis=axis)
-    n = both.shape[axis]  # at least 2: two values per part
+    n = both.shape[axis]  # two values per level: 0 when the dimension has no level
+    if n == 0:
+        empty = np.zeros(t1.shape[:axis] + t1.shape[axis + 1 :])
+        return empty, empty
     return np.take(both, n - 1, axis=axis), np.take(both, n - 2, axis=axis)
 
 

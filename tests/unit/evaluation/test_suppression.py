@@ -211,3 +211,42 @@ def test_two_hidden_cells_in_every_line_are_not_enough_when_the_partners_are_sma
         protected.audit.intervals[:, 0, 1]
         >= table.values[..., 0].ravel()[protected.audit.cells] + 5
     ).all()
+
+
+category_people = st.lists(
+    st.tuples(
+        st.sampled_from(DESTINATIONS[:2]),
+        st.sampled_from(SEX_COLUMNS[:2]),
+        st.sets(
+            st.sampled_from(("woman_at_risk", "disability", "unaccompanied_minor")), max_size=2
+        ),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(category_people)
+def test_a_3d_table_with_several_categories_per_person_is_protected_and_recounts(people) -> None:
+    from tests.unit.evaluation.factories import fact
+
+    facts = [fact(destination_country=d, sex=s, categories=tuple(c)) for d, s, c in people]
+    dims = ("destination", "sex", "category")
+    table = aggregate(frame(facts), spec("returns", *dims))
+
+    protected = protect(table, RULES)
+
+    sens = protected.sensitivity
+    assert not under_protected(table, protected.audit, sens.lower, sens.upper).any()
+    for label, value in published(protected).items():
+        if value is not None:
+            assert value == recount(facts, dims, label)
+
+
+def test_no_facts_make_an_empty_table_with_nothing_to_hide() -> None:
+    table = aggregate(frame([]), spec("returns", "destination", "sex"))
+
+    protected = protect(table, RULES)
+
+    assert table.values.sum() == 0 and not protected.suppressed.any()
