@@ -38,6 +38,7 @@ bench: install  ## pipeline, audit verify, and returns end to end through the HT
 	$(BIN)/python -m benchmarks.pipeline
 	$(BIN)/python -m benchmarks.audit_verify
 	$(BIN)/python -m benchmarks.e2e $(ARGS)
+	$(BIN)/python -m benchmarks.evaluation
 
 # Kill processes under load and check nothing is lost, doubled, stuck or over the cap.
 # Options: make chaos ARGS="--mode broker --returns 200" (python -m benchmarks.chaos --help)

@@ -1,0 +1,1 @@
+"""The evaluation service: periodic anonymized, disclosure-controlled tables (issue 14)."""
