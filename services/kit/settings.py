@@ -43,6 +43,15 @@ class Settings(BaseSettings):
             "database (tables are prefixed by service)."
         ),
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections each process keeps per service database (replicas "
+        "x services x (pool + overflow) must stay below the server's max_connections)",
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Extra PostgreSQL connections a process opens under load"
+    )
     nats_url: str | None = Field(
         default=None, description="External NATS; unset starts the embedded server"
     )
@@ -50,7 +59,27 @@ class Settings(BaseSettings):
     nats_monitor_port: int = Field(
         default=8333, description="Monitoring port of the embedded nats-server"
     )
-    stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Replicas of the event stream, the dead-letter stream and every durable "
+        "consumer (3 on a 3-node cluster)",
+    )
+    stream_placement_cluster: str | None = Field(
+        default=None,
+        description="Place the streams in this JetStream cluster (the nats-server cluster name; "
+        "unset: wherever the server chooses)",
+    )
+    stream_placement_tags: list[str] = Field(
+        default_factory=list, description="Place the streams on servers with these tags (JSON)"
+    )
+    startup_retry_max_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A service starting before its broker or database waits for them, the delay "
+        "between attempts doubling up to this",
+    )
     duplicate_window_seconds: int = Field(default=120, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000

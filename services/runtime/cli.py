@@ -64,6 +64,20 @@ def _migrate_all(settings: Settings, services: list[str] | None = None) -> None:
         migrations.upgrade(name, settings.database_url_for(name))
 
 
+async def wait_for_migrations(settings: Settings) -> None:
+    """Migrate every service's database, waiting (one line per attempt) while a database
+    does not answer yet, e.g. a container started before PostgreSQL."""
+    from services.runtime.readiness import wait_for_databases
+
+    engines = {name: make_engine(settings.database_url_for(name)) for name in migrations.branches()}
+    try:
+        await wait_for_databases(engines, settings.startup_retry_max_seconds)
+    finally:
+        for engine in engines.values():
+            await engine.dispose()
+    await asyncio.to_thread(_migrate_all, settings)
+
+
 async def offline_runtime(settings: Settings | None = None) -> Runtime:
     """Databases and start-up parts, without broker: for commands that run and exit.
     Events they emit wait in the outbox until the owning service's relay runs."""
@@ -100,13 +114,13 @@ def _run_node(
 
     settings = Settings()
     _configure_logging(settings)
-    _migrate_all(settings)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await wait_for_migrations(settings)
         node = Node(settings, all_services(), active, http=http)
         await run_until_stopped(node, stop, banner)
 
@@ -266,6 +280,24 @@ def asyncapi(
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"AsyncAPI document written to {output}")
+
+
+@app.command("nats-config")
+def nats_config(
+    output: Annotated[
+        Path, typer.Option(help="Directory to write nats-1.conf, nats-2.conf, ... into")
+    ] = Path("deploy/nats"),
+    nodes: Annotated[int, typer.Option(min=1, help="Nodes in the cluster")] = 3,
+    cluster_name: Annotated[str, typer.Option(help="The JetStream cluster's name")] = "retorno",
+) -> None:
+    """Write one nats-server configuration per cluster node for docker-compose.yml: JetStream
+    with ``sync_interval: always``, a cluster block and routes to the other nodes."""
+    from services.runtime.embedded import compose_node_configs
+
+    output.mkdir(parents=True, exist_ok=True)
+    for name, text in compose_node_configs(nodes, cluster_name).items():
+        (output / name).write_text(text, encoding="utf-8")
+        console.print(f"wrote {output / name}")
 
 
 @app.command()

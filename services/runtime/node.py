@@ -24,6 +24,12 @@ from services.kit.settings import Settings
 from services.runtime.consumer import EventRunner
 from services.runtime.embedded import EmbeddedNats
 from services.runtime.pull import PullLoop
+from services.runtime.readiness import (
+    is_broker_unavailable,
+    wait_for_broker,
+    wait_for_databases,
+    wait_until_ready,
+)
 from services.runtime.relay import OutboxRelay
 from services.runtime.streams import (
     StreamSettings,
@@ -33,6 +39,15 @@ from services.runtime.streams import (
 )
 
 log = logging.getLogger("retorno.node")
+
+
+def stream_settings(settings: Settings) -> StreamSettings:
+    return StreamSettings(
+        settings.stream_replicas,
+        float(settings.duplicate_window_seconds),
+        settings.stream_placement_cluster,
+        tuple(settings.stream_placement_tags),
+    )
 
 
 @dataclass
@@ -87,30 +102,53 @@ class Node:
             settings,
             {
                 s.name: ServiceDatabase(
-                    s.name, make_engine(settings.database_url_for(s.name)), s.tables
+                    s.name,
+                    make_engine(
+                        settings.database_url_for(s.name),
+                        pool_size=settings.database_pool_size,
+                        max_overflow=settings.database_max_overflow,
+                    ),
+                    s.tables,
                 )
                 for s in self.services
             },
         )
         rt.parts["node"] = self
+        wait = settings.startup_retry_max_seconds
+        await wait_for_databases({n: db.engine for n, db in rt.databases.items()}, wait)
         for service in self.services:
             if service.on_start is not None:
                 await service.on_start(rt)
-        self.broker = NatsBroker(self.nats_url.split(","), max_reconnect_attempts=-1, logger=log)
+        urls = self.nats_url.split(",")
+        await wait_for_broker(urls, wait)
+        self.broker = NatsBroker(urls, max_reconnect_attempts=-1, logger=log)
         await self.broker.connect()
-        await ensure_streams(
-            self.js,
-            StreamSettings(settings.stream_replicas, float(settings.duplicate_window_seconds)),
+        await wait_until_ready(
+            "JetStream (the streams)",
+            lambda: ensure_streams(self.js, stream_settings(settings)),
+            transient=is_broker_unavailable,
+            max_delay=wait,
         )
         for service in self.services:
             if service.name in self.active:
                 self._make_runner(service, rt)
         for name, runner in self.runners.items():
-            await reconcile_consumer(
-                self.js, consumer_config(name, runner.subjects, settings.max_deliver)
+            config = consumer_config(
+                name, runner.subjects, settings.max_deliver, settings.stream_replicas
+            )
+            await wait_until_ready(
+                f"JetStream (the {name} consumer)",
+                lambda config=config: reconcile_consumer(self.js, config),  # type: ignore[misc]
+                transient=is_broker_unavailable,
+                max_delay=wait,
             )
             loop = PullLoop(self.js, name, runner, settings.batch_size)
-            await loop.start()
+            await wait_until_ready(
+                f"JetStream (binding the {name} consumer)",
+                loop.start,
+                transient=is_broker_unavailable,
+                max_delay=wait,
+            )
             self.pulls.append(loop)
         for service in self.services:
             if service.name in self.active:
