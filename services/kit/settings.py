@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+# Compose and Kubernetes secrets: a file per setting, named like its variable in lower case
+# (``/run/secrets/retorno_master_key``), in RETORNO_SECRETS_DIR. The environment wins.
+DEFAULT_SECRETS_DIR = "/run/secrets"
 
 DEFAULT_CATEGORIES = [
     "woman_at_risk",
@@ -32,6 +42,21 @@ class Settings(BaseSettings):
         env_prefix="RETORNO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        secrets = Path(os.environ.get("RETORNO_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+        if secrets.is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets))
+        return tuple(sources)
+
     data_dir: Path = Field(
         default=Path("./var"), description="Where databases, broker store and keys live"
     )
@@ -42,6 +67,11 @@ class Settings(BaseSettings):
             "per service under the data directory. Without '{service}' every service shares the "
             "database (tables are prefixed by service)."
         ),
+    )
+    database_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per service, its own database URL with its own credentials (JSON); "
+        "overrides database_url for the services it names",
     )
     database_pool_size: int = Field(
         default=10,
@@ -135,6 +165,8 @@ class Settings(BaseSettings):
     oidc_offices_claim: str = "retorno_offices"
 
     def database_url_for(self, service: str) -> str:
+        if service in self.database_urls:
+            return self.database_urls[service]
         if self.database_url is None:
             return f"sqlite+aiosqlite:///{self.data_dir.resolve() / service}.db"
         return self.database_url.replace("{service}", service)

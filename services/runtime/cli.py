@@ -64,18 +64,18 @@ def _migrate_all(settings: Settings, services: list[str] | None = None) -> None:
         migrations.upgrade(name, settings.database_url_for(name))
 
 
-async def wait_for_migrations(settings: Settings) -> None:
-    """Migrate every service's database, waiting (one line per attempt) while a database
+async def wait_for_migrations(settings: Settings, names: list[str]) -> None:
+    """Migrate these services' databases, waiting (one line per attempt) while a database
     does not answer yet, e.g. a container started before PostgreSQL."""
     from services.runtime.readiness import wait_for_databases
 
-    engines = {name: make_engine(settings.database_url_for(name)) for name in migrations.branches()}
+    engines = {name: make_engine(settings.database_url_for(name)) for name in names}
     try:
         await wait_for_databases(engines, settings.startup_retry_max_seconds)
     finally:
         for engine in engines.values():
             await engine.dispose()
-    await asyncio.to_thread(_migrate_all, settings)
+    await asyncio.to_thread(_migrate_all, settings, names)
 
 
 async def offline_runtime(settings: Settings | None = None) -> Runtime:
@@ -120,8 +120,8 @@ def _run_node(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await wait_for_migrations(settings)
         node = Node(settings, all_services(), active, http=http)
+        await wait_for_migrations(settings, [s.name for s in node.needed])
         await run_until_stopped(node, stop, banner)
 
     with contextlib.suppress(KeyboardInterrupt):

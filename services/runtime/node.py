@@ -54,8 +54,11 @@ def stream_settings(settings: Settings) -> StreamSettings:
 class Node:
     """One process: some services' consumers, relays and jobs, and optionally the HTTP API.
 
-    Every service's database is opened (routes of any service may run here); only the
-    services named in ``active`` consume events, relay their outbox and run periodic jobs.
+    Only the services named in ``active`` consume events, relay their outbox and run
+    periodic jobs. A process serving HTTP opens every service's database and runs every
+    ``on_start`` (routes of any service run here, and the vault decrypts for registration's
+    routes); any other process opens only its active services' databases, so it needs only
+    their credentials and secrets (see ``needed``).
     """
 
     settings: Settings
@@ -70,6 +73,13 @@ class Node:
     pulls: list[PullLoop] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: Any = None
+
+    @property
+    def needed(self) -> list[ServiceDef]:
+        """The services whose databases this process opens and whose ``on_start`` runs."""
+        if self.http:
+            return list(self.services)
+        return [s for s in self.services if s.name in self.active]
 
     @property
     def nats_url(self) -> str:
@@ -110,13 +120,13 @@ class Node:
                     ),
                     s.tables,
                 )
-                for s in self.services
+                for s in self.needed
             },
         )
         rt.parts["node"] = self
         wait = settings.startup_retry_max_seconds
         await wait_for_databases({n: db.engine for n, db in rt.databases.items()}, wait)
-        for service in self.services:
+        for service in self.needed:
             if service.on_start is not None:
                 await service.on_start(rt)
         urls = self.nats_url.split(",")

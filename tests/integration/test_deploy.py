@@ -102,3 +102,39 @@ def test_each_compose_node_mounts_its_committed_config_with_sync_always(compose)
             ROOT / "deploy" / "nats" / f"{node}.conf"
         )
         assert service["command"] == ["-c", "/etc/nats/nats-server.conf"]
+
+
+# What each container may hold: its own database URL, and the keys only where used.
+NEEDS = {
+    "registration": {"retorno_database_url"},
+    "funding": {"retorno_database_url"},
+    "privacy": {"retorno_database_url", "retorno_master_key"},
+    "audit": {"retorno_database_url"},
+    "api": {"retorno_database_urls", "retorno_master_key"},
+    "migrate": {"retorno_database_urls"},
+}
+
+
+def test_each_container_gets_only_the_secrets_it_needs(compose):
+    services = compose["services"]
+    sources = {}
+    for name, targets in NEEDS.items():
+        mounted = {s["target"]: s["source"] for s in services[name].get("secrets", [])}
+        assert set(mounted) == targets, name
+        sources[name] = mounted
+        environment = services[name].get("environment", {})
+        assert not {"RETORNO_MASTER_KEY", "RETORNO_DATABASE_URL"} & set(environment), name
+    own = {n: sources[n]["retorno_database_url"] for n in ("registration", "funding", "privacy")}
+    assert len(set(own.values())) == 3, "services share database credentials"
+    for name in ("registration", "funding", "privacy"):
+        assert "/data/keys" not in str(services[name].get("volumes", [])), name
+    for name in ("audit", "api"):  # the signing key's volume, shared by these two only
+        assert any(v["target"] == "/data/keys" for v in services[name]["volumes"]), name
+    assert all(Path(s["file"]).parent.name == "secrets" for s in compose["secrets"].values())
+
+
+def test_nothing_secret_is_baked_into_the_image():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"secrets/", ".env", "var/"} <= set(ignored)
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "RETORNO_MASTER_KEY" not in dockerfile and "PASSWORD" not in dockerfile
