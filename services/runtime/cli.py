@@ -282,6 +282,71 @@ def asyncapi(
         console.print(f"AsyncAPI document written to {output}")
 
 
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="Where to write one file per service")],
+    service: Annotated[str | None, typer.Option(help="Only this service's database")] = None,
+) -> None:
+    """Back up each service's database: SQLite's online backup (<service>.db) or pg_dump
+    (<service>.dump). Safe while the services run. Back up the stream as well (README)."""
+    from services.runtime.backup import BackupError, backup_database
+
+    settings = Settings()
+    for name in [service] if service else migrations.branches():
+        try:
+            written = backup_database(name, settings.database_url_for(name), directory)
+        except BackupError as exc:
+            console.print(f"[bold red]error:[/] {name}: {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"{name}: {written}")
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by 'retorno backup'")],
+    service: Annotated[str | None, typer.Option(help="Only this service's database")] = None,
+) -> None:
+    """Write a backup back into each service's database (stop those services first), then
+    run 'retorno replay <service>' for each restored service before starting it again."""
+    from services.runtime.backup import BackupError, restore_database
+
+    settings = Settings()
+    for name in [service] if service else migrations.branches():
+        try:
+            source = restore_database(name, settings.database_url_for(name), directory)
+        except BackupError as exc:
+            console.print(f"[bold red]error:[/] {name}: {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"{name}: restored from {source}; now run: retorno replay {name}")
+
+
+@app.command()
+def replay(
+    service: Annotated[str, typer.Argument(help="The service whose database was restored")],
+) -> None:
+    """Make the service's consumer read the stream from its start at its next start: it
+    applies what its restored database had not applied (erasures included); its inbox
+    skips the rest. Deletes the service's durable consumer."""
+    from services.runtime.backup import replay as replay_stream
+    from services.runtime.embedded import EmbeddedNats
+
+    settings = Settings()
+    embedded = None
+    if settings.nats_url is None:  # the embedded broker's store, started just for this
+        embedded = EmbeddedNats(
+            settings.data_dir / "nats", settings.nats_port, settings.nats_monitor_port
+        )
+        embedded.start()
+    try:
+        url = settings.nats_url or (embedded.url if embedded else "")
+        existed = asyncio.run(replay_stream(url.split(","), service))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    state = "deleted" if existed else "was not there"
+    console.print(f"{service}: consumer {state}; it replays the stream at its next start")
+
+
 @app.command("nats-config")
 def nats_config(
     output: Annotated[
