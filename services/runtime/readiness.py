@@ -72,6 +72,8 @@ def is_broker_unavailable(exc: BaseException) -> bool:
     for item in _chain(exc):
         if isinstance(item, APIError):
             return item.code is None or item.code >= 500
+        if isinstance(item, nats.errors.AuthorizationError):
+            return False  # wrong credentials: waiting would not help
         if isinstance(item, OSError | TimeoutError | nats.errors.Error):
             return True
     return False
