@@ -146,7 +146,7 @@ async def test_a_service_waits_for_its_database_and_recovers_when_it_comes_back(
         await proxy.start()
         await asyncio.wait_for(starting, 60)
         first = await send(sender.runtime, 1)
-        await eventually(lambda: _applied(sender, 1), 30)
+        await eventually(lambda: _applied(receiver, 1), 30)
 
         before = len(_database_lines(caplog))
         await proxy.stop()  # the database goes away under a running consumer ...
@@ -154,9 +154,9 @@ async def test_a_service_waits_for_its_database_and_recovers_when_it_comes_back(
         await eventually(lambda: _some(len(_database_lines(caplog)) >= before + 3), 30)
         await proxy.start()  # ... and comes back
 
-        rows = await eventually(lambda: _applied(sender, 4), 60)
+        rows = await eventually(lambda: _applied(receiver, 4), 60)
         assert [event_id for event_id, _ in rows] == first + later
-        assert await leftovers(sender.runtime, "receiver") == {
+        assert await leftovers(receiver.runtime, "receiver") == {
             "receiver_dead_letter": 0,
             "receiver_parked": 0,
         }
