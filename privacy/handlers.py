@@ -1,5 +1,11 @@
 """What privacy learns from registration events: who belongs to which case, and when each case
-ended (closed, withdrawn, cancelled, or screened ineligible), for the retention schedule."""
+ended (closed, withdrawn, cancelled, or screened ineligible), for the retention schedule.
+
+Privacy also consumes its own ``personal_data_erased`` events: after its database is restored
+from a backup taken before an erasure (``retorno replay privacy`` makes the consumer read the
+stream again), the data key that came back with the backup is destroyed again and the erasure
+recorded, so a restore never makes erased data readable. Normally the key is gone already
+and the event changes nothing."""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import insert, text, update
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
+from events.privacy import PersonalDataErased
 from events.registration import (
     CaseCancelled,
     CaseClosed,
@@ -18,8 +25,8 @@ from events.registration import (
     CaseWithdrawn,
     ReturnRegistered,
 )
-from privacy.datakeys import insert_ignoring_duplicates
-from privacy.store import case_people, cases
+from privacy.datakeys import destroy_key, insert_ignoring_duplicates, is_erased
+from privacy.store import case_people, cases, erasures
 from services.kit.definition import Handler, Runtime
 
 
@@ -63,10 +70,33 @@ async def _mark_ended(uow: UnitOfWork, case_id: uuid.UUID, ended_on: date, statu
     )
 
 
+async def on_personal_data_erased(uow: UnitOfWork, event: Envelope) -> None:
+    """Apply an erasure again: destroy the person's data key if it exists (it came back with
+    a restored backup) and record the erasure as the event states it."""
+    if event.version != PersonalDataErased.version:
+        return
+    payload = event.parse(PersonalDataErased)
+    session = uow.session
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("PRAGMA secure_delete = ON"))
+    await destroy_key(session, payload.person_ref)
+    if not await is_erased(session, payload.person_ref):
+        await session.execute(
+            insert(erasures).values(
+                person_ref=payload.person_ref,
+                erased_at=payload.erased_at,
+                trigger=payload.trigger,
+                erased_by=event.actor.id,
+                key_fingerprint=payload.key_fingerprint,
+            )
+        )
+
+
 def handlers(rt: Runtime) -> Mapping[str, Handler]:
     ended = (CaseClosed, CaseWithdrawn, CaseCancelled)
     return {
         ReturnRegistered.type_name(): on_return_registered,
         CaseScreened.type_name(): on_case_screened,
         **{model.type_name(): on_case_ended for model in ended},
+        PersonalDataErased.type_name(): on_personal_data_erased,
     }

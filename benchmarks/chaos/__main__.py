@@ -2,7 +2,7 @@
 processes (SIGKILL) and restarting them, then check that nothing was lost, doubled, stuck or
 over the cap.
 
-Usage: python -m benchmarks.chaos [--mode services|broker|api|all] [--returns N] ...
+Usage: python -m benchmarks.chaos [--mode services|broker|api|cluster|all] [--returns N] ...
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ class Flow:
 
 
 async def connect(url: str) -> Client:
-    return await nats.connect(url, connect_timeout=5, max_reconnect_attempts=-1)
+    return await nats.connect(url.split(","), connect_timeout=5, max_reconnect_attempts=-1)
 
 
 async def consumers(nc: Client, services: Iterable[str]) -> list[Consumer]:

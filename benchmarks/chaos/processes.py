@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.runtime.embedded import EmbeddedNats
+from services.runtime.embedded import EmbeddedNats, LocalCluster
 
 log = logging.getLogger("chaos.processes")
 
@@ -98,11 +98,45 @@ def kill_everything() -> None:
         supervisor.kill_all()
 
 
+class ClusterBroker:
+    """A 3-node JetStream cluster as the run's broker; each node is a kill target of its own
+    (``nats-1``...), restarted on its store directory and ports."""
+
+    def __init__(self, cluster: LocalCluster) -> None:
+        self.cluster = cluster
+        self.nodes = {f"nats-{i + 1}": node for i, node in enumerate(cluster.nodes)}
+
+    @property
+    def url(self) -> str:
+        return self.cluster.url
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the nodes that are down and wait until the cluster is current again."""
+        self.cluster.start(timeout)
+
+    def up(self) -> bool:
+        return all(n.process is not None and n.process.poll() is None for n in self.nodes.values())
+
+    def down(self) -> list[str]:
+        return [
+            name
+            for name, n in self.nodes.items()
+            if n.process is None or n.process.poll() is not None
+        ]
+
+    def stop(self) -> None:
+        self.cluster.stop()
+
+    def kill(self) -> None:
+        for node in self.nodes.values():
+            node.kill()
+
+
 @dataclass
 class Supervisor:
-    """Starts, kills and restarts the broker and the service processes."""
+    """Starts, kills and restarts the broker (or a cluster's nodes) and the services."""
 
-    broker: EmbeddedNats
+    broker: EmbeddedNats | ClusterBroker
     services: dict[str, ServiceProcess]
     kills: dict[str, int] = field(default_factory=dict)
     broker_starts: int = 0
@@ -118,9 +152,16 @@ class Supervisor:
         self.broker_starts += 1
         await asyncio.to_thread(self.broker.start, 30.0)
 
+    def _broker_down(self) -> list[str]:
+        if isinstance(self.broker, ClusterBroker):
+            return self.broker.down()
+        process = self.broker.process
+        return [] if process is not None and process.poll() is None else [BROKER]
+
     async def start_all(self) -> None:
-        if self.broker.process is None or self.broker.process.poll() is not None:
-            self.broker.process = None
+        if self._broker_down():
+            if isinstance(self.broker, EmbeddedNats):
+                self.broker.process = None
             await self.start_broker()
         for service in self.services.values():
             service.start()
@@ -129,12 +170,14 @@ class Supervisor:
         self.kills[name] = self.kills.get(name, 0) + 1
         if name == BROKER:
             await asyncio.to_thread(self.broker.kill)
+        elif isinstance(self.broker, ClusterBroker) and name in self.broker.nodes:
+            await asyncio.to_thread(self.broker.nodes[name].kill)
         else:
             await asyncio.to_thread(self.services[name].kill)
         log.info("killed %s (kill #%d)", name, self.total_kills)
 
     async def restart(self, name: str) -> None:
-        if name == BROKER:
+        if name == BROKER or isinstance(self.broker, ClusterBroker) and name in self.broker.nodes:
             await self.start_broker()
         else:
             self.services[name].start()
@@ -144,10 +187,7 @@ class Supervisor:
         return sum(self.kills.values())
 
     def down(self) -> list[str]:
-        broker_up = self.broker.process is not None and self.broker.process.poll() is None
-        return ([] if broker_up else [BROKER]) + [
-            n for n, s in self.services.items() if not s.running
-        ]
+        return self._broker_down() + [n for n, s in self.services.items() if not s.running]
 
     def stop_all(self) -> dict[str, int | None]:
         """SIGTERM every service (exit codes returned), then the broker."""

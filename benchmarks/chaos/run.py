@@ -26,14 +26,21 @@ from benchmarks.chaos import observe
 from benchmarks.chaos.checker import ClientView, Problem, check, figures
 from benchmarks.chaos.driver import Api, Driver, Tally, new_run_tag, set_up_fund
 from benchmarks.chaos.plan import make_plan
-from benchmarks.chaos.processes import API, BIN, BROKER, ServiceProcess, Supervisor
+from benchmarks.chaos.processes import (
+    API,
+    BIN,
+    BROKER,
+    ClusterBroker,
+    ServiceProcess,
+    Supervisor,
+)
 from services.kit.settings import Settings
-from services.runtime.embedded import EmbeddedNats, free_port
+from services.runtime.embedded import EmbeddedNats, LocalCluster, free_port
 from services.runtime.registry import service_names
 
 log = logging.getLogger("chaos")
 
-MODES = ("services", "broker", "api")
+MODES = ("services", "broker", "api", "cluster")
 LOOPBACK = "127.0.0.1"
 NEVER_PORTS = {4222, 6222, 8222}  # a real NATS on this machine may use these
 
@@ -82,6 +89,8 @@ def targets(mode: str) -> list[str]:
         return [BROKER]
     if mode == "api":
         return [API]
+    if mode == "cluster":
+        return [f"nats-{i}" for i in (1, 2, 3)]
     return [s for s in service_names() if s != API]
 
 
@@ -122,7 +131,11 @@ class Run:
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"retorno-chaos-{mode}-"))
         self.http_port = loopback_port()
         self.base_url = f"http://{LOOPBACK}:{self.http_port}"
-        self.broker = EmbeddedNats(self.data_dir / "nats", loopback_port(), loopback_port())
+        self.broker: EmbeddedNats | ClusterBroker = (
+            ClusterBroker(LocalCluster(self.data_dir / "nats"))
+            if mode == "cluster"
+            else EmbeddedNats(self.data_dir / "nats", loopback_port(), loopback_port())
+        )
         self.database_url: str | None = None
         self.postgres = Postgres(options.postgres) if options.postgres else None
         self.result = Result(mode, data_dir=self.data_dir)
@@ -139,6 +152,8 @@ class Run:
             RETORNO_HTTP_PORT=str(self.http_port),
             RETORNO_RELAY_POLL_SECONDS="0.2",
         )
+        if isinstance(self.broker, ClusterBroker):  # streams and consumers R3 on the cluster
+            env.update(RETORNO_STREAM_REPLICAS="3", RETORNO_STREAM_PLACEMENT_CLUSTER="retorno")
         if self.database_url:
             env["RETORNO_DATABASE_URL"] = self.database_url
         return env

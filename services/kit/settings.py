@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
+
+# Compose and Kubernetes secrets: a file per setting, named like its variable in lower case
+# (``/run/secrets/retorno_master_key``), in RETORNO_SECRETS_DIR. The environment wins.
+DEFAULT_SECRETS_DIR = "/run/secrets"
 
 DEFAULT_CATEGORIES = [
     "woman_at_risk",
@@ -32,6 +42,21 @@ class Settings(BaseSettings):
         env_prefix="RETORNO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        secrets = Path(os.environ.get("RETORNO_SECRETS_DIR", DEFAULT_SECRETS_DIR))
+        if secrets.is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets))
+        return tuple(sources)
+
     data_dir: Path = Field(
         default=Path("./var"), description="Where databases, broker store and keys live"
     )
@@ -43,6 +68,20 @@ class Settings(BaseSettings):
             "database (tables are prefixed by service)."
         ),
     )
+    database_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per service, its own database URL with its own credentials (JSON); "
+        "overrides database_url for the services it names",
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections each process keeps per service database (replicas "
+        "x services x (pool + overflow) must stay below the server's max_connections)",
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Extra PostgreSQL connections a process opens under load"
+    )
     nats_url: str | None = Field(
         default=None, description="External NATS; unset starts the embedded server"
     )
@@ -50,7 +89,27 @@ class Settings(BaseSettings):
     nats_monitor_port: int = Field(
         default=8333, description="Monitoring port of the embedded nats-server"
     )
-    stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Replicas of the event stream, the dead-letter stream and every durable "
+        "consumer (3 on a 3-node cluster)",
+    )
+    stream_placement_cluster: str | None = Field(
+        default=None,
+        description="Place the streams in this JetStream cluster (the nats-server cluster name; "
+        "unset: wherever the server chooses)",
+    )
+    stream_placement_tags: list[str] = Field(
+        default_factory=list, description="Place the streams on servers with these tags (JSON)"
+    )
+    startup_retry_max_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A service starting before its broker or database waits for them, the delay "
+        "between attempts doubling up to this",
+    )
     duplicate_window_seconds: int = Field(default=120, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -106,6 +165,8 @@ class Settings(BaseSettings):
     oidc_offices_claim: str = "retorno_offices"
 
     def database_url_for(self, service: str) -> str:
+        if service in self.database_urls:
+            return self.database_urls[service]
         if self.database_url is None:
             return f"sqlite+aiosqlite:///{self.data_dir.resolve() / service}.db"
         return self.database_url.replace("{service}", service)

@@ -64,6 +64,20 @@ def _migrate_all(settings: Settings, services: list[str] | None = None) -> None:
         migrations.upgrade(name, settings.database_url_for(name))
 
 
+async def wait_for_migrations(settings: Settings, names: list[str]) -> None:
+    """Migrate these services' databases, waiting (one line per attempt) while a database
+    does not answer yet, e.g. a container started before PostgreSQL."""
+    from services.runtime.readiness import wait_for_databases
+
+    engines = {name: make_engine(settings.database_url_for(name)) for name in names}
+    try:
+        await wait_for_databases(engines, settings.startup_retry_max_seconds)
+    finally:
+        for engine in engines.values():
+            await engine.dispose()
+    await asyncio.to_thread(_migrate_all, settings, names)
+
+
 async def offline_runtime(settings: Settings | None = None) -> Runtime:
     """Databases and start-up parts, without broker: for commands that run and exit.
     Events they emit wait in the outbox until the owning service's relay runs."""
@@ -100,7 +114,6 @@ def _run_node(
 
     settings = Settings()
     _configure_logging(settings)
-    _migrate_all(settings)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -108,6 +121,7 @@ def _run_node(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         node = Node(settings, all_services(), active, http=http)
+        await wait_for_migrations(settings, [s.name for s in node.needed])
         await run_until_stopped(node, stop, banner)
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -266,6 +280,89 @@ def asyncapi(
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"AsyncAPI document written to {output}")
+
+
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="Where to write one file per service")],
+    service: Annotated[str | None, typer.Option(help="Only this service's database")] = None,
+) -> None:
+    """Back up each service's database: SQLite's online backup (<service>.db) or pg_dump
+    (<service>.dump). Safe while the services run. Back up the stream as well (README)."""
+    from services.runtime.backup import BackupError, backup_database
+
+    settings = Settings()
+    for name in [service] if service else migrations.branches():
+        try:
+            written = backup_database(name, settings.database_url_for(name), directory)
+        except BackupError as exc:
+            console.print(f"[bold red]error:[/] {name}: {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"{name}: {written}")
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by 'retorno backup'")],
+    service: Annotated[str | None, typer.Option(help="Only this service's database")] = None,
+) -> None:
+    """Write a backup back into each service's database (stop those services first), then
+    run 'retorno replay <service>' for each restored service before starting it again."""
+    from services.runtime.backup import BackupError, restore_database
+
+    settings = Settings()
+    for name in [service] if service else migrations.branches():
+        try:
+            source = restore_database(name, settings.database_url_for(name), directory)
+        except BackupError as exc:
+            console.print(f"[bold red]error:[/] {name}: {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"{name}: restored from {source}; now run: retorno replay {name}")
+
+
+@app.command()
+def replay(
+    service: Annotated[str, typer.Argument(help="The service whose database was restored")],
+) -> None:
+    """Make the service's consumer read the stream from its start at its next start: it
+    applies what its restored database had not applied (erasures included); its inbox
+    skips the rest. Deletes the service's durable consumer."""
+    from services.runtime.backup import replay as replay_stream
+    from services.runtime.embedded import EmbeddedNats
+
+    settings = Settings()
+    embedded = None
+    if settings.nats_url is None:  # the embedded broker's store, started just for this
+        embedded = EmbeddedNats(
+            settings.data_dir / "nats", settings.nats_port, settings.nats_monitor_port
+        )
+        embedded.start()
+    try:
+        url = settings.nats_url or (embedded.url if embedded else "")
+        existed = asyncio.run(replay_stream(url.split(","), service))
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    state = "deleted" if existed else "was not there"
+    console.print(f"{service}: consumer {state}; it replays the stream at its next start")
+
+
+@app.command("nats-config")
+def nats_config(
+    output: Annotated[
+        Path, typer.Option(help="Directory to write nats-1.conf, nats-2.conf, ... into")
+    ] = Path("deploy/nats"),
+    nodes: Annotated[int, typer.Option(min=1, help="Nodes in the cluster")] = 3,
+    cluster_name: Annotated[str, typer.Option(help="The JetStream cluster's name")] = "retorno",
+) -> None:
+    """Write one nats-server configuration per cluster node for docker-compose.yml: JetStream
+    with ``sync_interval: always``, a cluster block and routes to the other nodes."""
+    from services.runtime.embedded import compose_node_configs
+
+    output.mkdir(parents=True, exist_ok=True)
+    for name, text in compose_node_configs(nodes, cluster_name).items():
+        (output / name).write_text(text, encoding="utf-8")
+        console.print(f"wrote {output / name}")
 
 
 @app.command()

@@ -37,9 +37,16 @@ from events.envelope import DEAD_LETTER_PREFIX, SUBJECT_PREFIX, Envelope
 from services.kit.definition import ANY_EVENT, Handler
 from services.kit.errors import WaitingForEvent
 from services.runtime.ordering import OrderGuard, provided_keys
+from services.runtime.readiness import database_answers, is_database_unavailable
 from services.runtime.streams import DLQ_STREAM_NAME
 
 log = logging.getLogger("retorno.consumer")
+
+
+class DatabaseUnavailableError(Exception):
+    """The service's database does not answer: the batch is given back, not failed (an
+    outage must not spend the events' delivery budget and dead-letter good events)."""
+
 
 RETRY_DELAYS_SECONDS = (0.5, 2.0, 5.0, 15.0, 30.0)
 PARKED_RETRY_SECONDS = 30.0
@@ -129,7 +136,8 @@ class EventRunner:
             for item in ready:
                 await self._process_in_order(item)
             return
-        except Exception:
+        except Exception as exc:
+            await self._raise_if_database_down(exc)
             log.warning("%s: batch of %d failed; retrying one by one", self.db.name, len(ready))
             for item in ready:
                 await self._process_in_order(item)
@@ -137,6 +145,20 @@ class EventRunner:
         for item in ready:
             await _ack(item)
             self.order.settled(item.envelope)  # type: ignore[arg-type]
+
+    async def _raise_if_database_down(self, exc: BaseException) -> None:
+        """A connection failure while the database does not answer a probe either is an
+        outage, not this event's fault: raise DatabaseUnavailableError (the pull loop waits
+        for the database and gives the batch back). Any other failure is the event's."""
+        if is_database_unavailable(exc) and not await self.database_answers():
+            raise DatabaseUnavailableError(f"the {self.db.name} database does not answer") from exc
+
+    async def database_answers(self) -> bool:
+        try:
+            await database_answers(self.db.engine)
+        except Exception:
+            return False
+        return True
 
     async def _process_in_order(self, item: Incoming) -> None:
         """One event on its own, unless an earlier event of its case just failed."""
@@ -175,6 +197,7 @@ class EventRunner:
             await _ack(item)
             return None
         except Exception as exc:
+            await self._raise_if_database_down(exc)
             error = f"{type(exc).__name__}: {exc}"
             if item.deliveries >= self.max_deliver:
                 log.error(

@@ -24,6 +24,12 @@ from services.kit.settings import Settings
 from services.runtime.consumer import EventRunner
 from services.runtime.embedded import EmbeddedNats
 from services.runtime.pull import PullLoop
+from services.runtime.readiness import (
+    is_broker_unavailable,
+    wait_for_broker,
+    wait_for_databases,
+    wait_until_ready,
+)
 from services.runtime.relay import OutboxRelay
 from services.runtime.streams import (
     StreamSettings,
@@ -35,12 +41,24 @@ from services.runtime.streams import (
 log = logging.getLogger("retorno.node")
 
 
+def stream_settings(settings: Settings) -> StreamSettings:
+    return StreamSettings(
+        settings.stream_replicas,
+        float(settings.duplicate_window_seconds),
+        settings.stream_placement_cluster,
+        tuple(settings.stream_placement_tags),
+    )
+
+
 @dataclass
 class Node:
     """One process: some services' consumers, relays and jobs, and optionally the HTTP API.
 
-    Every service's database is opened (routes of any service may run here); only the
-    services named in ``active`` consume events, relay their outbox and run periodic jobs.
+    Only the services named in ``active`` consume events, relay their outbox and run
+    periodic jobs. A process serving HTTP opens every service's database and runs every
+    ``on_start`` (routes of any service run here, and the vault decrypts for registration's
+    routes); any other process opens only its active services' databases, so it needs only
+    their credentials and secrets (see ``needed``).
     """
 
     settings: Settings
@@ -55,6 +73,13 @@ class Node:
     pulls: list[PullLoop] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: Any = None
+
+    @property
+    def needed(self) -> list[ServiceDef]:
+        """The services whose databases this process opens and whose ``on_start`` runs."""
+        if self.http:
+            return list(self.services)
+        return [s for s in self.services if s.name in self.active]
 
     @property
     def nats_url(self) -> str:
@@ -87,30 +112,53 @@ class Node:
             settings,
             {
                 s.name: ServiceDatabase(
-                    s.name, make_engine(settings.database_url_for(s.name)), s.tables
+                    s.name,
+                    make_engine(
+                        settings.database_url_for(s.name),
+                        pool_size=settings.database_pool_size,
+                        max_overflow=settings.database_max_overflow,
+                    ),
+                    s.tables,
                 )
-                for s in self.services
+                for s in self.needed
             },
         )
         rt.parts["node"] = self
-        for service in self.services:
+        wait = settings.startup_retry_max_seconds
+        await wait_for_databases({n: db.engine for n, db in rt.databases.items()}, wait)
+        for service in self.needed:
             if service.on_start is not None:
                 await service.on_start(rt)
-        self.broker = NatsBroker(self.nats_url.split(","), max_reconnect_attempts=-1, logger=log)
+        urls = self.nats_url.split(",")
+        await wait_for_broker(urls, wait)
+        self.broker = NatsBroker(urls, max_reconnect_attempts=-1, logger=log)
         await self.broker.connect()
-        await ensure_streams(
-            self.js,
-            StreamSettings(settings.stream_replicas, float(settings.duplicate_window_seconds)),
+        await wait_until_ready(
+            "JetStream (the streams)",
+            lambda: ensure_streams(self.js, stream_settings(settings)),
+            transient=is_broker_unavailable,
+            max_delay=wait,
         )
         for service in self.services:
             if service.name in self.active:
                 self._make_runner(service, rt)
         for name, runner in self.runners.items():
-            await reconcile_consumer(
-                self.js, consumer_config(name, runner.subjects, settings.max_deliver)
+            config = consumer_config(
+                name, runner.subjects, settings.max_deliver, settings.stream_replicas
+            )
+            await wait_until_ready(
+                f"JetStream (the {name} consumer)",
+                lambda config=config: reconcile_consumer(self.js, config),  # type: ignore[misc]
+                transient=is_broker_unavailable,
+                max_delay=wait,
             )
             loop = PullLoop(self.js, name, runner, settings.batch_size)
-            await loop.start()
+            await wait_until_ready(
+                f"JetStream (binding the {name} consumer)",
+                loop.start,
+                transient=is_broker_unavailable,
+                max_delay=wait,
+            )
             self.pulls.append(loop)
         for service in self.services:
             if service.name in self.active:

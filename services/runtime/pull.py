@@ -29,7 +29,8 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from events.envelope import STREAM_NAME
-from services.runtime.consumer import EventRunner
+from services.runtime.consumer import DatabaseUnavailableError, EventRunner
+from services.runtime.readiness import database_answers, is_database_unavailable, wait_until_ready
 from services.runtime.streams import ACK_WAIT_SECONDS
 
 log = logging.getLogger("retorno.pull")
@@ -38,6 +39,7 @@ FETCH_TIMEOUT_SECONDS = 5.0
 # How long a stopping loop waits for the batch in hand to commit before it gives it back.
 STOP_GRACE_SECONDS = 5.0
 HEARTBEAT_SECONDS = ACK_WAIT_SECONDS / 3
+MAX_DATABASE_WAIT_SECONDS = 10.0
 
 
 class PullLoop:
@@ -94,6 +96,18 @@ class PullLoop:
                 await self.js._nc.flush(timeout=2)  # type: ignore[attr-defined]
             log.info("%s: gave back %d unacknowledged messages", self.durable, given)
 
+    async def _wait_for_database(self) -> None:
+        """The database went away mid-batch: wait until it answers (one line per attempt),
+        then give the batch back so it is delivered again at once and applied."""
+        db = self.runner.db
+        await wait_until_ready(
+            f"the {db.name} database",
+            lambda: database_answers(db.engine),
+            transient=is_database_unavailable,
+            max_delay=MAX_DATABASE_WAIT_SECONDS,
+        )
+        await self._give_back()
+
     async def _heartbeat(self, messages: list[Msg]) -> None:
         """While a long batch is applied, keep its messages from being redelivered."""
         while True:
@@ -126,7 +140,14 @@ class PullLoop:
                 await self.runner.process(messages)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except DatabaseUnavailableError:
+                heartbeat.cancel()
+                await self._wait_for_database()
+            except Exception as exc:
+                if is_database_unavailable(exc) and not await self.runner.database_answers():
+                    heartbeat.cancel()
+                    await self._wait_for_database()
+                    continue
                 # Unacknowledged messages are redelivered after the ack wait; nothing is lost.
                 log.exception(
                     "%s: batch processing failed; messages will be redelivered", self.durable

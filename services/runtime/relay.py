@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import logging
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -106,22 +109,56 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published.
 
-        On PostgreSQL several replicas of a service may run a relay on one outbox: a
-        transaction-scoped advisory lock lets one publish at a time, so they neither publish
-        the same rows twice nor interleave them out of commit order. (On SQLite one process
-        relays a service's outbox.)
+        Several replicas of a service may run a relay on one outbox; one publishes at a time,
+        so they neither publish the same rows twice nor interleave them out of commit order.
+        On PostgreSQL a transaction-scoped advisory lock guards the batch; on SQLite an
+        exclusive ``flock`` on a file beside the database (``<file>.relay-lock``), which every
+        process on the machine sees. A relay that finds the guard taken publishes nothing
+        this round and tries again at its next poll.
         """
-        if self.db.engine.dialect.name != "postgresql":
+        if self.db.engine.dialect.name == "postgresql":
+            async with self.db.sessions() as guard:
+                if not await guard.scalar(LOCK, {"key": self.lock_key}):
+                    return 0  # another relay is publishing this outbox right now
+                return await self._relay_batch()  # the lock ends with the guard's transaction
+        with self.file_guard() as held:
+            if not held:
+                return 0
             return await self._relay_batch()
-        async with self.db.sessions() as guard:
-            if not await guard.scalar(LOCK, {"key": self.lock_key}):
-                return 0  # another relay is publishing this outbox right now
-            return await self._relay_batch()  # the lock ends with the guard's transaction
 
     @property
     def lock_key(self) -> int:
         digest = hashlib.sha256(f"retorno.relay.{self.db.tables.outbox.name}".encode()).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
+
+    @property
+    def lock_path(self) -> Path | None:
+        """The SQLite guard's file, or None for an in-memory database."""
+        database = self.db.engine.url.database
+        if not database or database == ":memory:":
+            return None
+        return Path(f"{database}.relay-lock")
+
+    @contextlib.contextmanager
+    def file_guard(self) -> Iterator[bool]:
+        """Hold the outbox's relay lock file while the block runs; yields whether it is ours."""
+        path = self.lock_path
+        if path is None:
+            yield True
+            return
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     async def _relay_batch(self) -> int:
         outbox = self.db.tables.outbox

@@ -12,6 +12,7 @@ from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
     DiscardPolicy,
+    Placement,
     RetentionPolicy,
     StorageType,
     StreamConfig,
@@ -29,8 +30,19 @@ ACK_WAIT_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class StreamSettings:
+    """How the streams and consumers are laid out (``RETORNO_STREAM_*``): replicas of the
+    streams and of every durable consumer, and where a cluster places them."""
+
     replicas: int = 1
     duplicate_window_seconds: float = 120.0
+    placement_cluster: str | None = None
+    placement_tags: tuple[str, ...] = ()
+
+    @property
+    def placement(self) -> Placement | None:
+        if self.placement_cluster is None and not self.placement_tags:
+            return None
+        return Placement(cluster=self.placement_cluster, tags=list(self.placement_tags) or None)
 
 
 def event_stream_config(settings: StreamSettings) -> StreamConfig:
@@ -42,6 +54,7 @@ def event_stream_config(settings: StreamSettings) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         num_replicas=settings.replicas,
         duplicate_window=settings.duplicate_window_seconds,
+        placement=settings.placement,
     )
 
 
@@ -53,6 +66,7 @@ def dead_letter_stream_config(settings: StreamSettings) -> StreamConfig:
         storage=StorageType.FILE,
         num_replicas=settings.replicas,
         duplicate_window=settings.duplicate_window_seconds,
+        placement=settings.placement,
     )
 
 
@@ -69,9 +83,13 @@ async def ensure_streams(js: JetStreamContext, settings: StreamSettings) -> None
             await js.update_stream(config)
 
 
-def consumer_config(durable: str, subjects: list[str], max_deliver: int) -> ConsumerConfig:
+def consumer_config(
+    durable: str, subjects: list[str], max_deliver: int, replicas: int = 1
+) -> ConsumerConfig:
     """Explicit acks after commit; the runner naks with its own delay, so no server backoff
-    (a server backoff would also shorten ack_wait below a slow batch's processing time)."""
+    (a server backoff would also shorten ack_wait below a slow batch's processing time).
+    The consumer is replicated like its stream, so its position and unacknowledged messages
+    survive the loss of a node."""
     return ConsumerConfig(
         durable_name=durable,
         name=durable,
@@ -81,6 +99,7 @@ def consumer_config(durable: str, subjects: list[str], max_deliver: int) -> Cons
         max_deliver=max_deliver,
         max_ack_pending=10_000,
         filter_subjects=sorted(subjects),
+        num_replicas=replicas,
     )
 
 

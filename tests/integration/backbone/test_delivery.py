@@ -336,24 +336,34 @@ async def test_health_reports_the_flow_of_each_service_without_personal_data(sta
     assert health["flow"]["sender"]["outbox_unpublished"] == 0
 
 
-async def test_on_postgresql_one_relay_at_a_time_publishes_an_outbox(start_node, database):
-    if database is None:
-        pytest.skip("the advisory lock is PostgreSQL's; on SQLite one process relays")
+async def test_one_relay_at_a_time_publishes_an_outbox(start_node, database):
+    """Replicas of a service each run a relay on its outbox: while one holds the guard (an
+    advisory lock on PostgreSQL, a lock file on SQLite) another publishes nothing."""
     from sqlalchemy import text
 
-    node = await start_node([SENDER, RECEIVER], active={"receiver"})  # no sender relay here
+    node = await start_node([SENDER, RECEIVER])
+    await node.relays.pop("sender").stop()  # the node's own sender relay stays out of it
     await send(node.runtime, 1)
     relay = OutboxRelay(node.runtime.db("sender"), node.js)  # a second replica's relay
+    holder = OutboxRelay(node.runtime.db("sender"), node.js)  # the replica publishing now
 
-    async with node.runtime.db("sender").sessions() as other_replica:
-        await other_replica.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": relay.lock_key}
-        )
-        while_held = await relay.relay_once()
+    if database is None:
+        assert relay.lock_path is not None
+        with holder.file_guard() as held:
+            assert held
+            while_held = await relay.relay_once()
+    else:
+        async with node.runtime.db("sender").sessions() as other_replica:
+            await other_replica.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": relay.lock_key}
+            )
+            while_held = await relay.relay_once()
     after = await relay.relay_once()
 
     assert (while_held, after) == (0, 1)
     await eventually(lambda: _count(node, 1))
+    await holder.stop()
+    await relay.stop()
 
 
 async def test_a_cases_events_stay_in_order_while_an_earlier_one_is_retried(start_node):
