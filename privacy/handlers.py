@@ -1,13 +1,15 @@
-"""What privacy learns from registration events: who belongs to which case, and when each case
-ended (closed, withdrawn, cancelled, or screened ineligible), for the retention schedule."""
+"""What privacy learns from registration events: who belongs to which case, the consent
+decisions collected with each registration, and when each case ended (closed, withdrawn,
+cancelled, or screened ineligible), for the retention schedule."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
@@ -18,9 +20,12 @@ from events.registration import (
     CaseWithdrawn,
     ReturnRegistered,
 )
-from privacy.datakeys import insert_ignoring_duplicates
+from privacy.consent import record_decision
+from privacy.datakeys import PersonErasedError, insert_ignoring_duplicates
 from privacy.store import case_people, cases
 from services.kit.definition import Handler, Runtime
+
+log = logging.getLogger(__name__)
 
 
 async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
@@ -28,12 +33,34 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
         return
     payload = event.parse(ReturnRegistered)
     session = uow.session
+    seen = select(case_people.c.case_id).where(case_people.c.case_id == payload.case_id).limit(1)
+    first_time = (await session.scalar(seen)) is None
     await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
     await session.execute(
         update(cases).where(cases.c.case_id == payload.case_id).values(office=payload.office)
     )
     rows = [{"case_id": payload.case_id, "person_ref": p.person_ref} for p in payload.people]
     await session.execute(insert_ignoring_duplicates(session, case_people), rows)
+    if first_time:
+        await _record_consents(uow, event, payload)
+
+
+async def _record_consents(uow: UnitOfWork, event: Envelope, payload: ReturnRegistered) -> None:
+    """The decisions collected with the registration, as the registering user's (with their
+    role), at the time they registered. They reach privacy only with a committed case."""
+    for consent in payload.consents:
+        try:
+            await record_decision(
+                uow,
+                consent.person_ref,
+                consent.purpose,
+                consent.granted,
+                partner=consent.partner,
+                actor=event.actor,
+                at=event.occurred_at,
+            )
+        except PersonErasedError:
+            log.info("case %s: person erased since, consent not recorded", payload.case_id)
 
 
 async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:

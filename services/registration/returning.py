@@ -153,7 +153,8 @@ async def check_assistance_consent(vault: Vault, person: KnownPersonIn) -> None:
         raise ConflictError(
             f"return is voluntary: person {person.person_ref} has no granted consent to "
             '\'assistance\' on record; include {"purpose": "assistance", "granted": true} in '
-            "their consents",
+            "their consents (a consent recorded seconds ago may take a moment to reach the "
+            "privacy service)",
             person_ref=person.person_ref,
         )
 
