@@ -331,3 +331,31 @@ class EmergencyReadIn(_Body):
     reason_code: Code = Field(
         description="Mandatory: why it cannot wait for a transfer, e.g. 'medical_emergency'"
     )
+
+
+def check_fund(body: RegisterCase, period: str, currency: str | None) -> None:
+    """The case's fund period must have a fund (``currency`` is its currency, None when
+    registration knows no fund for it), and every requested line must be in its currency."""
+    problems: list[dict[str, str]] = []
+    if currency is None:
+        given = "" if body.fund_period is not None else " (the default: the year of registration)"
+        problems.append(
+            {
+                "field": "fund_period",
+                "problem": f"no fund is known for period '{period}'{given}; a supervisor "
+                "creates it (POST /api/funds). A fund created seconds ago may take a moment "
+                "to reach registration: try again shortly",
+            }
+        )
+    for i, line in enumerate(body.requested):
+        if currency is not None and line.currency != currency:
+            problems.append(
+                {
+                    "field": f"requested[{i}].currency",
+                    "problem": f"is {line.currency}, but the fund of {period} is kept in "
+                    f"{currency}; request the amount in {currency}",
+                }
+            )
+    if problems:
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        raise InvalidInputError(f"the case was not registered: {summary}", errors=problems)

@@ -13,12 +13,13 @@ from events.registration import ConsentGiven, PersonFacts, RequestedLine, Return
 from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ForbiddenError
-from services.registration import domain, store
+from services.registration import domain, fund_view, store
 from services.registration.commands import (
     FreshPersonalIn,
     KnownPersonIn,
     PersonIn,
     RegisterCase,
+    check_fund,
     check_registration,
     to_cents,
 )
@@ -167,6 +168,10 @@ async def register_case(
         cost_categories=rt.settings.cost_categories,
         on=on,
     )
+    period = body.fund_period or str(on.year)
+    async with rt.db(SERVICE).reading() as session:
+        fund = await fund_view.fund_terms(session, period)
+    check_fund(body, period, None if fund is None else fund.currency)
     known = [p for p in body.people if isinstance(p, KnownPersonIn)]
     earlier = await earlier_records(rt, vault, known, principal, body.office) if known else {}
     for person in known:
@@ -182,7 +187,7 @@ async def register_case(
     lines = requested_lines(body, refs)
     payload = ReturnRegistered(
         case_id=case_id,
-        fund_period=body.fund_period or str(on.year),
+        fund_period=period,
         office=body.office,
         requester_type=body.requester.type,
         departure_country=body.departure_country,

@@ -19,7 +19,7 @@ from services.kit.definition import Runtime
 from services.kit.settings import Settings
 from services.registration.service import SERVICE
 from tests.integration.registration.fakes import FakeVault
-from tests.integration.registration.helpers import outbox
+from tests.integration.registration.helpers import funds_known, outbox
 from tests.support import open_service_db
 
 USERS = {
@@ -47,10 +47,14 @@ def vault() -> FakeVault:
 
 
 @pytest.fixture
-def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runtime:
+async def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runtime:
+    """With funds (USD) for this year and the next, learned from funding's events."""
     settings = Settings(data_dir=tmp_path)
     parts: dict[str, Any] = {"vault": vault, AUTHENTICATOR: StaticAuthenticator(USERS)}
-    return Runtime(settings=settings, databases={"registration": db}, parts=parts)
+    rt = Runtime(settings=settings, databases={"registration": db}, parts=parts)
+    year = rt.clock().year
+    await funds_known(db, str(year), str(year + 1))
+    return rt
 
 
 @pytest.fixture

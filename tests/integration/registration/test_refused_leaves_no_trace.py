@@ -8,6 +8,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from services.kit.settings import Settings
 from services.registration import store
 from services.registration.service import SERVICE
 from tests.integration.registration.conftest import USERS, Client, case_body, person
-from tests.integration.registration.helpers import outbox
+from tests.integration.registration.helpers import funds_known, outbox
 from tests.support import open_service_db
 
 
@@ -97,6 +98,7 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     if database_url.startswith("sqlite"):  # one file per service, as the embedded default
         privacy_url = f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}"
     registration = await open_service_db(SERVICE, database_url)
+    await funds_known(registration, str(datetime.now(UTC).year))
     privacy = await open_service_db(PRIVACY, privacy_url)
     vault = RacingVault(Vault(privacy, load_keyring(tmp_path, None)))
     parts: dict[str, Any] = {"vault": vault, AUTHENTICATOR: StaticAuthenticator(USERS)}
