@@ -400,7 +400,7 @@ async def erase_person(session: AsyncSession, person_ref: str, at: datetime) -> 
     )
 
 
-# --- what registration learns from funding's events (registration_0005) ---------------------
+# --- what registration learns from funding's events (registration_0006) ---------------------
 
 funds = Table(
     "registration_funds",

@@ -5,7 +5,7 @@ can refuse a case for a period without a fund, or cost lines in another currency
 ``registration_funding_decisions`` keeps each case's latest ``case_funding_decided`` and
 ``registration_funding_outcomes`` the latest commitment decision per person of a case.
 
-Revision ID: registration_0005
+Revision ID: registration_0006
 Revises: registration_0004
 Create Date: 2026-12-02
 """
@@ -13,8 +13,8 @@ Create Date: 2026-12-02
 import sqlalchemy as sa
 from alembic import op
 
-revision = "registration_0005"
-down_revision = "registration_0004"
+revision = "registration_0006"
+down_revision = "registration_0005"
 branch_labels = None
 depends_on = None
 
