@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.envelope import Payload
+from events.privacy import Purpose
 from events.types import (
     AgeBand,
     Category,
@@ -62,6 +63,21 @@ class RequestedLine(BaseModel):
     currency: CurrencyCode
 
 
+class ConsentGiven(BaseModel):
+    """A consent decision collected with the registration. The privacy service records it
+    (and emits ``privacy.consent_changed``) when it applies the registration, so a
+    registration that did not commit leaves no consent anywhere."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person_ref: PersonRef
+    purpose: Purpose
+    partner: str | None = Field(
+        default=None, max_length=120, description="Organisation name, for partner_sharing"
+    )
+    granted: bool
+
+
 class ReturnRegistered(Payload):
     service = "registration"
     event = "return_registered"
@@ -76,6 +92,11 @@ class ReturnRegistered(Payload):
     people: list[PersonFacts] = Field(min_length=1)
     requested: list[RequestedLine] = Field(default_factory=list)
     allow_partial: bool = False
+    consents: list[ConsentGiven] = Field(
+        default_factory=list,
+        description="Consent decisions collected with this registration, recorded by privacy "
+        "as decisions of the envelope's actor at the envelope's time",
+    )
 
 
 class _Transition(Payload):

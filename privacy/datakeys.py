@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from privacy import crypto
 from privacy.keyring import Keyring
-from privacy.store import data_keys, erasures
+from privacy.store import case_people, consents, data_keys, erasures, legal_holds
 from services.kit.errors import ConflictError, NotFoundError
 
 
@@ -39,6 +39,16 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Table) -> Insert:
 async def is_erased(session: AsyncSession, person_ref: str) -> bool:
     query = select(erasures.c.person_ref).where(erasures.c.person_ref == person_ref)
     return (await session.scalar(query)) is not None
+
+
+async def is_referenced(session: AsyncSession, person_ref: str) -> bool:
+    """Whether privacy knows the person from more than their key: a case, a consent, a legal
+    hold or an erasure."""
+    for table in (case_people, consents, legal_holds, erasures):
+        query = select(table.c.person_ref).where(table.c.person_ref == person_ref).limit(1)
+        if (await session.scalar(query)) is not None:
+            return True
+    return False
 
 
 async def key_row(session: AsyncSession, person_ref: str, *, lock: bool = False) -> Row | None:

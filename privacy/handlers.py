@@ -1,5 +1,6 @@
-"""What privacy learns from registration events: who belongs to which case, and when each case
-ended (closed, withdrawn, cancelled, or screened ineligible), for the retention schedule.
+"""What privacy learns from registration events: who belongs to which case, the consent
+decisions collected with each registration, and when each case ended (closed, withdrawn,
+cancelled, or screened ineligible), for the retention schedule.
 
 Privacy also consumes its own ``personal_data_erased`` events: after its database is restored
 from a backup taken before an erasure (``retorno replay privacy`` makes the consumer read the
@@ -9,11 +10,12 @@ and the event changes nothing."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, select, text, update
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
@@ -25,9 +27,12 @@ from events.registration import (
     CaseWithdrawn,
     ReturnRegistered,
 )
-from privacy.datakeys import destroy_key, insert_ignoring_duplicates, is_erased
+from privacy.consent import record_decision
+from privacy.datakeys import PersonErasedError, destroy_key, insert_ignoring_duplicates, is_erased
 from privacy.store import case_people, cases, erasures
 from services.kit.definition import Handler, Runtime
+
+log = logging.getLogger(__name__)
 
 
 async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
@@ -35,12 +40,34 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
         return
     payload = event.parse(ReturnRegistered)
     session = uow.session
+    seen = select(case_people.c.case_id).where(case_people.c.case_id == payload.case_id).limit(1)
+    first_time = (await session.scalar(seen)) is None
     await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
     await session.execute(
         update(cases).where(cases.c.case_id == payload.case_id).values(office=payload.office)
     )
     rows = [{"case_id": payload.case_id, "person_ref": p.person_ref} for p in payload.people]
     await session.execute(insert_ignoring_duplicates(session, case_people), rows)
+    if first_time:
+        await _record_consents(uow, event, payload)
+
+
+async def _record_consents(uow: UnitOfWork, event: Envelope, payload: ReturnRegistered) -> None:
+    """The decisions collected with the registration, as the registering user's (with their
+    role), at the time they registered. They reach privacy only with a committed case."""
+    for consent in payload.consents:
+        try:
+            await record_decision(
+                uow,
+                consent.person_ref,
+                consent.purpose,
+                consent.granted,
+                partner=consent.partner,
+                actor=event.actor,
+                at=event.occurred_at,
+            )
+        except PersonErasedError:
+            log.info("case %s: person erased since, consent not recorded", payload.case_id)
 
 
 async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:

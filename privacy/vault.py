@@ -11,12 +11,12 @@ from collections.abc import Mapping
 
 from db.uow import Clock, ServiceDatabase, utc_now
 from events.envelope import Actor
-from events.privacy import ConsentChanged
 from privacy import crypto, datakeys, records
+from privacy.consent import record_decision, text
 from privacy.domain import check_field, check_person_ref, consent_target
 from privacy.keyring import Keyring
 from privacy.records import AccessRecord, ConsentRecord
-from services.kit.errors import ConflictError, ForbiddenError, InvalidInputError
+from services.kit.errors import ForbiddenError
 
 _PURPOSE_NAMES = {
     "assistance": "assistance",
@@ -75,9 +75,9 @@ class Vault:
         if not tokens:
             return {}
         record = AccessRecord(
-            _text(actor_id, "actor_id", 120),
-            _text(role, "role", 60),
-            _text(purpose, "purpose", 200),
+            text(actor_id, "actor_id", 120),
+            text(role, "role", 60),
+            text(purpose, "purpose", 200),
             tuple(check_field(f) for f in tokens),
             self.clock(),
         )
@@ -104,25 +104,26 @@ class Vault:
         role: str | None = None,
     ) -> ConsentRecord:
         """Record a decision (granted or withdrawn); emits privacy.consent_changed."""
-        check_person_ref(person_ref)
-        purpose, partner = consent_target(purpose, partner)
-        record = ConsentRecord(
-            purpose, partner, granted, _text(recorded_by, "recorded_by", 120), self.clock()
-        )
+        actor = Actor(kind="user", id=text(recorded_by, "recorded_by", 120), role=role)
         async with self.db.unit_of_work() as uow:
-            if await datakeys.is_erased(uow.session, person_ref):
-                raise ConflictError(
-                    f"personal data of {person_ref} was erased; no consent to record"
-                )
-            await records.add_consent(uow.session, person_ref, record)
-            uow.emit(
-                ConsentChanged(
-                    person_ref=person_ref, purpose=purpose, partner=partner, granted=granted
-                ),
-                actor=Actor(kind="user", id=record.recorded_by, role=role),
+            record = await record_decision(
+                uow, person_ref, purpose, granted, partner=partner, actor=actor, at=self.clock()
             )
             await uow.commit()
         return record
+
+    async def discard_new_person(self, person_ref: str) -> bool:
+        """Destroy the data key made for a person whose registration did not commit, so the
+        refused registration leaves no key behind. Nothing was stored under it, so no erasure
+        is recorded and no event emitted. Refused (False, key kept) once privacy knows the
+        person from anything else: a case, a consent, a legal hold or an erasure."""
+        check_person_ref(person_ref)
+        async with self.db.unit_of_work() as uow:
+            if await datakeys.is_referenced(uow.session, person_ref):
+                return False
+            destroyed = await datakeys.destroy_key(uow.session, person_ref)
+            await uow.commit()
+        return destroyed is not None
 
     async def has_consent(self, person_ref: str, purpose: str, partner: str | None = None) -> bool:
         purpose, partner = consent_target(purpose, partner)
@@ -153,10 +154,3 @@ class Vault:
         """Every read of the person's data, oldest first."""
         async with self.db.unit_of_work() as uow:
             return await records.access_history(uow.session, person_ref)
-
-
-def _text(value: str, name: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise InvalidInputError(f"{name} must be 1 to {limit} characters")
-    return value

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from benchmarks.chaos.plan import OFFICES, CasePlan, Journey, Race
+from services.runtime.answers import fund_not_known_yet
 
 log = logging.getLogger("chaos.driver")
 
@@ -205,6 +206,7 @@ class Driver:
         plan = j.first if n == 1 else j.second
         assert plan is not None, "a second registration has a second case plan"
         body = self._body(j, n, people, plan)
+        fund_deadline = time.monotonic() + PATIENCE_SECONDS
         while True:
             generation = self.api.api_generation()
             try:
@@ -219,6 +221,11 @@ class Driver:
                 self.tally.counts["registrations: lost answer, found committed"] += 1
                 case_id = found
                 break
+            waiting = fund_not_known_yet(response.status_code, _json(response))
+            if waiting and time.monotonic() < fund_deadline:
+                self.tally.counts["registrations: fund not known to registration yet"] += 1
+                await asyncio.sleep(0.25)  # the fund's event is on its way to registration
+                continue
             if response.status_code != 201:
                 raise DriverError(f"registration {tag} -> {response.status_code}: {response.text}")
             case_id = response.json()["case_id"]
@@ -383,6 +390,13 @@ async def set_up_fund(api: Api, period: str, returns: int, supervisor: str = "su
         )
         if response.status_code != 201:
             raise DriverError(f"receipt -> {response.status_code}: {response.text}")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def new_run_tag() -> str:

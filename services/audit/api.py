@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -17,6 +16,7 @@ from services.audit.checkpoints import (
     CheckpointStatus,
     checkpoint_message,
 )
+from services.audit.dates import DateRange, check_date_range
 from services.audit.money import (
     Dimension,
     MemberUse,
@@ -44,6 +44,22 @@ MAX_POSITION = 2**62
 TEXT = r"^[^\x00-\x1f\x7f]+$"  # no control characters (PostgreSQL refuses NUL)
 READ = "audit.read"
 VERIFY = "audit.verify"
+
+
+DateParam = Annotated[
+    str | None,
+    Query(
+        description="YYYY-MM-DD, inclusive, from 2000-01-01 to the end of next year",
+        json_schema_extra={"format": "date"},
+    ),
+]
+
+
+def date_range(
+    date_from: DateParam = None, date_to: DateParam = None, rt: Runtime = Depends(get_runtime)
+) -> DateRange:
+    """``date_from`` and ``date_to`` as dates, or a 422 naming the parameter."""
+    return check_date_range(date_from, date_to, today=rt.clock().date())
 
 
 class PublicKey(BaseModel):
@@ -91,19 +107,18 @@ def router() -> APIRouter:
         case_id: uuid.UUID | None = None,
         actor_id: str | None = Query(None, max_length=120, pattern=TEXT),
         type: str | None = Query(None, max_length=120, pattern=r"^[a-z_]+\.[a-z_]+$"),
-        date_from: date | None = None,
-        date_to: date | None = None,
         after_position: int = Query(0, ge=0, le=MAX_POSITION),
         limit: int = Query(100, ge=1, le=1000),
         _: Principal = require(READ),
+        dates: DateRange = Depends(date_range),
         rt: Runtime = Depends(get_runtime),
     ) -> list[EventRow]:
         f = EventFilter(
             case_id=case_id,
             actor_id=actor_id,
             type=type,
-            date_from=date_from,
-            date_to=date_to,
+            date_from=dates.date_from,
+            date_to=dates.date_to,
             after_position=after_position,
             limit=limit,
         )
@@ -113,24 +128,22 @@ def router() -> APIRouter:
     async def commitments_route(
         by: list[Dimension] = Query(["fund_period"]),
         fund_period: str | None = Query(None, max_length=20, pattern=TEXT),
-        date_from: date | None = None,
-        date_to: date | None = None,
         _: Principal = require(READ),
+        dates: DateRange = Depends(date_range),
         rt: Runtime = Depends(get_runtime),
     ) -> list[MoneyRow]:
-        f = MoneyFilter(fund_period=fund_period, date_from=date_from, date_to=date_to)
+        f = MoneyFilter(fund_period=fund_period, date_from=dates.date_from, date_to=dates.date_to)
         return await usecases.read(rt, lambda s: commitments_by(s, by, f))
 
     @api.get("/disbursements", response_model=list[MoneyRow])
     async def disbursements_route(
         by: list[Dimension] = Query(["fund_period"]),
         fund_period: str | None = Query(None, max_length=20, pattern=TEXT),
-        date_from: date | None = None,
-        date_to: date | None = None,
         _: Principal = require(READ),
+        dates: DateRange = Depends(date_range),
         rt: Runtime = Depends(get_runtime),
     ) -> list[MoneyRow]:
-        f = MoneyFilter(fund_period=fund_period, date_from=date_from, date_to=date_to)
+        f = MoneyFilter(fund_period=fund_period, date_from=dates.date_from, date_to=dates.date_to)
         return await usecases.read(rt, lambda s: disbursements_by(s, by, f))
 
     @api.get("/cap-compliance", response_model=CapCompliance)
@@ -152,12 +165,11 @@ def router() -> APIRouter:
     @api.get("/cases/stages", response_model=list[StageRow])
     async def stages_route(
         by: CaseDimension | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
         _: Principal = require(READ),
+        dates: DateRange = Depends(date_range),
         rt: Runtime = Depends(get_runtime),
     ) -> list[StageRow]:
-        return await usecases.read(rt, lambda s: case_stages(s, by, date_from, date_to))
+        return await usecases.read(rt, lambda s: case_stages(s, by, dates.date_from, dates.date_to))
 
     @api.get("/summary", response_model=Summary)
     async def summary_route(

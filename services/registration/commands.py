@@ -345,3 +345,50 @@ class EmergencyReadIn(_Body):
     reason_code: Code = Field(
         description="Mandatory: why it cannot wait for a transfer, e.g. 'medical_emergency'"
     )
+
+
+def check_fund(body: RegisterCase, period: str, currency: str | None) -> None:
+    """The case's fund period must have a fund (``currency`` is its currency, None when
+    registration knows no fund for it), and every requested line must be in its currency."""
+    check_fund_terms(
+        period,
+        [line.currency for line in body.requested],
+        currency,
+        defaulted=body.fund_period is None,
+        outcome="the case was not registered",
+    )
+
+
+def check_fund_terms(
+    period: str,
+    line_currencies: Sequence[str],
+    currency: str | None,
+    *,
+    defaulted: bool = False,
+    outcome: str,
+) -> None:
+    """A period with a fund (``currency``: its currency, None when registration knows no fund
+    for it), and cost lines in that currency; else a 422 naming each field."""
+    problems: list[dict[str, str]] = []
+    if currency is None:
+        given = " (the default: the year of registration)" if defaulted else ""
+        problems.append(
+            {
+                "field": "fund_period",
+                "problem": f"no fund is known for period '{period}'{given}; a supervisor "
+                "creates it (POST /api/funds). A fund created seconds ago may take a moment "
+                "to reach registration: try again shortly",
+            }
+        )
+    for i, line_currency in enumerate(line_currencies):
+        if currency is not None and line_currency != currency:
+            problems.append(
+                {
+                    "field": f"requested[{i}].currency",
+                    "problem": f"is {line_currency}, but the fund of {period} is kept in "
+                    f"{currency}; request the amount in {currency}",
+                }
+            )
+    if problems:
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        raise InvalidInputError(f"{outcome}: {summary}", errors=problems)

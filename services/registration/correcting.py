@@ -18,7 +18,8 @@ from events.registration import CaseCorrected, PersonalFieldsCorrected, PersonFa
 from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, ForbiddenError
-from services.registration import corrections, store
+from services.registration import corrections, fund_view, store
+from services.registration.commands import check_fund_terms
 from services.registration.corrections import CaseCorrectionIn, CaseNow, Correction
 from services.registration.lifecycle import SERVICE, visible_case
 from services.registration.ports import Vault
@@ -111,6 +112,15 @@ async def correct_case(
             categories=rt.settings.vulnerability_categories,
             cost_categories=rt.settings.cost_categories,
         )
+        if body.fund_period is not None or body.requested is not None:
+            period = fixed.values["fund_period"]
+            fund = await fund_view.fund_terms(session, period)
+            check_fund_terms(
+                period,
+                [line.currency for line in fixed.lines],
+                None if fund is None else fund.currency,
+                outcome="the case was not corrected",
+            )
         rows = {p["person_ref"]: p for p in people}
         records = {
             ref: await _record_to_write(session, rows[ref], case["office"])

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit.auth import Principal, can, ensure_office
 from services.kit.definition import Runtime
 from services.kit.errors import NotFoundError
-from services.registration import domain, store
+from services.registration import domain, fund_view, store
 from services.registration.lifecycle import SERVICE, visible_case
 from services.registration.ports import Vault
 from services.registration.views import (
@@ -30,6 +30,8 @@ from services.registration.views import (
     SubjectCase,
     TransitionView,
     correction_view,
+    funding_brief,
+    funding_detail,
     line_view,
     person_view,
     summary,
@@ -115,6 +117,11 @@ async def get_case(
         lines = await store.lines_of(session, case_id)
         history = await store.history(session, case_id)
         corrected = await store.corrections_of(session, case_id)
+        decided = (await fund_view.decisions(session, [case_id])).get(case_id)
+        outcomes = await fund_view.outcomes(session, case_id)
+        currency = (await fund_view.currencies(session, [case["fund_period"]])).get(
+            case["fund_period"]
+        )
         choices: dict[str, domain.RecordChoice] = {}
         sealed: dict[str, dict[str, bytes]] = {}
         for p in people:
@@ -132,7 +139,8 @@ async def get_case(
         else {}
     )
     return CaseDetail(
-        **summary(case).model_dump(),
+        **summary(case).model_dump(exclude={"funding"}),
+        funding=funding_detail(decided, outcomes, currency, [p["person_ref"] for p in people]),
         personal_data_included=personal,
         people=[
             person_view(
@@ -175,7 +183,13 @@ async def list_cases(
         rows, total = await store.list_cases(
             session, offices=scope, status=status, page=page, size=size
         )
-    return CasePage(items=[summary(r) for r in rows], page=page, page_size=size, total=total)
+        decided = await fund_view.decisions(session, [r["case_id"] for r in rows])
+        currency = await fund_view.currencies(session, [r["fund_period"] for r in rows])
+    items = [
+        summary(r, funding_brief(decided.get(r["case_id"]), currency.get(r["fund_period"])))
+        for r in rows
+    ]
+    return CasePage(items=items, page=page, page_size=size, total=total)
 
 
 def _plain(item: Any) -> Any:

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from events.envelope import Actor
-from events.registration import PersonFacts, RequestedLine, ReturnRegistered
+from events.registration import ConsentGiven, PersonFacts, RequestedLine, ReturnRegistered
 from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ForbiddenError
-from services.registration import domain, store
+from services.registration import domain, fund_view, store
 from services.registration.commands import (
     FreshPersonalIn,
     KnownPersonIn,
     PersonIn,
     RegisterCase,
+    check_fund,
     check_registration,
     to_cents,
 )
@@ -30,6 +32,7 @@ from services.registration.returning import (
 )
 
 SERVICE = "registration"
+log = logging.getLogger(__name__)
 
 
 def new_person_ref() -> str:
@@ -79,33 +82,63 @@ def requested_lines(body: RegisterCase, refs: list[str]) -> list[RequestedLine]:
     return lines
 
 
-async def _protect(
-    vault: Vault, refs: list[str], body: RegisterCase, by: str
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, bytes]]]:
-    """Encrypt each new person's data under a new key and record consents (in the vault).
+def consents_given(refs: list[str], body: RegisterCase) -> list[ConsentGiven]:
+    """The consent decisions of the request, for ``return_registered`` (privacy records them)."""
+    return [
+        ConsentGiven(person_ref=ref, purpose=c.purpose, partner=c.partner, granted=c.granted)
+        for ref, person in zip(refs, body.people, strict=True)
+        for c in person.consents
+    ]
+
+
+async def _seal(
+    vault: Vault, refs: list[str], body: RegisterCase
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, bytes]], list[str]]:
+    """Encrypt each new person's data under a new key: the only vault writes of a
+    registration, made after every check that can refuse it.
 
     Also the own records of returning people whose record another office holds: sealed under
-    the person's key, kept as this office's record (``office_personal_data``)."""
+    the person's key, kept as this office's record (``office_personal_data``). Returns the
+    ciphertext rows, those records, and the refs whose key was made here."""
     rows: list[dict[str, Any]] = []
     office_records: dict[str, dict[str, bytes]] = {}
-    for ref, person in zip(refs, body.people, strict=True):
-        if isinstance(person, KnownPersonIn):  # the owning office's record is kept as it is
-            if person.personal is not None:
-                sealed = await vault.encrypt_many(ref, personal_fields(person.personal))
-                office_records[ref] = dict(sealed)
-            for consent in person.consents:
-                await vault.record_consent(
-                    ref, consent.purpose, consent.granted, recorded_by=by, partner=consent.partner
-                )
-            continue
-        await vault.new_person(ref)
-        sealed = await vault.encrypt_many(ref, personal_fields(person))
-        rows.extend({"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items())
-        for consent in person.consents:
-            await vault.record_consent(
-                ref, consent.purpose, consent.granted, recorded_by=by, partner=consent.partner
+    created: list[str] = []
+    try:
+        for ref, person in zip(refs, body.people, strict=True):
+            if isinstance(person, KnownPersonIn):  # the owning office's record is kept as is
+                if person.personal is not None:
+                    sealed = await vault.encrypt_many(ref, personal_fields(person.personal))
+                    office_records[ref] = dict(sealed)
+                continue
+            created.append(ref)
+            await vault.new_person(ref)
+            sealed = await vault.encrypt_many(ref, personal_fields(person))
+            rows.extend(
+                {"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items()
             )
-    return rows, office_records
+    except BaseException:
+        await _discard(vault, created)
+        raise
+    return rows, office_records, created
+
+
+async def _discard(vault: Vault, refs: list[str]) -> None:
+    """Compensation: destroy the keys made for a registration that did not commit."""
+    for ref in refs:
+        try:
+            await vault.discard_new_person(ref)
+        except Exception:  # the original failure matters more; the key holds no data
+            log.exception("could not discard the data key of %s after a refused registration", ref)
+
+
+async def _stored(rt: Runtime, case_id: uuid.UUID) -> bool:
+    """Whether the case is stored after all (a commit whose answer was lost); True when it
+    cannot be told, so that a key is never destroyed under stored data."""
+    try:
+        async with rt.db(SERVICE).reading() as session:
+            return await store.get_case(session, case_id) is not None
+    except Exception:
+        return True
 
 
 async def register_case(
@@ -113,8 +146,12 @@ async def register_case(
 ) -> uuid.UUID:
     """Record the request and register it (requested -> registered) in one step.
 
-    The vault is written first (its own store); the case, its anonymous facts, the
-    ciphertexts and the ``return_registered`` event then commit together.
+    Every check that can refuse the command runs before the vault is written. The vault
+    then makes a key per new person and encrypts (its own store); the case, its anonymous
+    facts, the ciphertexts and the ``return_registered`` event (with the consent decisions,
+    which privacy records from it) commit together. If that transaction fails (a concurrent
+    registration of the same returning person won, a database error), the keys made for it
+    are destroyed: a refused registration leaves no key, consent or event behind.
 
     A returning person (``KnownPersonIn``) keeps their person_ref, sex and nationality. In
     their owning office (or one granted a transfer) the case shows their record; in another
@@ -131,6 +168,10 @@ async def register_case(
         cost_categories=rt.settings.cost_categories,
         on=on,
     )
+    period = body.fund_period or str(on.year)
+    async with rt.db(SERVICE).reading() as session:
+        fund = await fund_view.fund_terms(session, period)
+    check_fund(body, period, None if fund is None else fund.currency)
     known = [p for p in body.people if isinstance(p, KnownPersonIn)]
     earlier = await earlier_records(rt, vault, known, principal, body.office) if known else {}
     for person in known:
@@ -146,7 +187,7 @@ async def register_case(
     lines = requested_lines(body, refs)
     payload = ReturnRegistered(
         case_id=case_id,
-        fund_period=body.fund_period or str(on.year),
+        fund_period=period,
         office=body.office,
         requester_type=body.requester.type,
         departure_country=body.departure_country,
@@ -155,8 +196,29 @@ async def register_case(
         people=people,
         requested=lines,
         allow_partial=body.allow_partial,
+        consents=consents_given(refs, body),
     )
-    data_rows, office_records = await _protect(vault, refs, body, principal.user_id)
+    data_rows, office_records, created = await _seal(vault, refs, body)
+    try:
+        await _commit_case(rt, payload, body, principal, known, data_rows, office_records, now)
+    except BaseException:
+        if not await _stored(rt, case_id):
+            await _discard(vault, created)
+        raise
+    return case_id
+
+
+async def _commit_case(
+    rt: Runtime,
+    payload: ReturnRegistered,
+    body: RegisterCase,
+    principal: Principal,
+    known: list[KnownPersonIn],
+    data_rows: list[dict[str, Any]],
+    office_records: dict[str, dict[str, bytes]],
+    now: datetime,
+) -> None:
+    case_id = payload.case_id
     case_row = {
         **payload.model_dump(
             include={
@@ -179,9 +241,9 @@ async def register_case(
     }
     person_rows = [
         {**p.model_dump(), "case_id": case_id, "position": i, "erased_at": None}
-        for i, p in enumerate(people)
+        for i, p in enumerate(payload.people)
     ]
-    line_rows = [{**line.model_dump(), "case_id": case_id} for line in lines]
+    line_rows = [{**line.model_dump(), "case_id": case_id} for line in payload.requested]
     actor = Actor.user(principal.user_id, principal.role)
     async with rt.db(SERVICE).unit_of_work() as uow:
         await recheck_known(uow.session, [p.person_ref for p in known])
@@ -207,4 +269,3 @@ async def register_case(
             },
         )
         await uow.commit()
-    return case_id

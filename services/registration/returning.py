@@ -145,15 +145,21 @@ async def earlier_records(
 
 
 async def check_assistance_consent(vault: Vault, person: KnownPersonIn) -> None:
-    """Return is voluntary: the person's latest decision on 'assistance' must be a grant."""
+    """Return is voluntary: the person's latest decision on 'assistance' must be a grant.
+
+    No decision at all in privacy means privacy has not applied the person's registration yet
+    (its consumer lags, e.g. after a crash): that registration carried a grant (every new
+    person's does), and a withdrawal cannot have been recorded before it (privacy records one
+    only for a person it knows, and orders it after the registration's grant), so the grant
+    counts."""
     if any(c.purpose == "assistance" for c in person.consents):
         return  # the request carries it (a refusal is already a 422)
     decisions = [c for c in await vault.consents(person.person_ref) if c.purpose == "assistance"]
-    if not decisions or not decisions[-1].granted:
+    if decisions and not decisions[-1].granted:
         raise ConflictError(
-            f"return is voluntary: person {person.person_ref} has no granted consent to "
-            '\'assistance\' on record; include {"purpose": "assistance", "granted": true} in '
-            "their consents",
+            f"return is voluntary: person {person.person_ref} withdrew their consent to "
+            '\'assistance\'; include {"purpose": "assistance", "granted": true} in their '
+            "consents once they grant it again",
             person_ref=person.person_ref,
         )
 

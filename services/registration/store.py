@@ -483,3 +483,46 @@ async def erase_person(session: AsyncSession, person_ref: str, at: datetime) -> 
         .where(people.c.person_ref == person_ref, people.c.erased_at.is_(None))
         .values(erased_at=at)
     )
+
+
+# --- what registration learns from funding's events (registration_0006) ---------------------
+
+funds = Table(
+    "registration_funds",
+    metadata,
+    Column("period", String(20), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+"""Projection of ``funding.fund_created``: the periods a case may be registered for, and
+the currency its cost lines must be in. Eventually consistent with the funding service."""
+
+funding_decisions = Table(
+    "registration_funding_decisions",
+    metadata,
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), primary_key=True),
+    Column("approved", Boolean, nullable=False),
+    Column("committed_cents", BigInteger, nullable=False),
+    Column("requested_cents", BigInteger, nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+)
+"""The latest ``funding.case_funding_decided`` of each case."""
+
+funding_outcomes = Table(
+    "registration_funding_outcomes",
+    metadata,
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False),
+    Column("person_ref", String(34), nullable=False),
+    Column("approved", Boolean, nullable=False),
+    Column("reason", String(40), nullable=True),
+    Column("requested_cents", BigInteger, nullable=False),
+    Column("committed_cents", BigInteger, nullable=False),
+    Column("partial", Boolean, nullable=False),
+    Column("remaining_cap_cents", BigInteger, nullable=False),
+    Column("available_cents", BigInteger, nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("case_id", "person_ref"),
+)
+"""The latest ``funding.commitment_approved`` / ``commitment_rejected`` per person of a case."""

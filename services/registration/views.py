@@ -101,6 +101,50 @@ class TransitionView(BaseModel):
     )
 
 
+def money(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents).scaleb(-2)
+
+
+class FundingBrief(BaseModel):
+    """The funding service's latest decision on the case (``funding.case_funding_decided``)."""
+
+    decision: Literal["approved", "refused"]
+    committed: Decimal
+    committed_cents: int
+    requested: Decimal
+    requested_cents: int
+    currency: str | None = Field(description="The fund's currency, as registration knows it")
+    decided_at: datetime
+
+
+class PersonFunding(BaseModel):
+    """The latest decision about one person (``funding.commitment_approved`` / ``_rejected``)."""
+
+    person_ref: str
+    outcome: Literal["approved", "refused"]
+    reason: str | None = Field(
+        description="Why it was refused: cap_exhausted, insufficient_fund_balance, "
+        "unknown_fund, currency_mismatch, case_not_eligible"
+    )
+    explanation: str
+    partial: bool
+    requested: Decimal
+    requested_cents: int
+    committed: Decimal
+    committed_cents: int
+    remaining_cap: Decimal = Field(description="What the person's cap had left then")
+    remaining_cap_cents: int
+    available: Decimal | None = Field(description="The fund's available balance (refusals)")
+    available_cents: int | None
+    decided_at: datetime
+
+
+class FundingDetail(FundingBrief):
+    people: list[PersonFunding] = Field(
+        description="Per person, the latest decision: outcome, reason, amounts"
+    )
+
+
 class CaseSummary(BaseModel):
     case_id: uuid.UUID
     status: CaseStatus
@@ -118,9 +162,17 @@ class CaseSummary(BaseModel):
     version: int = Field(
         description="Changes with every transition and correction; send it with a correction"
     )
+    funding: FundingBrief | None = Field(
+        default=None, description="The latest funding decision; null until funding decided"
+    )
 
 
 class CaseDetail(CaseSummary):
+    funding: FundingDetail | None = Field(
+        default=None,
+        description="The latest funding decision with, per person, the outcome and the reason; "
+        "null until funding decided",
+    )
     personal_data_included: bool
     people: list[PersonView]
     requested: list[LineView]
@@ -214,9 +266,10 @@ class TransferPage(BaseModel):
     items: list[TransferView]
 
 
-def summary(row: RowMapping) -> CaseSummary:
+def summary(row: RowMapping, funding: FundingBrief | None = None) -> CaseSummary:
     values = {k: row[k] for k in CaseSummary.model_fields if k in row}
-    return CaseSummary(**values, allowed_next=list(domain.allowed_next(row["status"])))
+    allowed = list(domain.allowed_next(row["status"]))
+    return CaseSummary(**values, allowed_next=allowed, funding=funding)
 
 
 def person_view(
@@ -266,3 +319,97 @@ def correction_view(row: RowMapping) -> TransitionView:
         kind="correction",
         corrected_fields=list(row["fields"]),
     )
+
+
+def funding_brief(row: RowMapping | None, currency: str | None) -> FundingBrief | None:
+    if row is None:
+        return None
+    return FundingBrief(
+        decision="approved" if row["approved"] else "refused",
+        committed=Decimal(row["committed_cents"]).scaleb(-2),
+        committed_cents=row["committed_cents"],
+        requested=Decimal(row["requested_cents"]).scaleb(-2),
+        requested_cents=row["requested_cents"],
+        currency=currency,
+        decided_at=row["decided_at"],
+    )
+
+
+def funding_detail(
+    row: RowMapping | None, outcomes: list[RowMapping], currency: str | None, order: list[str]
+) -> FundingDetail | None:
+    """The case's decision and its people's outcomes, in the case's order of people."""
+    brief = funding_brief(row, currency)
+    if brief is None:
+        return None
+    position = {ref: i for i, ref in enumerate(order)}
+    ordered = sorted(outcomes, key=lambda o: position.get(o["person_ref"], len(order)))
+    return FundingDetail(
+        **brief.model_dump(), people=[person_funding(o, currency) for o in ordered]
+    )
+
+
+def person_funding(row: RowMapping, currency: str | None) -> PersonFunding:
+    return PersonFunding(
+        person_ref=row["person_ref"],
+        outcome="approved" if row["approved"] else "refused",
+        reason=row["reason"],
+        explanation=funding_explanation(
+            approved=row["approved"],
+            reason=row["reason"],
+            partial=row["partial"],
+            requested_cents=row["requested_cents"],
+            committed_cents=row["committed_cents"],
+            remaining_cap_cents=row["remaining_cap_cents"],
+            available_cents=row["available_cents"],
+            currency=currency,
+        ),
+        partial=row["partial"],
+        requested=Decimal(row["requested_cents"]).scaleb(-2),
+        requested_cents=row["requested_cents"],
+        committed=Decimal(row["committed_cents"]).scaleb(-2),
+        committed_cents=row["committed_cents"],
+        remaining_cap=Decimal(row["remaining_cap_cents"]).scaleb(-2),
+        remaining_cap_cents=row["remaining_cap_cents"],
+        available=money(row["available_cents"]),
+        available_cents=row["available_cents"],
+        decided_at=row["decided_at"],
+    )
+
+
+def _amount(cents: int, currency: str | None) -> str:
+    return f"{Decimal(cents).scaleb(-2)} {currency or ''}".rstrip()
+
+
+def funding_explanation(
+    *,
+    approved: bool,
+    reason: str | None,
+    partial: bool,
+    requested_cents: int,
+    committed_cents: int,
+    remaining_cap_cents: int,
+    available_cents: int | None,
+    currency: str | None,
+) -> str:
+    """One sentence for the caseworker: what was decided about the person, and why."""
+    asked = _amount(requested_cents, currency)
+    if approved:
+        got = _amount(committed_cents, currency)
+        left = _amount(remaining_cap_cents, currency)
+        if partial:
+            return f"approved in part: {got} of {asked} (the person's cap allowed no more)"
+        return f"approved: {got} committed; {left} of the person's cap remains"
+    if reason == "cap_exhausted":
+        left = _amount(remaining_cap_cents, currency)
+        return f"refused: {asked} asked, but the person's cap has only {left} left"
+    if reason == "insufficient_fund_balance":
+        have = _amount(available_cents or 0, currency)
+        return f"refused: {asked} asked, but the fund has only {have} available"
+    if reason == "unknown_fund":
+        return "refused: funding knows no fund for the case's period"
+    if reason == "currency_mismatch":
+        return f"refused: the cost lines are not in the fund's currency ({currency or '?'})"
+    if reason == "case_not_eligible":
+        return "refused: the case was not eligible when funding decided"
+    return f"refused: {reason}"

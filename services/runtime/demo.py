@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
+from services.runtime.answers import fund_not_known_yet
 from services.runtime.demo_data import (
     INELIGIBLE,
     OFFICES,
@@ -86,11 +87,21 @@ class _Api:
     async def __call__(self, user: str, method: str, path: str, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[user]}"}
         response = await self.http.request(method, path, json=body, headers=headers)
+        deadline = time.monotonic() + 60
+        while _fund_not_known_yet(response) and time.monotonic() < deadline:
+            await asyncio.sleep(0.25)  # the fund just created has not reached registration
+            response = await self.http.request(method, path, json=body, headers=headers)
         if response.status_code == 404 and method == "GET":
             return None
         if response.status_code not in (200, 201):
             raise DemoError(f"{method} {path} answered {response.status_code}: {response.text}")
         return response.json()
+
+
+def _fund_not_known_yet(response: httpx.Response) -> bool:
+    if response.status_code != 422:
+        return False
+    return fund_not_known_yet(response.status_code, response.json())
 
 
 async def _until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 60) -> Any:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import register_case
+
 from .conftest import System, eventually
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +78,7 @@ async def test_registered_case_gets_its_funding_decision_through_the_broker(syst
     fund = (await s.http.get("/api/funds/2026", headers=s.auth("auditor"))).json()
     assert {m["member"]: m["expected_cents"] for m in fund["members"]}["CA"] == 1_500_000
 
-    created = await s.http.post("/api/cases", json=case_body(), headers=s.auth("caseworker"))
+    created = await register_case(s.http, case_body(), s.auth("caseworker"))
     assert created.status_code == 201, created.text
     case_id = created.json()["case_id"]
     person_ref = created.json()["people"][0]["person_ref"]

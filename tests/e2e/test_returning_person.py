@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import register_case
+
 from .conftest import System, eventually
 from .test_journey import case_body, create_fund
 
@@ -26,7 +28,7 @@ async def _status(s: System, case_id: str, wanted: str) -> bool:
 async def test_the_cap_adds_up_across_the_cases_of_one_person(system: System) -> None:
     s = system
     await create_fund(s)
-    first = await s.http.post("/api/cases", json=case_body(), headers=s.auth("caseworker"))
+    first = await register_case(s.http, case_body(), s.auth("caseworker"))
     assert first.status_code == 201, first.text
     case_id = first.json()["case_id"]
     ref = first.json()["people"][0]["person_ref"]

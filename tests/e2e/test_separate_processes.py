@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.runtime.answers import fund_not_known_yet
 from services.runtime.embedded import EmbeddedNats, free_port
 from services.runtime.registry import service_names
 
@@ -75,6 +76,11 @@ def test_one_process_per_service_carries_a_case_to_its_funding_decision(tmp_path
         receipt = {"member": "MX", "amount": "45000.00", "on": "2026-02-01"}
         assert http.post("/api/funds/2026/receipts", json=receipt, headers=auth("sup")).is_success
         created = http.post("/api/cases", json=case_body(), headers=auth("cw"))
+        for _ in range(150):  # registration learns of the fund from its event, a moment later
+            if not fund_not_known_yet(created.status_code, created.json()):
+                break
+            time.sleep(0.1)
+            created = http.post("/api/cases", json=case_body(), headers=auth("cw"))
         assert created.status_code == 201, created.text
         case_id = created.json()["case_id"]
         screened = http.post(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.api import users
-from tests.integration.api.conftest import Api
+from tests.integration.api.conftest import Api, available_services
+from tests.integration.api.test_route_office_matrix import pump
 
 
 async def test_admin_adds_a_user_whose_token_works_until_revoked(api: Api) -> None:
@@ -47,6 +48,15 @@ async def test_caseworker_of_another_office_cannot_read_or_move_a_case(api: Api)
     if "registration" not in api.rt.databases:
         pytest.skip("registration service not available")
     _, owner = await users.add_user(api.rt, "cw-mx", "caseworker", ["MX-TAP"])
+    fund = {
+        "period": str(api.rt.clock().year),
+        "currency": "USD",
+        "target": "60000.00",
+        "shares": [{"member": "CA", "share_percent": "100"}],
+    }
+    made = await api.http.post("/api/funds", json=fund, headers=api.bearer("supervisor"))
+    assert made.status_code == 201, made.text
+    await pump(api.rt, available_services(), set())  # registration learns of the fund
     created = await api.http.post(
         "/api/cases",
         headers={"Authorization": f"Bearer {owner}"},

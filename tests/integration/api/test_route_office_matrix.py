@@ -244,6 +244,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         await _ok(await http.post("/api/funds", json=fund, headers=sup))
         receipt = {"member": "CA", "amount": "60000.00"}
         await _ok(await http.post(f"/api/funds/{period}/receipts", json=receipt, headers=sup))
+        await pump(rt, services, done)  # registration learns of the fund
         case = await _ok(await http.post("/api/cases", json=case_body(period), headers=cw))
         case_id, ref = case["case_id"], case["people"][0]["person_ref"]
         await pump(rt, services, done)

@@ -166,3 +166,42 @@ async def test_auth_can_be_overridden_for_a_route_test(rt: Runtime, db: ServiceD
         response = await http.get("/api/audit/events?limit=5")
 
     assert response.status_code == 200 and response.json() == []
+
+
+DATED_ROUTES = [
+    "/api/audit/events",
+    "/api/audit/commitments",
+    "/api/audit/disbursements",
+    "/api/audit/cases/stages",
+]
+
+
+@pytest.mark.parametrize("path", DATED_ROUTES)
+@pytest.mark.parametrize(
+    ("query", "named", "hint"),
+    [
+        ("date_to=0", "date_to", "YYYY-MM-DD"),
+        ("date_from=0", "date_from", "YYYY-MM-DD"),
+        ("date_from=1999-12-31", "date_from", "2000-01-01"),
+        ("date_to=9999-01-01", "date_to", "check the year"),
+        ("date_from=2026-05-01&date_to=2026-04-01", "date_from", "is after date_to"),
+        ("date_to=2026-02-30", "date_to", "YYYY-MM-DD"),
+    ],
+)
+async def test_a_nonsense_date_range_is_refused_naming_the_parameter(
+    client: httpx.AsyncClient, path: str, query: str, named: str, hint: str
+) -> None:
+    response = await client.get(f"{path}?{query}", headers=AS_AUDITOR)
+
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert f"query.{named}" in detail and hint in detail
+
+
+@pytest.mark.parametrize("path", DATED_ROUTES)
+async def test_a_sensible_date_range_is_answered(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(
+        f"{path}?date_from=2026-01-01&date_to=2026-01-01", headers=AS_AUDITOR
+    )
+
+    assert response.status_code == 200, response.text

@@ -12,12 +12,14 @@ import pytest
 from fastapi import FastAPI
 
 from db.uow import ServiceDatabase
+from events.registration import ReturnRegistered
 from services.api.problems import install_problem_handlers
 from services.kit.auth import AUTHENTICATOR, Principal, StaticAuthenticator
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
 from services.registration.service import SERVICE
 from tests.integration.registration.fakes import FakeVault
+from tests.integration.registration.helpers import funds_known, outbox
 from tests.support import open_service_db
 
 USERS = {
@@ -45,14 +47,18 @@ def vault() -> FakeVault:
 
 
 @pytest.fixture
-def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runtime:
+async def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runtime:
+    """With funds (USD) for this year and the next, learned from funding's events."""
     settings = Settings(data_dir=tmp_path)
     parts: dict[str, Any] = {"vault": vault, AUTHENTICATOR: StaticAuthenticator(USERS)}
-    return Runtime(settings=settings, databases={"registration": db}, parts=parts)
+    rt = Runtime(settings=settings, databases={"registration": db}, parts=parts)
+    year = rt.clock().year
+    await funds_known(db, str(year), str(year + 1))
+    return rt
 
 
 @pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[Client]:
+async def client(runtime: Runtime, db: ServiceDatabase, vault: FakeVault) -> AsyncIterator[Client]:
     app = FastAPI()
     assert SERVICE.router is not None
     app.include_router(SERVICE.router())
@@ -60,17 +66,36 @@ async def client(runtime: Runtime) -> AsyncIterator[Client]:
     app.state.runtime = runtime
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Client(http)
+        yield Client(http, db, vault)
 
 
 class Client:
-    """HTTP as one of USERS."""
+    """HTTP as one of USERS. After a registration it hands the committed
+    ``return_registered`` events to the fake vault, as privacy's consumer would."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        db: ServiceDatabase | None = None,
+        vault: FakeVault | None = None,
+    ) -> None:
         self.http = http
+        self.db = db
+        self.vault = vault
 
     async def post(self, user: str, url: str, json: Any) -> httpx.Response:
-        return await self.http.post(url, json=json, headers={"Authorization": f"Bearer {user}"})
+        headers = {"Authorization": f"Bearer {user}"}
+        response = await self.http.post(url, json=json, headers=headers)
+        if url == "/api/cases" and response.status_code == 201:
+            await self.privacy_catches_up()
+        return response
+
+    async def privacy_catches_up(self) -> None:
+        if self.db is None or self.vault is None:
+            return
+        for envelope in await outbox(self.db):
+            if envelope.type == ReturnRegistered.type_name():
+                self.vault.apply_registered(envelope)
 
     async def get(self, user: str, url: str, **params: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {user}"}

@@ -1,16 +1,23 @@
 """A vault for tests: the privacy vault's interface with real AES-GCM, kept in memory.
 
+Consents collected at registration reach it as they reach privacy: from the committed
+``return_registered`` event (``apply_registered``; the test client feeds it after each 201).
+
 Tokens are nonce + ciphertext bound to the person and field; erasure forgets the key.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from events.envelope import Envelope
+from events.registration import ReturnRegistered
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class FakeVault:
     erased: set[str] = field(default_factory=set)
     consent_log: dict[str, list[Consent]] = field(default_factory=dict)
     reads: dict[str, list[Access]] = field(default_factory=dict)
+    applied: set[uuid.UUID] = field(default_factory=set)
 
     async def new_person(self, person_ref: str) -> None:
         self.keys.setdefault(person_ref, AESGCM.generate_key(bit_length=256))
@@ -69,6 +77,20 @@ class FakeVault:
             name: aead.decrypt(token[:12], token[12:], f"{person_ref}/{name}".encode()).decode()
             for name, token in fields.items()
         }
+
+    async def discard_new_person(self, person_ref: str) -> bool:
+        if person_ref in self.consent_log or person_ref in self.erased:
+            return False
+        return self.keys.pop(person_ref, None) is not None
+
+    def apply_registered(self, envelope: Envelope) -> None:
+        """What privacy does with a committed ``return_registered``: record its consents."""
+        if envelope.event_id in self.applied:
+            return
+        self.applied.add(envelope.event_id)
+        for c in envelope.parse(ReturnRegistered).consents:
+            consent = Consent(c.purpose, c.partner, c.granted, envelope.actor.id)
+            self.consent_log.setdefault(c.person_ref, []).append(consent)
 
     async def is_erased(self, person_ref: str) -> bool:
         return person_ref in self.erased

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from tests.integration.registration.test_returning_people import close, returnin
 GIVEN, FAMILY, DOCUMENT = "Zyxqorveth", "Vandelquist-Ombu", "PQ9981726"
 PHONE, EMAIL, ADDRESS = "+52 81 7777 0101", "zyxq@example.net", "Calle Sentinela 42"
 BORN = "1979-06-15"
+NEXT_YEAR = str(datetime.now(UTC).year + 1)  # the fixture knows funds for this year and the next
 
 
 async def patch(
@@ -74,7 +76,7 @@ async def test_case_fields_are_corrected_with_an_event_and_a_history_entry(
         {
             "version": case["version"],
             "requester": {"type": "government_return", "name": "Consulado de Guatemala"},
-            "fund_period": "2027",
+            "fund_period": NEXT_YEAR,
             "departure_country": "US",
             "destination_country": "HN",
             "allow_partial": True,
@@ -92,7 +94,7 @@ async def test_case_fields_are_corrected_with_an_event_and_a_history_entry(
         "Consulado de Guatemala",
     )
     assert (after["fund_period"], after["departure_country"], after["destination_country"]) == (
-        "2027",
+        NEXT_YEAR,
         "US",
         "HN",
     )
@@ -115,7 +117,7 @@ async def test_case_fields_are_corrected_with_an_event_and_a_history_entry(
     [event] = await corrections_emitted(db)
     assert str(event.case_id) == case["case_id"] and event.case_version == 2
     assert (event.fund_period, event.requester_type, event.allow_partial) == (
-        "2027",
+        NEXT_YEAR,
         "government_return",
         True,
     )
@@ -256,11 +258,11 @@ async def test_corrections_follow_each_other_by_version(
     client: Client, db: ServiceDatabase
 ) -> None:
     case = await client.register()
-    one = await corrected(client, case["case_id"], {"version": 1, "fund_period": "2027"})
+    one = await corrected(client, case["case_id"], {"version": 1, "fund_period": NEXT_YEAR})
     two = await corrected(client, case["case_id"], {"version": 2, "allow_partial": True})
 
     assert (one["version"], two["version"]) == (2, 3)
-    assert (two["fund_period"], two["allow_partial"]) == ("2027", True)
+    assert (two["fund_period"], two["allow_partial"]) == (NEXT_YEAR, True)
     assert [h["kind"] for h in two["history"]] == ["transition", "correction", "correction"]
     assert [e.case_version for e in await corrections_emitted(db)] == [2, 3]
 
@@ -324,6 +326,16 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
         "requested[0].person",
     ),
     ("a person not in the case", {"people": [{"person_ref": "p_" + "1" * 32, "sex": "male"}]}, ""),
+    ("a period without a fund", {"fund_period": "2099"}, "fund_period"),
+    (
+        "a cost line in another currency than the fund's",
+        {
+            "requested": [
+                {"person": "all", "category": "transport", "amount": "1", "currency": "EUR"}
+            ]
+        },
+        "requested[0].currency",
+    ),
 ]
 SHAPE_REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     (
@@ -358,7 +370,7 @@ SHAPE_REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("a bad country", {"destination_country": "XX"}, "destination_country"),
     ("nothing to correct", {}, ""),
     ("a person with nothing to correct", {"people": [{}]}, ""),
-    ("no version", {"version": None, "fund_period": "2027"}, "version"),
+    ("no version", {"version": None, "fund_period": NEXT_YEAR}, "version"),
 ]
 
 
@@ -416,7 +428,7 @@ async def test_a_stale_version_is_409_saying_the_case_changed_and_stores_nothing
     client: Client, db: ServiceDatabase
 ) -> None:
     case = await client.register()
-    await corrected(client, case["case_id"], {"version": 1, "fund_period": "2027"})
+    await corrected(client, case["case_id"], {"version": 1, "fund_period": NEXT_YEAR})
     before = await stored(db)
 
     response = await patch(client, case["case_id"], {"version": 1, "allow_partial": True})
@@ -434,8 +446,8 @@ async def test_two_corrections_of_one_version_at_once_store_one(
 
     answers = await asyncio.gather(
         *(
-            patch(client, case["case_id"], {"version": 1, "fund_period": f"20{n}"})
-            for n in (27, 28, 29)
+            patch(client, case["case_id"], {"version": 1, "fund_period": NEXT_YEAR, "allow_partial": n})
+            for n in (True, False, True)
         )
     )
 
@@ -473,12 +485,12 @@ async def test_an_unknown_case_is_404_and_roles_without_cases_create_are_403(
     before = await stored(db)
 
     unknown = await patch(
-        client, "00000000-0000-4000-8000-000000000000", {"version": 1, "fund_period": "2027"}
+        client, "00000000-0000-4000-8000-000000000000", {"version": 1, "fund_period": NEXT_YEAR}
     )
     auditor = await patch(
-        client, case["case_id"], {"version": 1, "fund_period": "2027"}, user="auditor"
+        client, case["case_id"], {"version": 1, "fund_period": NEXT_YEAR}, user="auditor"
     )
-    dpo = await patch(client, case["case_id"], {"version": 1, "fund_period": "2027"}, user="dpo")
+    dpo = await patch(client, case["case_id"], {"version": 1, "fund_period": NEXT_YEAR}, user="dpo")
 
     assert unknown.status_code == 404
     assert (auditor.status_code, dpo.status_code) == (403, 403)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
+
 from db.uow import ServiceDatabase
 from events.envelope import Actor, new_envelope
 from events.funding import CaseFundingDecided
 from events.privacy import PersonalDataErased
 from events.registration import CaseFundingApproved, CaseScreened
 from services.kit.definition import Runtime
+from services.kit.errors import WaitingForEvent
 from services.registration.handlers import handlers
 from tests.integration.registration.conftest import Client, person
 from tests.integration.registration.fakes import FakeVault
@@ -164,8 +167,10 @@ async def test_funding_events_are_applied_once_and_rejections_change_nothing(
     status_after_rejection = (await client.get("cw", f"/api/cases/{case_id}")).json()["status"]
     await funding_decided(runtime, db, case_id, approved=True)
     await funding_decided(runtime, db, case_id, approved=True)
-    await funding_decided(runtime, db, str(uuid.uuid4()), approved=True)
+    with pytest.raises(WaitingForEvent) as waiting:  # a case not stored (yet): parked
+        await funding_decided(runtime, db, str(uuid.uuid4()), approved=True)
 
+    assert waiting.value.key.startswith("case_id:")
     assert status_after_rejection == "eligible"
     approvals = [e for e in await outbox(db) if e.type == CaseFundingApproved.type_name()]
     assert len(approvals) == 1

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from services.kit.settings import Settings
 from services.registration.service import SERVICE
 from tests.integration.registration.conftest import USERS, Client, case_body, person
 from tests.integration.registration.fakes import FakeVault
-from tests.integration.registration.helpers import outbox
+from tests.integration.registration.helpers import funds_known, outbox
 from tests.support import open_service_db
 
 
@@ -68,6 +69,7 @@ async def test_sentinels_appear_in_no_file_event_or_log(
     sentinels = [given, family, doc, address, note]
     db_path = tmp_path / "registration.db"
     db = await open_service_db(SERVICE, f"sqlite+aiosqlite:///{db_path}")
+    await funds_known(db, str(datetime.now(UTC).year))
     privacy_db = None
     vault: Any = FakeVault()
     if vault_kind == "privacy":

@@ -179,6 +179,19 @@ async def test_a_withdrawn_assistance_consent_must_be_granted_again(
     assert accepted.status_code == 201, accepted.text
 
 
+async def test_a_returning_person_is_accepted_while_privacy_has_not_applied_their_registration(
+    client: Client, vault: FakeVault
+) -> None:
+    first = await client.register()
+    ref = first["people"][0]["person_ref"]
+    await client.move(first["case_id"], "withdrawn", reason_code="changed_mind")
+    vault.consent_log.clear()  # privacy's consumer lags (killed): no decision recorded yet
+
+    again = await client.post("cw", "/api/cases", case_body(people=[returning(ref)]))
+
+    assert again.status_code == 201, again.text
+
+
 BAD_KNOWN = {
     "malformed ref": (returning("p_123"), "people.0.person_ref"),
     "personal data beside a ref": (returning("p_" + "a" * 32, sex="male"), "people.0.sex"),
