@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -29,15 +32,33 @@ def branches() -> list[str]:
     return sorted(labels)
 
 
+SQLITE = "sqlite+aiosqlite:///"
+
+
 def _ensure_sqlite_dir(url: str) -> None:
-    prefix = "sqlite+aiosqlite:///"
-    if url.startswith(prefix):
-        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith(SQLITE):
+        Path(url[len(SQLITE) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(url: str) -> Iterator[None]:
+    """Processes that migrate one SQLite file at once take turns (an exclusive ``flock`` on
+    ``<file>.migrate-lock``); on PostgreSQL, env.py takes an advisory lock instead."""
+    if not url.startswith(SQLITE) or url == SQLITE + ":memory:":
+        yield
+        return
+    with open(url[len(SQLITE) :] + ".migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def upgrade(service: str, url: str, target: str = "head") -> None:
     _ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(service, url), f"{service}@{target}")
+    with _one_at_a_time(url):
+        command.upgrade(alembic_config(service, url), f"{service}@{target}")
 
 
 def downgrade(service: str, url: str, target: str = "base") -> None:

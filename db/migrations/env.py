@@ -6,9 +6,10 @@ Run through ``db.migrate`` (``retorno migrate``), which passes the service and i
 from __future__ import annotations
 
 import asyncio
+import zlib
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -24,6 +25,11 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas of a service start at once: one migrates, the others wait here and
+            # then find the schema at head (the lock ends with the migration's transaction).
+            key = zlib.crc32(f"retorno-migrate-{service}".encode())
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         context.run_migrations()
 
 

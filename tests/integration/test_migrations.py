@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -48,3 +49,26 @@ async def test_upgrade_to_head_and_back_step_by_step(service, database_url):
     assert expected <= await _tables(database_url)
     await asyncio.to_thread(migrate.downgrade, service, database_url, "base")
     assert await _tables(database_url) <= {f"{service}_alembic_version"}
+
+
+@pytest.mark.parametrize("service", ["registration", "funding"])
+async def test_replicas_migrating_one_database_at_once_take_turns(service, database_url):
+    """Several replicas of a service start together: each runs `migrate`; all succeed and
+    the schema is at head once (PostgreSQL: an advisory lock; SQLite: a file lock)."""
+    code = "import sys; from db import migrate; migrate.upgrade(sys.argv[1], sys.argv[2])"
+    replicas = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            code,
+            service,
+            database_url,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    errors = [(await p.communicate())[1].decode() for p in replicas]
+
+    assert [p.returncode for p in replicas] == [0, 0, 0, 0], "\n".join(errors)
+    expected = {t.name for t in SERVICES[service].metadata.sorted_tables}
+    assert expected <= await _tables(database_url)
