@@ -446,7 +446,11 @@ async def test_two_corrections_of_one_version_at_once_store_one(
 
     answers = await asyncio.gather(
         *(
-            patch(client, case["case_id"], {"version": 1, "fund_period": NEXT_YEAR, "allow_partial": n})
+            patch(
+                client,
+                case["case_id"],
+                {"version": 1, "fund_period": NEXT_YEAR, "allow_partial": n},
+            )
             for n in (True, False, True)
         )
     )
