@@ -13,6 +13,7 @@ from sqlalchemy import select
 from privacy.store import data_keys, erasures
 from services.api.users import add_user
 from services.kit.settings import Settings
+from services.runtime.answers import fund_not_known_yet
 from services.runtime.backup import backup_database, replay, restore_database
 from services.runtime.cli import _migrate_all
 from services.runtime.embedded import EmbeddedNats, free_port
@@ -72,9 +73,24 @@ async def test_a_restore_from_before_an_erasure_leaves_the_person_unreadable(
         assert rt is not None
         _u, cw = await add_user(rt, "cw", "caseworker", ["GT-GUA"])
         _u, dpo = await add_user(rt, "dpo", "data_protection_officer", [])
-        created = await http.post(
-            "/api/cases", json=case_body(1), headers={"Authorization": f"Bearer {cw}"}
+        _u, sup = await add_user(rt, "sup", "supervisor", ["GT-GUA"])
+        fund = {
+            "period": "2026",
+            "currency": "USD",
+            "target": "1000.00",
+            "shares": [{"member": "MX", "share_percent": "100"}],
+        }
+        answer = await http.post(
+            "/api/funds", json=fund, headers={"Authorization": f"Bearer {sup}"}
         )
+        assert answer.status_code == 201, answer.text
+        for _ in range(100):  # registration learns of the fund from its event, a moment later
+            created = await http.post(
+                "/api/cases", json=case_body(1), headers={"Authorization": f"Bearer {cw}"}
+            )
+            if not fund_not_known_yet(created.status_code, created.json()):
+                break
+            await asyncio.sleep(0.1)
         assert created.status_code == 201, created.text
         case_id = created.json()["case_id"]
         ref = created.json()["people"][0]["person_ref"]
