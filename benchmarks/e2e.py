@@ -43,6 +43,7 @@ import httpx
 import nats
 from nats.aio.msg import Msg
 
+from benchmarks.chaos.driver import money
 from benchmarks.chaos.observe import consumers
 from benchmarks.chaos.run import Postgres
 from benchmarks.pipeline import raw_rates
@@ -253,10 +254,6 @@ class System:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.data_dir, ignore_errors=True)
-
-
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 class Client:
