@@ -135,7 +135,7 @@ async def run(label: str, url: str, n: int, data_dir: Path) -> None:
     await upgrade_async("audit", url)
     db = ServiceDatabase("audit", make_engine(url), store.messaging)
     rt = Runtime(Settings(data_dir=data_dir), {"audit": db})
-    rt.parts[usecases.SIGNER] = SIGNER
+    rt.put(usecases.SIGNER, SIGNER)
     try:
         start = time.perf_counter()
         await fill(db, n)

@@ -16,9 +16,9 @@ from privacy.holds import lift_legal_hold, place_legal_hold
 from privacy.retention import run_retention
 from privacy.scope import ensure_person_in_scope
 from privacy.wiring import vault_of
-from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
-from services.kit.web import get_runtime
+from services.kit.identity import Principal
+from services.kit.routes import get_runtime, require
 
 PersonRefPath = Annotated[str, Path(pattern=r"^p_[0-9a-f]{32}$")]
 

@@ -22,9 +22,9 @@ from privacy import crypto, datakeys
 from privacy.domain import check_erasure_on_request, check_person_ref
 from privacy.holds import hold_states
 from privacy.store import as_utc, case_people, cases, erasures
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
+from services.kit.identity import Principal
 
 Trigger = Literal["retention", "request"]
 

@@ -17,9 +17,9 @@ from privacy import crypto, datakeys
 from privacy.domain import HoldState, check_person_ref
 from privacy.store import as_utc, legal_holds
 from privacy.wiring import vault_of
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.kit.identity import Principal
 
 REASON_FIELD = "legal_hold.reason"
 

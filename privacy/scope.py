@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from privacy import datakeys
 from privacy.store import case_people, cases
-from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_some_office
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, NotFoundError
+from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_some_office
 
 
 async def person_offices(session: AsyncSession, person_ref: str) -> set[str]:

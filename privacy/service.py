@@ -6,14 +6,14 @@ import logging
 
 from privacy import api, handlers, store
 from privacy.retention import run_retention
-from privacy.wiring import VAULT, build_vault
+from privacy.wiring import install_vault
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 
 log = logging.getLogger(__name__)
 
 
 async def start(rt: Runtime) -> None:
-    rt.parts[VAULT] = build_vault(rt)
+    install_vault(rt)
 
 
 async def retention_job(rt: Runtime) -> None:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import users
-from services.kit.auth import PERMISSIONS, ROLES, Principal, require
 from services.kit.definition import Runtime
-from services.kit.web import get_runtime
+from services.kit.identity import PERMISSIONS, ROLES, Principal
+from services.kit.routes import get_runtime, require
 
 
 class Me(BaseModel):

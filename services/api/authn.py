@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from services.api.oidc import oidc_from_settings
 from services.api.users import TokenAuthenticator
-from services.kit.auth import Authenticator, Principal
 from services.kit.definition import Runtime
+from services.kit.identity import Authenticator, Principal
 
 
 class ChainAuthenticator:

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from services.kit.auth import OFFICE_SCOPED_ROLES, ROLES, Principal
+from services.kit.identity import OFFICE_SCOPED_ROLES, ROLES, Principal
 from services.kit.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.uow import ServiceDatabase
 from services.api import store
-from services.kit.auth import OFFICE_SCOPED_ROLES, ROLES, Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.kit.identity import OFFICE_SCOPED_ROLES, ROLES, Principal
 
 TOKEN_PREFIX = "rt_"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

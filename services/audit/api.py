@@ -36,9 +36,9 @@ from services.audit.queries import (
 )
 from services.audit.summary import Summary, summary
 from services.audit.usecases import LogVerification
-from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
-from services.kit.web import get_runtime
+from services.kit.identity import Principal
+from services.kit.routes import get_runtime, require
 
 MAX_POSITION = 2**62
 TEXT = r"^[^\x00-\x1f\x7f]+$"  # no control characters (PostgreSQL refuses NUL)

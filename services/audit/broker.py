@@ -22,12 +22,11 @@ from pydantic import ValidationError
 from events.audit import CheckpointSigned
 from events.envelope import STREAM_NAME, Envelope
 from services.audit.checkpoints import Checkpoint
-from services.kit.definition import Runtime
+from services.kit.definition import JETSTREAM, Runtime
 
 log = logging.getLogger("retorno.audit")
 
 CONSUMER = "audit"  # the audit service's durable consumer (named after the service)
-BROKER = "audit.broker"  # a JetStreamContext in Runtime.parts, for verification outside a node
 
 
 @dataclass(frozen=True)
@@ -38,13 +37,8 @@ class BrokerView:
 
 
 def running_broker(rt: Runtime) -> JetStreamContext | None:
-    """The JetStream context of the node this runs in, or one put in ``rt.parts``."""
-    given = rt.parts.get(BROKER)
-    if given is not None:
-        return given  # type: ignore[no-any-return]
-    node = rt.parts.get("node")
-    broker = getattr(node, "broker", None)
-    return node.js if broker is not None else None  # type: ignore[union-attr]
+    """The JetStream context of the node this runs in, or of the command's connection."""
+    return rt.find(JETSTREAM)
 
 
 @contextlib.asynccontextmanager
@@ -71,11 +65,11 @@ async def connected(rt: Runtime) -> AsyncIterator[str | None]:
     except Exception as exc:
         yield f"the broker at {url.split('@')[-1]} is not reachable ({type(exc).__name__})"
         return
-    rt.parts[BROKER] = nc.jetstream(timeout=timeout)
+    rt.put(JETSTREAM, nc.jetstream(timeout=timeout))
     try:
         yield None
     finally:
-        rt.parts.pop(BROKER, None)
+        rt.drop(JETSTREAM)
         with contextlib.suppress(Exception):
             await nc.close()
 

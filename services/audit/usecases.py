@@ -50,22 +50,21 @@ from services.audit.queries import as_utc
 from services.audit.signing import CheckpointSigner, signature_valid
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
+from services.kit.parts import PartKey
 
 log = logging.getLogger("retorno.audit")
 
 SERVICE_NAME = "audit"
-SIGNER = "audit.signer"  # key of the CheckpointSigner in Runtime.parts
-VERIFIED = "audit.verified"  # key of what this process verified last, in Runtime.parts
+SIGNER: PartKey[CheckpointSigner] = PartKey("audit.signer")
 T = TypeVar("T")
 
 
 def signer(rt: Runtime) -> CheckpointSigner:
     """The checkpoint signer, loaded (or created) from the data directory on first use."""
-    found = rt.parts.get(SIGNER)
+    found = rt.find(SIGNER)
     if found is None:
-        found = CheckpointSigner.load_or_create(rt.settings.data_dir)
-        rt.parts[SIGNER] = found
-    return found  # type: ignore[no-any-return]
+        found = rt.put(SIGNER, CheckpointSigner.load_or_create(rt.settings.data_dir))
+    return found
 
 
 async def read(rt: Runtime, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -99,6 +98,8 @@ class _Verified:
     rule_columns: bool
 
 
+VERIFIED: PartKey[_Verified] = PartKey("audit.verified")
+
 WINDOW = 1000  # records read after a bad position to say what happened there
 ANCHOR_DEPTH = 50  # last records tried, newest first, to find the log's end on the stream
 TAIL_LIMIT = 10_000  # stream messages checked after the log's end, per verification
@@ -122,7 +123,7 @@ async def verify_log(rt: Runtime, *, incremental: bool = False) -> LogVerificati
             broker_detail = f"audit consumer acknowledged the stream up to {view.ack_floor}"
         except BROKER_ERRORS as exc:
             broker_detail = f"the broker could not be read ({type(exc).__name__})"
-    since: _Verified | None = rt.parts.get(VERIFIED) if incremental else None
+    since: _Verified | None = rt.find(VERIFIED) if incremental else None
     db = rt.db(SERVICE_NAME)
     dialect = db.engine.dialect.name
     async with db.reading() as session:
@@ -152,7 +153,7 @@ async def verify_log(rt: Runtime, *, incremental: bool = False) -> LogVerificati
         if problem is None:
             problem = check_head(head, end, _head_signature(rt, head), must_be_signed=rule_columns)
     if problem is None and head is not None:
-        rt.parts[VERIFIED] = _Verified(walk.position, walk.hash, rule_columns)
+        rt.put(VERIFIED, _Verified(walk.position, walk.hash, rule_columns))
     chain = VerifyResult(
         intact=chain_problem is None,
         records_checked=walk.records,

@@ -16,10 +16,10 @@ from events.types import Category, CurrencyCode, DecimalAmount, PersonRef
 from services.funding import casework, ledger, listings, usecases, views
 from services.funding.domain import Line, check_entry_date
 from services.funding.money import contribution_scale, parse_cents, parse_country
-from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_some_office, require
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
-from services.kit.web import get_runtime
+from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_some_office
+from services.kit.routes import get_runtime, require
 
 PERIOD = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$"
 

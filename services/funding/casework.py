@@ -17,8 +17,8 @@ from services.funding.commitments import Outcome, Request, commit_people
 from services.funding.domain import Line, check_disbursement, check_payment_line
 from services.funding.money import attribute_payment
 from services.funding.usecases import known_fund
-from services.kit.auth import Principal
 from services.kit.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from services.kit.identity import Principal
 
 
 def _ensure_office(principal: Principal, office: str) -> None:

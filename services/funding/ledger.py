@@ -36,8 +36,8 @@ from services.funding.domain import (
     reverse_attributions,
     reverse_payment,
 )
-from services.kit.auth import Principal, ensure_office
 from services.kit.errors import ConflictError, NotFoundError
+from services.kit.identity import Principal, ensure_office
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.funding import queries, store
 from services.funding.domain import paid_per_line
 from services.funding.views import money
-from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_office
 from services.kit.errors import NotFoundError
+from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_office
 
 CommitmentStatus = Literal["active", "released"]
 MAX_PAGE_SIZE = 200

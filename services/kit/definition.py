@@ -4,33 +4,70 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import typer
 from fastapi import APIRouter
+from nats.js import JetStreamContext
 from sqlalchemy import MetaData
 
 from db.schema import MessagingTables
 from db.uow import Clock, ServiceDatabase, UnitOfWork, utc_now
 from events.envelope import Envelope
+from services.kit.parts import MissingPartError, PartKey
 from services.kit.settings import Settings
 
 Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
 # A handler under this key receives every event on the stream, of any type, even types
 # added after the service was written (the audit log).
 ANY_EVENT = "*"
+T = TypeVar("T")
 
 
 @dataclass
 class Runtime:
-    """The composition root's parts, handed to handlers, routes and jobs."""
+    """What the composition root (``services.runtime.composition``) hands to handlers, routes,
+    jobs and commands: settings, each service's database, the one clock, and typed parts.
+
+    The runtime's clock is every database's clock: the time a unit of work stamps on its
+    events is the time the use cases and jobs read (a test's fake clock moves both)."""
 
     settings: Settings
     databases: dict[str, ServiceDatabase]
     clock: Clock = utc_now
-    parts: dict[str, Any] = field(default_factory=dict)
+    _parts: dict[PartKey[Any], Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for database in self.databases.values():
+            database.clock = self.clock
 
     def db(self, service: str) -> ServiceDatabase:
         return self.databases[service]
+
+    def part(self, key: PartKey[T]) -> T:
+        """The part installed under ``key``; a wiring mistake if there is none."""
+        try:
+            return cast(T, self._parts[key])
+        except KeyError:
+            raise MissingPartError(
+                f"no {key.name!r} in this runtime: the service providing it did not start "
+                "(its on_start installs it), or the test did not put one"
+            ) from None
+
+    def find(self, key: PartKey[T]) -> T | None:
+        return cast("T | None", self._parts.get(key))
+
+    def put(self, key: PartKey[T], value: T) -> T:
+        self._parts[key] = value
+        return value
+
+    def drop(self, key: PartKey[T]) -> None:
+        self._parts.pop(key, None)
+
+
+# The broker's JetStream context, put by the node once connected (and by a command that
+# connects for its own work, e.g. ``retorno audit verify``).
+JETSTREAM: PartKey[JetStreamContext] = PartKey("jetstream")
 
 
 @dataclass(frozen=True)
@@ -49,5 +86,8 @@ class ServiceDef:
     handlers: Callable[[Runtime], Mapping[str, Handler]] = lambda _rt: {}
     router: Callable[[], APIRouter] | None = None
     periodic: tuple[PeriodicJob, ...] = ()
-    # called once at start-up, after the databases exist (e.g. to put a part in runtime.parts)
+    # called once at start-up, after the databases exist (e.g. to put a part in the runtime)
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    # the service's commands, mounted as ``retorno <cli_name> ...`` (default: its name)
+    cli: Callable[[], typer.Typer] | None = None
+    cli_name: str | None = None

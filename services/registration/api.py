@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from events.registration import CaseStatus
-from services.kit.auth import Principal, require
 from services.kit.definition import Runtime
-from services.kit.web import get_runtime
+from services.kit.identity import Principal
+from services.kit.routes import get_runtime, require
+from services.kit.vault import VAULT, Vault
 from services.registration import correcting, lifecycle, queries, registering, transfers
 from services.registration.commands import (
     EmergencyReadIn,
@@ -20,7 +21,6 @@ from services.registration.commands import (
     TransitionIn,
 )
 from services.registration.corrections import CaseCorrectionIn
-from services.registration.ports import Vault
 from services.registration.views import (
     CaseDetail,
     CasePage,
@@ -75,8 +75,7 @@ PersonRefPath = Annotated[str, Path(pattern=PERSON_REF)]
 
 
 def _vault(rt: Runtime) -> Vault:
-    vault: Vault = rt.parts["vault"]
-    return vault
+    return rt.part(VAULT)
 
 
 def router() -> APIRouter:

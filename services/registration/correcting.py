@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.envelope import Actor
 from events.registration import CaseCorrected, PersonalFieldsCorrected, PersonFacts, RequestedLine
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, ForbiddenError
+from services.kit.identity import Principal
+from services.kit.vault import Vault
 from services.registration import corrections, fund_view, store
 from services.registration.commands import check_fund_terms
 from services.registration.corrections import CaseCorrectionIn, CaseNow, Correction
 from services.registration.lifecycle import SERVICE, visible_case
-from services.registration.ports import Vault
 from services.registration.queries import owner_of, record_choice
 
 

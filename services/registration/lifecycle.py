@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.uow import UnitOfWork
 from events.envelope import Actor, Envelope
 from events.registration import TRANSITION_EVENTS, CaseStatus
-from services.kit.auth import Principal, ensure_office
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.kit.identity import Principal, ensure_office
+from services.kit.vault import Vault
 from services.registration import domain, store
 from services.registration.commands import TransitionIn
-from services.registration.ports import Vault
 from services.registration.views import TransitionDone
 
 SERVICE = "registration"

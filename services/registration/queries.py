@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kit.auth import Principal, can, ensure_office
 from services.kit.definition import Runtime
 from services.kit.errors import NotFoundError
+from services.kit.identity import Principal, can, ensure_office
+from services.kit.vault import Vault
 from services.registration import domain, fund_view, store
 from services.registration.lifecycle import SERVICE, visible_case
-from services.registration.ports import Vault
 from services.registration.views import (
     PERSONAL_FIELDS,
     CaseDetail,

@@ -10,9 +10,10 @@ from typing import Any
 
 from events.envelope import Actor
 from events.registration import ConsentGiven, PersonFacts, RequestedLine, ReturnRegistered
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ForbiddenError
+from services.kit.identity import Principal
+from services.kit.vault import Vault
 from services.registration import domain, fund_view, store
 from services.registration.commands import (
     FreshPersonalIn,
@@ -23,7 +24,6 @@ from services.registration.commands import (
     check_registration,
     to_cents,
 )
-from services.registration.ports import Vault
 from services.registration.returning import (
     check_assistance_consent,
     earlier_records,

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.registration import PersonFacts
 from events.types import Sex
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.kit.identity import Principal
+from services.kit.vault import Vault
 from services.registration import domain, store
 from services.registration.commands import KnownPersonIn
-from services.registration.ports import Vault
 
 SERVICE = "registration"
 

@@ -16,16 +16,16 @@ from events.registration import (
     RecordTransferRefused,
     RecordTransferRequested,
 )
-from services.kit.auth import OFFICE_SCOPED_ROLES, Principal, ensure_office
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, ForbiddenError, NotFoundError
+from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_office
+from services.kit.vault import Vault
 from services.registration import domain, store
 from services.registration.commands import (
     EmergencyReadIn,
     TransferDecisionIn,
     TransferRequestIn,
 )
-from services.registration.ports import Vault
 from services.registration.queries import owner_of
 from services.registration.views import (
     PERSONAL_FIELDS,

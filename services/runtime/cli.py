@@ -16,11 +16,11 @@ from rich.table import Table
 
 from db import migrate as migrations
 from db.engine import make_engine
-from db.uow import ServiceDatabase
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 from services.kit.offline import run_with
 from services.kit.settings import Settings
+from services.runtime.composition import build_runtime, start_services
 from services.runtime.registry import all_services, service_names
 
 app = typer.Typer(
@@ -81,19 +81,9 @@ async def wait_for_migrations(settings: Settings, names: list[str]) -> None:
 async def offline_runtime(settings: Settings | None = None) -> Runtime:
     """Databases and start-up parts, without broker: for commands that run and exit.
     Events they emit wait in the outbox until the owning service's relay runs."""
-    settings = settings or Settings()
-    rt = Runtime(
-        settings,
-        {
-            s.name: ServiceDatabase(
-                s.name, make_engine(settings.database_url_for(s.name)), s.tables
-            )
-            for s in all_services()
-        },
-    )
-    for service in all_services():
-        if service.on_start is not None:
-            await service.on_start(rt)
+    services = all_services()
+    rt = build_runtime(settings or Settings(), services)
+    await start_services(rt, services)
     return rt
 
 
@@ -398,7 +388,7 @@ def transfers_list(
     person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
 ) -> None:
     """Every office's transfers, newest first (offices, codes, who and when; no personal data)."""
-    from services.kit.auth import Principal
+    from services.kit.identity import Principal
     from services.registration.transfers import list_transfers
 
     if status is not None and status not in ("requested", "approved", "refused"):

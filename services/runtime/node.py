@@ -15,12 +15,11 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
-from db.engine import make_engine
 from db.health import probe
-from db.uow import ServiceDatabase
 from events.envelope import STREAM_NAME
-from services.kit.definition import PeriodicJob, Runtime, ServiceDef
+from services.kit.definition import JETSTREAM, PeriodicJob, Runtime, ServiceDef
 from services.kit.settings import Settings
+from services.runtime.composition import build_runtime, start_services
 from services.runtime.consumer import EventRunner
 from services.runtime.embedded import EmbeddedNats
 from services.runtime.pull import PullLoop
@@ -108,31 +107,15 @@ class Node:
                 settings.data_dir / "nats", settings.nats_port, settings.nats_monitor_port
             )
             await self.embedded.astart()
-        rt = self.runtime = Runtime(
-            settings,
-            {
-                s.name: ServiceDatabase(
-                    s.name,
-                    make_engine(
-                        settings.database_url_for(s.name),
-                        pool_size=settings.database_pool_size,
-                        max_overflow=settings.database_max_overflow,
-                    ),
-                    s.tables,
-                )
-                for s in self.needed
-            },
-        )
-        rt.parts["node"] = self
+        rt = self.runtime = build_runtime(settings, self.needed)
         wait = settings.startup_retry_max_seconds
         await wait_for_databases({n: db.engine for n, db in rt.databases.items()}, wait)
-        for service in self.needed:
-            if service.on_start is not None:
-                await service.on_start(rt)
+        await start_services(rt, self.needed)
         urls = self.nats_url.split(",")
         await wait_for_broker(urls, wait)
         self.broker = NatsBroker(urls, max_reconnect_attempts=-1, logger=log)
         await self.broker.connect()
+        rt.put(JETSTREAM, self.js)
         await wait_until_ready(
             "JetStream (the streams)",
             lambda: ensure_streams(self.js, stream_settings(settings)),
@@ -202,7 +185,7 @@ class Node:
     async def _start_http(self, rt: Runtime) -> None:
         import uvicorn
 
-        from services.api.app import create_app
+        from services.edge.app import create_app
 
         app = create_app(rt, self.services, health=self.health)
         config = uvicorn.Config(

@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from services.api import users
-from services.api.app import create_app
-from services.kit.auth import ROLES
+from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
+from services.kit.identity import ROLES
 from services.kit.settings import Settings
 from tests.support import open_service_db
 

@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 
 from services.api import users
-from services.api.app import create_app
-from services.kit.auth import PERMISSIONS, ROLES
+from services.edge.app import create_app
 from services.kit.definition import Runtime
+from services.kit.identity import PERMISSIONS, ROLES
 from services.kit.settings import Settings
 from tests.integration.api.conftest import OFFICE, available_services
 from tests.integration.api.test_route_role_matrix import api_routes

@@ -33,9 +33,9 @@ from sqlalchemy import select
 
 from events.envelope import Envelope
 from services.api import users
-from services.api.app import create_app
-from services.kit.auth import OFFICE_SCOPED_ROLES, PERMISSIONS, ROLES
+from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
+from services.kit.identity import OFFICE_SCOPED_ROLES, PERMISSIONS, ROLES
 from services.kit.settings import Settings
 from tests.integration.api.conftest import SERVICE_MODULES
 from tests.integration.api.test_route_role_matrix import route_actions

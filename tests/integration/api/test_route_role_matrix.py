@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from services.kit.auth import PERMISSIONS, ROLES, Requirement
+from services.kit.identity import PERMISSIONS, ROLES
+from services.kit.routes import Requirement
 from tests.integration.api.conftest import Api
 
 PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

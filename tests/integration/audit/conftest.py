@@ -28,5 +28,5 @@ async def db(database_url: str) -> AsyncIterator[ServiceDatabase]:
 @pytest.fixture
 def rt(db: ServiceDatabase, tmp_path: Path) -> Runtime:
     runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
-    runtime.parts[usecases.SIGNER] = SIGNER
+    runtime.put(usecases.SIGNER, SIGNER)
     return runtime

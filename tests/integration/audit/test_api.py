@@ -13,9 +13,10 @@ from fastapi.routing import APIRoute
 from db.uow import ServiceDatabase
 from services.audit.api import router
 from services.audit.signing import signature_valid
-from services.kit.auth import AUTHENTICATOR, Principal, Requirement, StaticAuthenticator
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
+from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
+from services.kit.routes import Requirement
 from services.kit.settings import Settings
 from tests.integration.audit.scenario import build, feed
 
@@ -66,8 +67,9 @@ def make_app(rt: Runtime) -> FastAPI:
 async def client(rt: Runtime, db: ServiceDatabase) -> AsyncIterator[httpx.AsyncClient]:
     for envelope in build().envelopes:
         await feed(db, envelope)
-    rt.parts[AUTHENTICATOR] = StaticAuthenticator(
-        {"auditor-token": AUDITOR, "caseworker-token": CASEWORKER}
+    rt.put(
+        AUTHENTICATOR,
+        StaticAuthenticator({"auditor-token": AUDITOR, "caseworker-token": CASEWORKER}),
     )
     transport = httpx.ASGITransport(app=make_app(rt))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -35,7 +35,7 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         runtime = Runtime(
             Settings(data_dir=tmp_path / "data", audit_broker_timeout_seconds=0.2), {"audit": db}
         )
-        runtime.parts[usecases.SIGNER] = SIGNER
+        runtime.put(usecases.SIGNER, SIGNER)
         return runtime
 
     return build_cli(make_runtime)

@@ -21,8 +21,8 @@ from events.registration import (
 from services.funding import usecases
 from services.funding.handlers import handlers
 from services.funding.money import contribution_scale
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
+from services.kit.identity import Principal
 from services.kit.settings import Settings
 
 ADMIN = Actor.user("u_manager", "supervisor")

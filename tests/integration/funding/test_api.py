@@ -15,9 +15,9 @@ from httpx import ASGITransport, AsyncClient
 
 from db.uow import ServiceDatabase
 from services.funding.api import router
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
+from services.kit.identity import Principal
 from services.kit.settings import Settings
 from tests.integration.funding.factories import (
     OFFICE,
@@ -80,7 +80,7 @@ def test_every_route_requires_its_permission() -> None:
     }
 
     if any(a is None for a in actions.values()):
-        pytest.skip("services.kit.auth does not expose the required action yet")
+        pytest.skip("services.kit.identity does not expose the required action yet")
     assert actions == {
         "POST /api/funds": "funds.manage",
         "GET /api/funds/{period}": "funds.read",

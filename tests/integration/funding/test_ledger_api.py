@@ -10,7 +10,7 @@ import pytest
 from db.uow import ServiceDatabase
 from events.funding import ContributionReversed, DisbursementReversed
 from services.funding import queries
-from services.kit.auth import Principal
+from services.kit.identity import Principal
 from tests.integration.funding.factories import (
     OFFICE,
     SUPERVISOR,

@@ -13,8 +13,8 @@ import pytest
 from privacy.service import SERVICE
 from privacy.vault import Vault
 from privacy.wiring import vault_of
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
+from services.kit.identity import Principal
 from services.kit.settings import Settings
 from tests.support import open_service_db
 

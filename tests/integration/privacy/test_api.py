@@ -14,9 +14,9 @@ from events.registration import PersonFacts, ReturnRegistered
 from privacy import api
 from privacy.handlers import handlers
 from privacy.vault import Vault
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
+from services.kit.identity import Principal
 
 DPO = Principal(user_id="u_dpo", role="data_protection_officer")
 AS: list[Principal] = [DPO]  # the principal the routes see; a test may replace it

@@ -19,8 +19,8 @@ from privacy.holds import lift_legal_hold, place_legal_hold
 from privacy.retention import run_retention
 from privacy.store import data_keys, messaging
 from privacy.vault import Vault
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
+from services.kit.identity import Principal
 
 SENTINEL = "Sentinel Qwertyuiop"
 

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 
 from db.uow import ServiceDatabase
 from events.registration import ReturnRegistered
-from services.api.problems import install_problem_handlers
-from services.kit.auth import AUTHENTICATOR, Principal, StaticAuthenticator
+from services.edge.problems import install_problem_handlers
 from services.kit.definition import Runtime
+from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
 from services.kit.settings import Settings
+from services.kit.vault import VAULT
 from services.registration.service import SERVICE
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import funds_known, outbox
@@ -50,8 +51,12 @@ def vault() -> FakeVault:
 async def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runtime:
     """With funds (USD) for this year and the next, learned from funding's events."""
     settings = Settings(data_dir=tmp_path)
-    parts: dict[str, Any] = {"vault": vault, AUTHENTICATOR: StaticAuthenticator(USERS)}
-    rt = Runtime(settings=settings, databases={"registration": db}, parts=parts)
+    rt = Runtime(
+        settings=settings,
+        databases={"registration": db},
+    )
+    rt.put(VAULT, vault)
+    rt.put(AUTHENTICATOR, StaticAuthenticator(USERS))
     year = rt.clock().year
     await funds_known(db, str(year), str(year + 1))
     return rt

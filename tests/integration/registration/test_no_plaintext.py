@@ -18,10 +18,11 @@ from db.engine import make_engine
 from db.migrate import downgrade, upgrade_async
 from db.schema import MessagingTables, service_metadata
 from db.uow import ServiceDatabase
-from services.api.problems import install_problem_handlers
-from services.kit.auth import AUTHENTICATOR, StaticAuthenticator
+from services.edge.problems import install_problem_handlers
 from services.kit.definition import Runtime
+from services.kit.identity import AUTHENTICATOR, StaticAuthenticator
 from services.kit.settings import Settings
+from services.kit.vault import VAULT
 from services.registration.service import SERVICE
 from tests.integration.registration.conftest import USERS, Client, case_body, person
 from tests.integration.registration.fakes import FakeVault
@@ -74,8 +75,12 @@ async def test_sentinels_appear_in_no_file_event_or_log(
     vault: Any = FakeVault()
     if vault_kind == "privacy":
         vault, privacy_db = await real_vault(tmp_path)
-    parts = {"vault": vault, AUTHENTICATOR: StaticAuthenticator(USERS)}
-    rt = Runtime(Settings(data_dir=tmp_path), {"registration": db}, parts=parts)
+    rt = Runtime(
+        Settings(data_dir=tmp_path),
+        {"registration": db},
+    )
+    rt.put(VAULT, vault)
+    rt.put(AUTHENTICATOR, StaticAuthenticator(USERS))
     app = FastAPI()
     app.include_router(SERVICE.router())  # type: ignore[misc]
     install_problem_handlers(app)

@@ -24,10 +24,11 @@ from privacy import store as privacy_store
 from privacy.keyring import load_keyring
 from privacy.service import SERVICE as PRIVACY
 from privacy.vault import Vault
-from services.api.problems import install_problem_handlers
-from services.kit.auth import AUTHENTICATOR, StaticAuthenticator
+from services.edge.problems import install_problem_handlers
 from services.kit.definition import Runtime
+from services.kit.identity import AUTHENTICATOR, StaticAuthenticator
 from services.kit.settings import Settings
+from services.kit.vault import VAULT
 from services.registration import store
 from services.registration.service import SERVICE
 from tests.integration.registration.conftest import USERS, Client, case_body, person
@@ -101,10 +102,14 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     await funds_known(registration, str(datetime.now(UTC).year))
     privacy = await open_service_db(PRIVACY, privacy_url)
     vault = RacingVault(Vault(privacy, load_keyring(tmp_path, None)))
-    parts: dict[str, Any] = {"vault": vault, AUTHENTICATOR: StaticAuthenticator(USERS)}
     settings = Settings(data_dir=tmp_path)
-    rt = Runtime(settings=settings, databases={"registration": registration}, parts=parts)
-    privacy_rt = Runtime(settings=settings, databases={"privacy": privacy}, parts={})
+    rt = Runtime(
+        settings=settings,
+        databases={"registration": registration},
+    )
+    rt.put(VAULT, vault)
+    rt.put(AUTHENTICATOR, StaticAuthenticator(USERS))
+    privacy_rt = Runtime(settings=settings, databases={"privacy": privacy})
     app = FastAPI()
     app.include_router(SERVICE.router())  # type: ignore[misc]
     install_problem_handlers(app)

@@ -9,8 +9,8 @@ import pytest
 
 from db.uow import ServiceDatabase
 from events.registration import ReturnRegistered
-from services.kit.auth import Principal
 from services.kit.definition import Runtime
+from services.kit.identity import Principal
 from services.registration import queries
 from tests.integration.registration.conftest import Client, case_body, person
 from tests.integration.registration.fakes import FakeVault

@@ -12,10 +12,11 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from db.schema import MessagingTables, service_metadata
-from services.api.app import create_app
-from services.kit.auth import AUTHENTICATOR, Principal, StaticAuthenticator, ensure_office, require
+from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
 from services.kit.errors import ConflictError, NotFoundError
+from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator, ensure_office
+from services.kit.routes import require
 from services.kit.settings import Settings
 
 TOKENS = {
@@ -73,7 +74,7 @@ DEMO = ServiceDef(
 
 def build_app(tmp_path: Path, **kwargs: Any) -> Any:
     rt = Runtime(settings=Settings(data_dir=tmp_path), databases={})
-    rt.parts[AUTHENTICATOR] = StaticAuthenticator(TOKENS)
+    rt.put(AUTHENTICATOR, StaticAuthenticator(TOKENS))
     return create_app(rt, [DEMO], **kwargs)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.api.health import is_healthy
+from services.edge.health import is_healthy
 from tests.unit.api.conftest import build_app
 
 

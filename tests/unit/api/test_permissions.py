@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.kit.auth import (
+from services.kit.errors import ForbiddenError
+from services.kit.identity import (
     ACTIONS,
     OFFICE_SCOPED_ROLES,
     PERMISSIONS,
@@ -15,9 +16,8 @@ from services.kit.auth import (
     Principal,
     can,
     ensure_office,
-    require,
 )
-from services.kit.errors import ForbiddenError
+from services.kit.routes import require
 
 PERSONAL_DATA_ACTIONS = {"cases.read_personal", "privacy.subject_access"}
 ROLES_DOC = Path(__file__).resolve().parents[3] / "docs" / "roles.md"

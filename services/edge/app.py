@@ -10,17 +10,16 @@ from fastapi_offline import FastAPIOffline
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from services.api.authn import build_authenticator
-from services.api.health import HealthCheck, database_health, health_router
-from services.api.middleware import (
+from services.edge.health import HealthCheck, database_health, health_router
+from services.edge.middleware import (
     DEFAULT_MAX_BODY_BYTES,
     BodyLimitMiddleware,
     UnhandledErrorMiddleware,
 )
-from services.api.openapi import install_problem_openapi
-from services.api.problems import install_problem_handlers
-from services.kit.auth import AUTHENTICATOR
+from services.edge.openapi import install_problem_openapi
+from services.edge.problems import install_problem_handlers
 from services.kit.definition import Runtime, ServiceDef
+from services.kit.identity import AUTHENTICATOR
 from services.runtime.asyncapi import asyncapi_document
 
 DESCRIPTION = """Case tracker for assisted return of vulnerable migrants.
@@ -36,8 +35,13 @@ def create_app(
     health: HealthCheck | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
-    """Build the app. Keeps an authenticator already in ``rt.parts`` (tests may set one)."""
-    rt.parts.setdefault(AUTHENTICATOR, build_authenticator(rt))
+    """Build the app over a started runtime: the users service's ``on_start`` installed the
+    authenticator (a test may put its own ``StaticAuthenticator`` instead)."""
+    if rt.find(AUTHENTICATOR) is None:
+        raise RuntimeError(
+            "no authenticator in the runtime: run services.runtime.composition.start_services "
+            "(the users service installs it) or put one under services.kit.identity.AUTHENTICATOR"
+        )
     # Swagger UI and ReDoc from files served by us (the fastapi-offline package), not a CDN:
     # /docs works on an office network without the internet.
     app = FastAPIOffline(title="Retorno", version="0.1.0", description=DESCRIPTION)

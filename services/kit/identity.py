@@ -1,13 +1,12 @@
-"""Who may do what: roles, the one permission table (role x action), and route guards.
+"""Who may do what: roles, the one permission table (role x action), the principal, and
+office scoping. Pure Python, no web framework: use cases import this module; the FastAPI
+guards that turn a bearer token into a ``Principal`` are in ``services.kit.routes``.
 
-INTERFACE (stable): routes declare ``principal: Principal = require("<service>.<action>")``.
-``require`` authenticates the bearer token (401 with ``WWW-Authenticate`` when it is missing
-or invalid) and authorizes the action against ``PERMISSIONS`` (403). Office scoping of
-caseworkers and supervisors is checked by the use case with ``ensure_office``.
-
-How a token becomes a ``Principal`` is the runtime's business: ``rt.parts[AUTHENTICATOR]``
-holds an ``Authenticator`` (the API service installs one that checks its token store and,
-when configured, OpenID Connect JWTs). Tests may install ``StaticAuthenticator``.
+Office scoping of caseworkers and supervisors is checked by the use case with
+``ensure_office``. How a token becomes a ``Principal`` is the runtime's business:
+``rt.part(AUTHENTICATOR)`` is an ``Authenticator`` (the users service installs one that
+checks its token store and, when configured, OpenID Connect JWTs). Tests may install
+``StaticAuthenticator``.
 
 The permission table (kept in sync with ``docs/roles.md`` by a test):
 
@@ -33,14 +32,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from typing import Protocol
 
 from services.kit.errors import ForbiddenError
-
-AUTHENTICATOR = "auth.authenticator"  # key of the Authenticator in Runtime.parts
+from services.kit.parts import PartKey
 
 OFFICE_SCOPED_ROLES = frozenset({"caseworker", "supervisor"})
 
@@ -122,7 +117,7 @@ class Principal:
 def can(principal: Principal, action: str) -> bool:
     """Whether the principal's role is granted ``action`` by the permission table."""
     if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}; add it to services.kit.auth.ACTIONS")
+        raise ValueError(f"unknown action {action!r}; add it to services.kit.identity.ACTIONS")
     return action in PERMISSIONS.get(principal.role, frozenset())
 
 
@@ -166,70 +161,4 @@ class StaticAuthenticator:
         return self.tokens.get(token)
 
 
-_bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth", description="API token (rt_...)")
-
-
-class AuthenticationRequiredError(HTTPException):
-    """401: no usable credentials. An HTTPException so it works in any FastAPI app."""
-
-    problem_type = "urn:retorno:problem:authentication-required"
-
-    def __init__(self, detail: str, error: str | None = None) -> None:
-        challenge = 'Bearer realm="retorno"' + (f', error="{error}"' if error else "")
-        super().__init__(401, detail=detail, headers={"WWW-Authenticate": challenge})
-
-
-class PermissionDeniedError(HTTPException):
-    """403: the role's permissions do not include the action."""
-
-    problem_type = "urn:retorno:problem:permission-denied"
-
-    def __init__(self, role: str, action: str) -> None:
-        super().__init__(403, detail=f"Your role '{role}' may not do '{action}'.")
-        self.action = action
-
-
-class Requirement:
-    """The dependency behind ``require(action)``; the action is kept for introspection."""
-
-    def __init__(self, action: str) -> None:
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}; add it to services.kit.auth.ACTIONS")
-        self.action = action
-
-    async def __call__(
-        self,
-        request: Request,
-        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    ) -> Principal:
-        if credentials is None or not credentials.credentials:
-            raise AuthenticationRequiredError(
-                "Send an API token as 'Authorization: Bearer <token>'."
-            )
-        authenticator = _authenticator(request)
-        principal = await authenticator.authenticate(credentials.credentials)
-        if principal is None:
-            raise AuthenticationRequiredError(
-                "The token is unknown, expired or revoked; ask an admin for a new one.",
-                "invalid_token",
-            )
-        if not can(principal, self.action):
-            raise PermissionDeniedError(principal.role, self.action)
-        request.state.principal = principal
-        return principal
-
-
-def _authenticator(request: Request) -> Authenticator:
-    runtime = getattr(request.app.state, "runtime", None)
-    found = runtime.parts.get(AUTHENTICATOR) if runtime is not None else None
-    if found is None:
-        raise RuntimeError(
-            "No authenticator: build the app with services.api.app.create_app, "
-            f"or put one in runtime.parts[{AUTHENTICATOR!r}]"
-        )
-    return found  # type: ignore[no-any-return]
-
-
-def require(action: str) -> Any:
-    """``principal: Principal = require("cases.read")``: authenticate, then authorize."""
-    return Depends(Requirement(action))
+AUTHENTICATOR: PartKey[Authenticator] = PartKey("authenticator")

@@ -1,9 +1,17 @@
-"""What the registration service needs from others, as interfaces (built by ``privacy/``)."""
+"""The vault port: what any service may ask of personal data, built by ``privacy/``.
+
+Registration seals and opens people's fields through it; reintegration checks a person's
+consent before a follow-up contact. Services code against this interface and find the vault
+with ``rt.part(VAULT)``; privacy's ``on_start`` installs its implementation, and
+``services/runtime/ports.py`` makes mypy check that privacy's vault satisfies it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+
+from services.kit.parts import PartKey
 
 
 class Vault(Protocol):
@@ -12,8 +20,7 @@ class Vault(Protocol):
     ``decrypt_many`` answers ``None`` for a field whose person was erased (key destroyed).
     Consent decisions collected at registration are not recorded through the vault: they
     travel in ``return_registered`` and privacy records them when it applies the event, so
-    they exist only for a committed case. ``services/runtime/ports.py`` makes mypy check that
-    privacy's vault satisfies this interface.
+    they exist only for a committed case.
     """
 
     async def new_person(self, person_ref: str) -> None: ...
@@ -39,6 +46,20 @@ class Vault(Protocol):
 
     async def is_erased(self, person_ref: str) -> bool: ...
 
+    async def has_consent(self, person_ref: str, purpose: str, partner: str | None = None) -> bool:
+        """Whether the person's current decision for ``purpose`` (``assistance``,
+        ``partner_sharing``, ``follow_up_contact``) is a grant; False once erased."""
+        ...
+
+    async def require_consent(
+        self, person_ref: str, purpose: str, partner: str | None = None
+    ) -> None:
+        """``ForbiddenError`` (403, says which consent to record) unless ``has_consent``."""
+        ...
+
     async def consents(self, person_ref: str) -> Sequence[Any]: ...
 
     async def access_log(self, person_ref: str) -> Sequence[Any]: ...
+
+
+VAULT: PartKey[Vault] = PartKey("vault")
