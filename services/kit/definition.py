@@ -88,6 +88,5 @@ class ServiceDef:
     periodic: tuple[PeriodicJob, ...] = ()
     # called once at start-up, after the databases exist (e.g. to put a part in the runtime)
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
-    # the service's commands, mounted as ``retorno <cli_name> ...`` (default: its name)
-    cli: Callable[[], typer.Typer] | None = None
-    cli_name: str | None = None
+    # adds the service's command groups to the root ``retorno`` app (``retorno funding ...``)
+    cli: Callable[[typer.Typer], None] | None = None
