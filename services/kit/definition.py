@@ -70,6 +70,9 @@ class Runtime:
 JETSTREAM: PartKey[JetStreamContext] = PartKey("jetstream")
 
 
+RuntimeFactory = Callable[[], Awaitable[Runtime]]
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
@@ -88,5 +91,6 @@ class ServiceDef:
     periodic: tuple[PeriodicJob, ...] = ()
     # called once at start-up, after the databases exist (e.g. to put a part in the runtime)
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
-    # adds the service's command groups to the root ``retorno`` app (``retorno funding ...``)
-    cli: Callable[[typer.Typer], None] | None = None
+    # adds the service's command groups to the root ``retorno`` app (``retorno funding ...``);
+    # its commands get their runtime (databases and parts, no broker) from the factory
+    cli: Callable[[typer.Typer, RuntimeFactory], None] | None = None
