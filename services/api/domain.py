@@ -89,7 +89,7 @@ def check_user(name: str, role: str, offices: Iterable[str]) -> tuple[str, ...]:
     return cleaned
 
 
-def token_id(value: uuid.UUID | str) -> uuid.UUID:
+def parse_token_id(value: uuid.UUID | str) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
     except ValueError as e:

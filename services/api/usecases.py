@@ -20,7 +20,7 @@ from services.api.domain import (
     check_user,
     hash_token,
     new_token,
-    token_id,
+    parse_token_id,
 )
 from services.kit.definition import Runtime
 
@@ -71,9 +71,9 @@ async def _insert_token(
     return info
 
 
-async def revoke_token(rt: Runtime, token: uuid.UUID | str) -> None:
+async def revoke_token(rt: Runtime, token_id: uuid.UUID | str) -> None:
     """Revoke a token; it stops working on the next request. Revoking twice is harmless."""
-    key = token_id(token)
+    key = parse_token_id(token_id)
     db = rt.db("api")
     async with db.unit_of_work() as uow:
         if not await store.token_exists(uow.session, key):
