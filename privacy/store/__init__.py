@@ -1,6 +1,8 @@
-"""The privacy service's tables (its SQL is in the modules of this package: ``datakeys``,
-``records``, ``registrations``; the master keys are in ``keyring``, never in the database). Its own database: a backup of the registration database
-holds ciphertexts but no data keys, and this one holds wrapped data keys but no master key.
+"""The privacy service's tables; their SQL is in this package's modules (``datakeys``,
+``records``, ``registrations``), the master keys in ``keyring``, never in the database.
+
+Its own database: a backup of the registration database holds ciphertexts but no data keys,
+and this one holds wrapped data keys but no master key.
 
 No table here holds personal data in plaintext: wrapped keys, pseudonymous ``person_ref``s,
 field names, purposes, user ids, dates; a legal hold's reason is encrypted under the person's

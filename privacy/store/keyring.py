@@ -1,5 +1,5 @@
-"""Master keys (the store of privacy's secrets outside the database): from ``RETORNO_MASTER_KEY`` or from a key file in the data directory; never
-from the database.
+"""Master keys, privacy's secrets kept outside the database: from ``RETORNO_MASTER_KEY`` or
+from a key file in the data directory; never from the database.
 
 The key file (``<data_dir>/keys/master.json``, mode 0600, directory 0700) is created on first
 start and holds every master key not yet retired, with its id, and which one is active. A
