@@ -11,11 +11,7 @@ and the event changes nothing."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
-from datetime import date
-
-from sqlalchemy import insert, select, text, update
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
@@ -27,9 +23,9 @@ from events.registration import (
     CaseWithdrawn,
     ReturnRegistered,
 )
-from privacy.consent import record_decision
-from privacy.datakeys import PersonErasedError, destroy_key, insert_ignoring_duplicates, is_erased
-from privacy.store import case_people, cases, erasures
+from privacy.domain import PersonErasedError
+from privacy.store import datakeys, registrations, secure_delete
+from privacy.usecases.consent import record_decision
 from services.kit.definition import Handler, Runtime
 
 log = logging.getLogger(__name__)
@@ -39,15 +35,9 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
     if event.version != ReturnRegistered.version:
         return
     payload = event.parse(ReturnRegistered)
-    session = uow.session
-    seen = select(case_people.c.case_id).where(case_people.c.case_id == payload.case_id).limit(1)
-    first_time = (await session.scalar(seen)) is None
-    await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": payload.case_id})
-    await session.execute(
-        update(cases).where(cases.c.case_id == payload.case_id).values(office=payload.office)
-    )
-    rows = [{"case_id": payload.case_id, "person_ref": p.person_ref} for p in payload.people]
-    await session.execute(insert_ignoring_duplicates(session, case_people), rows)
+    first_time = not await registrations.is_case_known(uow.session, payload.case_id)
+    people = [p.person_ref for p in payload.people]
+    await registrations.register_case(uow.session, payload.case_id, payload.office, people)
     if first_time:
         await _record_consents(uow, event, payload)
 
@@ -76,7 +66,8 @@ async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
         return
     payload = event.parse(CaseScreened)
     if not payload.eligible:
-        await _mark_ended(uow, payload.case_id, event.occurred_at.date(), payload.to_status)
+        ended_on = event.occurred_at.date()
+        await registrations.mark_ended(uow.session, payload.case_id, ended_on, payload.to_status)
 
 
 async def on_case_ended(uow: UnitOfWork, event: Envelope) -> None:
@@ -86,15 +77,7 @@ async def on_case_ended(uow: UnitOfWork, event: Envelope) -> None:
         return
     payload = event.parse(model)
     ended_on = payload.closed_on if isinstance(payload, CaseClosed) else event.occurred_at.date()
-    await _mark_ended(uow, payload.case_id, ended_on, payload.to_status)
-
-
-async def _mark_ended(uow: UnitOfWork, case_id: uuid.UUID, ended_on: date, status: str) -> None:
-    session = uow.session
-    await session.execute(insert_ignoring_duplicates(session, cases), {"case_id": case_id})
-    await session.execute(
-        update(cases).where(cases.c.case_id == case_id).values(ended_on=ended_on, end_status=status)
-    )
+    await registrations.mark_ended(uow.session, payload.case_id, ended_on, payload.to_status)
 
 
 async def on_personal_data_erased(uow: UnitOfWork, event: Envelope) -> None:
@@ -104,18 +87,16 @@ async def on_personal_data_erased(uow: UnitOfWork, event: Envelope) -> None:
         return
     payload = event.parse(PersonalDataErased)
     session = uow.session
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(text("PRAGMA secure_delete = ON"))
-    await destroy_key(session, payload.person_ref)
-    if not await is_erased(session, payload.person_ref):
-        await session.execute(
-            insert(erasures).values(
-                person_ref=payload.person_ref,
-                erased_at=payload.erased_at,
-                trigger=payload.trigger,
-                erased_by=event.actor.id,
-                key_fingerprint=payload.key_fingerprint,
-            )
+    await secure_delete(session)
+    await datakeys.destroy_key(session, payload.person_ref)
+    if not await datakeys.is_erased(session, payload.person_ref):
+        await datakeys.add_erasure(
+            session,
+            payload.person_ref,
+            erased_at=payload.erased_at,
+            trigger=payload.trigger,
+            erased_by=event.actor.id,
+            key_fingerprint=payload.key_fingerprint,
         )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from privacy import api, handlers, store
-from privacy.retention import run_retention
-from privacy.wiring import install_vault
+from privacy import api, cli, handlers, store
+from privacy.usecases.retention import run_retention
+from privacy.usecases.vault import install_vault
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 
 log = logging.getLogger(__name__)
@@ -34,4 +34,5 @@ SERVICE = ServiceDef(
     router=api.router,
     periodic=(PeriodicJob("retention", lambda s: s.retention_interval_seconds, retention_job),),
     on_start=start,
+    cli=cli.install,
 )

@@ -177,7 +177,7 @@ class Run:
         )
 
     async def make_users(self) -> dict[str, str]:
-        from services.api.users import add_user
+        from services.api.usecases import add_user
         from services.runtime.cli import offline_runtime
 
         rt = await offline_runtime(self.settings())

@@ -3,8 +3,8 @@ installs the authenticator every route's guard uses; the HTTP edge is ``services
 
 from __future__ import annotations
 
-from services.api import api, store
-from services.api.authn import build_authenticator
+from services.api import api, cli, store
+from services.api.queries.authn import build_authenticator
 from services.kit.definition import Runtime, ServiceDef
 from services.kit.identity import AUTHENTICATOR
 
@@ -21,4 +21,5 @@ SERVICE = ServiceDef(
     tables=store.messaging,
     router=api.router,
     on_start=start,
+    cli=cli.install,
 )

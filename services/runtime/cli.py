@@ -28,12 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-users_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
-keys_app = typer.Typer(help="Master keys that wrap every person's data key.", no_args_is_help=True)
-retention_app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-app.add_typer(keys_app, name="keys")
-app.add_typer(retention_app, name="retention")
 dead_letters_app = typer.Typer(
     help="Events a service gave up on after its maximum deliveries.", no_args_is_help=True
 )
@@ -162,94 +156,6 @@ def migrate(
         else:
             migrations.upgrade(name, url)
         console.print(f"{name}: {'downgraded to base' if downgrade else 'at head'}")
-
-
-@users_app.command("add")
-def users_add(
-    name: str,
-    role: Annotated[
-        str,
-        typer.Option(
-            help="caseworker, supervisor, auditor, evaluator, data_protection_officer, admin"
-        ),
-    ],
-    office: Annotated[
-        list[str] | None,
-        typer.Option(help="Office scope (caseworker, supervisor); repeat for several"),
-    ] = None,
-) -> None:
-    """Create a user and print their API token (shown once; only its hash is stored)."""
-    from services.api.users import add_user
-
-    _migrate_all(Settings())
-    _user, token = run_offline(lambda rt: add_user(rt, name, role, office or []))
-    console.print(f"user '{name}' ({role}) created. API token (shown once):")
-    print(token)
-
-
-@users_app.command("list")
-def users_list() -> None:
-    """List users and their tokens (never the tokens themselves)."""
-    from services.api.users import list_users
-
-    table = Table("user", "role", "offices", "token id", "revoked at")
-    for item in run_offline(list_users):
-        for token in item.tokens or (None,):
-            table.add_row(
-                item.user.name,
-                item.user.role,
-                ",".join(item.user.offices),
-                str(token.id) if token else "",
-                str(token.revoked_at or "") if token else "",
-            )
-    console.print(table)
-
-
-@users_app.command("revoke")
-def users_revoke(token_id: str) -> None:
-    """Revoke a token by its id (from 'retorno users list')."""
-    from services.api.users import revoke_token
-
-    run_offline(lambda rt: revoke_token(rt, token_id))
-    console.print(f"token {token_id} revoked")
-
-
-@keys_app.command("rotate")
-def keys_rotate() -> None:
-    """Create a new master key and re-wrap every data key under it, online."""
-    from privacy.rotation import rotate_master_key
-
-    result = run_offline(rotate_master_key)
-    console.print(f"rotated: {result}")
-
-
-@keys_app.command("list")
-def keys_list() -> None:
-    """Master key ids and how many data keys each one wraps."""
-    from privacy.rotation import master_key_usage
-
-    table = Table("master key id", "data keys wrapped")
-    for key_id, count in run_offline(master_key_usage).items():
-        table.add_row(key_id, str(count))
-    console.print(table)
-
-
-@keys_app.command("retire")
-def keys_retire(key_id: str) -> None:
-    """Retire an old master key once no data key is wrapped by it (after a rotation)."""
-    from privacy.rotation import retire_master_key
-
-    run_offline(lambda rt: retire_master_key(rt, key_id))
-    console.print(f"master key {key_id} retired")
-
-
-@retention_app.command("run")
-def retention_run() -> None:
-    """Erase (crypto-shred) the personal data whose retention period is over."""
-    from privacy.retention import run_retention
-
-    report = run_offline(run_retention)
-    console.print(f"retention: {report}")
 
 
 # --- docs and demo (AsyncAPI document, sample data) -----------------------------------
@@ -511,6 +417,20 @@ def _register_funding() -> None:
 
 
 _register_funding()
+
+
+def _register_privacy_and_users() -> None:
+    """``retorno keys|retention`` (privacy) and ``retorno users`` (the users service), through
+    their ``ServiceDef.cli`` (until every service's commands are added from the registry)."""
+    from privacy.service import SERVICE as privacy
+    from services.api.service import SERVICE as users
+
+    for service in (users, privacy):
+        assert service.cli is not None
+        service.cli(app, offline_runtime)
+
+
+_register_privacy_and_users()
 
 if __name__ == "__main__":
     app()

@@ -116,7 +116,7 @@ async def _until(check: Callable[[], Awaitable[Any]], what: str, timeout: float 
 async def load_demo(base_url: str, rt_for_users: Runtime) -> DemoReport:
     """Load the sample into the system at ``base_url``; users are made through
     ``rt_for_users``. A system that has this year's fund already only gets fresh tokens."""
-    from services.api.users import add_user, issue_token
+    from services.api.usecases import add_user, issue_token
 
     started = time.monotonic()
     await wait_for_api(base_url)

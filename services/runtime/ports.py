@@ -6,7 +6,7 @@ drifting from the real vault; this assignment makes mypy check that it does not.
 
 from __future__ import annotations
 
-from privacy.vault import Vault as PrivacyVault
+from privacy.usecases.vault import Vault as PrivacyVault
 from services.kit.vault import Vault
 
 

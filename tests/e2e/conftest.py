@@ -30,7 +30,7 @@ class System:
 @pytest.fixture
 async def system(tmp_path: Path) -> AsyncIterator[System]:
     """The whole system in one process, as `make run` starts it, on free ports."""
-    from services.api.users import add_user
+    from services.api.usecases import add_user
 
     settings = Settings(
         data_dir=tmp_path / "var",

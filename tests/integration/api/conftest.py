@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.api import users
+from services.api import usecases
 from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
 from services.kit.identity import ROLES
@@ -60,7 +60,9 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     tokens: dict[str, str] = {}
     for role in ROLES:
         offices = [OFFICE] if role in ("caseworker", "supervisor") else []
-        _, tokens[role] = await users.add_user(rt, f"test-{role}".replace("_", "-"), role, offices)
+        _, tokens[role] = await usecases.add_user(
+            rt, f"test-{role}".replace("_", "-"), role, offices
+        )
     app = create_app(rt, services)
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from services.api import users
+from services.api import usecases
 from services.edge.app import create_app
 from services.kit.definition import Runtime
 from services.kit.identity import PERMISSIONS, ROLES
@@ -75,8 +75,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         tokens = {}
         for role in ROLES:
             offices = [OFFICE] if role in ("caseworker", "supervisor") else []
-            _, tokens[role] = await users.add_user(rt, role.replace("_", "-"), role, offices)
-        _, tokens["caseworker@other"] = await users.add_user(
+            _, tokens[role] = await usecases.add_user(rt, role.replace("_", "-"), role, offices)
+        _, tokens["caseworker@other"] = await usecases.add_user(
             rt, "caseworker-other", "caseworker", [OTHER_OFFICE]
         )
         app = create_app(rt, services)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.api import users
+from services.api import usecases
 from tests.integration.api.conftest import Api, available_services
 from tests.integration.api.test_route_office_matrix import pump
 
@@ -47,7 +47,7 @@ async def test_caseworker_of_another_office_cannot_read_or_move_a_case(api: Api)
     registration = pytest.importorskip("tests.integration.registration.conftest")
     if "registration" not in api.rt.databases:
         pytest.skip("registration service not available")
-    _, owner = await users.add_user(api.rt, "cw-mx", "caseworker", ["MX-TAP"])
+    _, owner = await usecases.add_user(api.rt, "cw-mx", "caseworker", ["MX-TAP"])
     fund = {
         "period": str(api.rt.clock().year),
         "currency": "USD",

@@ -32,7 +32,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from events.envelope import Envelope
-from services.api import users
+from services.api import usecases
 from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
 from services.kit.identity import OFFICE_SCOPED_ROLES, PERMISSIONS, ROLES
@@ -225,7 +225,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         offices = (OWNER, OTHER, THIRD) if role in OFFICE_SCOPED_ROLES else (None,)
         for office in offices:
             name = f"{role}-{office or 'all'}".lower().replace("_", "-")
-            _, tokens[(role, office)] = await users.add_user(
+            _, tokens[(role, office)] = await usecases.add_user(
                 rt, name, role, [office] if office else []
             )
     app = create_app(rt, services)

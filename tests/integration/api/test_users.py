@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from db.migrate import downgrade, upgrade
-from services.api import store, users
+from services.api import store, usecases
+from services.api.domain import hash_token
+from services.api.queries.authn import TokenAuthenticator
+from services.api.queries.users import list_users
 from services.api.service import SERVICE
-from services.api.users import TokenAuthenticator, hash_token
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from services.kit.settings import Settings
@@ -33,7 +35,7 @@ def name() -> str:
 async def test_add_user_returns_a_token_that_authenticates_as_that_user(rt: Runtime) -> None:
     who = name()
 
-    user, token = await users.add_user(rt, who, "caseworker", ["GT-01", "MX-TAP"])
+    user, token = await usecases.add_user(rt, who, "caseworker", ["GT-01", "MX-TAP"])
 
     principal = await TokenAuthenticator(rt.db("api")).authenticate(token)
     assert token.startswith("rt_") and len(token) > 40
@@ -44,7 +46,7 @@ async def test_add_user_returns_a_token_that_authenticates_as_that_user(rt: Runt
 
 
 async def test_only_the_hash_of_a_token_is_stored(rt: Runtime) -> None:
-    _, token = await users.add_user(rt, name(), "auditor")
+    _, token = await usecases.add_user(rt, name(), "auditor")
 
     async with rt.db("api").sessions() as session:
         stored = (await session.execute(select(store.tokens.c.token_hash))).scalars().all()
@@ -55,17 +57,17 @@ async def test_only_the_hash_of_a_token_is_stored(rt: Runtime) -> None:
 
 async def test_revoked_token_stops_working_and_others_keep_working(rt: Runtime) -> None:
     who = name()
-    _, first = await users.add_user(rt, who, "evaluator")
-    _, second = await users.issue_token(rt, who)
-    listing = next(u for u in await users.list_users(rt) if u.user.name == who)
+    _, first = await usecases.add_user(rt, who, "evaluator")
+    _, second = await usecases.issue_token(rt, who)
+    listing = next(u for u in await list_users(rt) if u.user.name == who)
     authenticator = TokenAuthenticator(rt.db("api"))
 
-    await users.revoke_token(rt, str(listing.tokens[0].id))
-    await users.revoke_token(rt, listing.tokens[0].id)  # twice is harmless
+    await usecases.revoke_token(rt, str(listing.tokens[0].id))
+    await usecases.revoke_token(rt, listing.tokens[0].id)  # twice is harmless
 
     assert await authenticator.authenticate(first) is None
     assert await authenticator.authenticate(second) is not None
-    after = next(u for u in await users.list_users(rt) if u.user.name == who)
+    after = next(u for u in await list_users(rt) if u.user.name == who)
     assert after.tokens[0].revoked_at is not None and after.tokens[1].revoked_at is None
 
 
@@ -78,10 +80,10 @@ async def test_unknown_or_malformed_tokens_do_not_authenticate(rt: Runtime) -> N
 
 async def test_duplicate_user_name_is_a_conflict(rt: Runtime) -> None:
     who = name()
-    await users.add_user(rt, who, "admin")
+    await usecases.add_user(rt, who, "admin")
 
     with pytest.raises(ConflictError, match=who):
-        await users.add_user(rt, who, "admin")
+        await usecases.add_user(rt, who, "admin")
 
 
 @pytest.mark.parametrize(
@@ -98,21 +100,21 @@ async def test_rejects_invalid_users_with_a_reason(
     rt: Runtime, who: str, role: str, offices: list[str], message: str
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
-        await users.add_user(rt, who, role, offices)
+        await usecases.add_user(rt, who, role, offices)
 
 
 async def test_revoking_an_unknown_token_is_not_found(rt: Runtime) -> None:
     with pytest.raises(NotFoundError):
-        await users.revoke_token(rt, uuid.uuid4())
+        await usecases.revoke_token(rt, uuid.uuid4())
     with pytest.raises(InvalidInputError):
-        await users.revoke_token(rt, "nope")
+        await usecases.revoke_token(rt, "nope")
 
 
 async def test_list_users_shows_token_ids_never_tokens(rt: Runtime) -> None:
     who = name()
-    _, token = await users.add_user(rt, who, "supervisor", ["GT-01"])
+    _, token = await usecases.add_user(rt, who, "supervisor", ["GT-01"])
 
-    listing = [u for u in await users.list_users(rt) if u.user.name == who]
+    listing = [u for u in await list_users(rt) if u.user.name == who]
 
     assert len(listing) == 1 and len(listing[0].tokens) == 1
     assert token not in repr(listing)

@@ -74,7 +74,7 @@ class System:
 async def start_system() -> AsyncIterator[Any]:
     """``await start_system(settings, [active, ...])``: migrate, start one Node per entry of
     ``active`` (the first also serves HTTP), create a caseworker and a supervisor."""
-    from services.api.users import add_user
+    from services.api.usecases import add_user
 
     systems: list[System] = []
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from privacy.store import data_keys, erasures
-from services.api.users import add_user
+from services.api.usecases import add_user
 from services.kit.settings import Settings
 from services.runtime.answers import fund_not_known_yet
 from services.runtime.backup import backup_database, replay, restore_database

@@ -142,7 +142,7 @@ async def _approved(s, case_id) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def _auditor(s) -> str:  # type: ignore[no-untyped-def]
-    from services.api.users import add_user
+    from services.api.usecases import add_user
 
     _user, token = await add_user(s.rt, "auditor", "auditor", [])
     return token

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from privacy.service import SERVICE
-from privacy.vault import Vault
-from privacy.wiring import vault_of
+from privacy.usecases.vault import Vault, vault_of
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings

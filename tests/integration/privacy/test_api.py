@@ -13,7 +13,7 @@ from events.envelope import Actor, new_envelope
 from events.registration import PersonFacts, ReturnRegistered
 from privacy import api
 from privacy.handlers import handlers
-from privacy.vault import Vault
+from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 from services.kit.identity import Principal

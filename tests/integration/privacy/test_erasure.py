@@ -11,14 +11,13 @@ from sqlalchemy import select
 
 from events.envelope import Actor, Envelope, new_envelope
 from events.registration import CaseClosed, CaseScreened, PersonFacts, ReturnRegistered
-from privacy import crypto
-from privacy.domain import PersonInOpenCaseError
-from privacy.erasure import LegalHoldActiveError, erase_on_request
+from privacy.domain import LegalHoldActiveError, PersonInOpenCaseError, crypto
 from privacy.handlers import handlers
-from privacy.holds import lift_legal_hold, place_legal_hold
-from privacy.retention import run_retention
 from privacy.store import data_keys, messaging
-from privacy.vault import Vault
+from privacy.usecases.erasure import erase_on_request
+from privacy.usecases.holds import lift_legal_hold, place_legal_hold
+from privacy.usecases.retention import run_retention
+from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 

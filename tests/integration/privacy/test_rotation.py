@@ -5,11 +5,12 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from privacy import crypto
-from privacy.keyring import load_keyring
-from privacy.rotation import master_key_usage, retire_master_key, rotate_master_key
+from privacy.domain import crypto
+from privacy.queries import master_key_usage
 from privacy.store import data_keys
-from privacy.vault import Vault
+from privacy.store.keyring import load_keyring
+from privacy.usecases.rotation import retire_master_key, rotate_master_key
+from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
 

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from events.envelope import Envelope
-from privacy.crypto import CryptoError
-from privacy.datakeys import PersonKeyNotFoundError
+from privacy.domain import PersonKeyNotFoundError
+from privacy.domain.crypto import CryptoError
 from privacy.store import messaging
-from privacy.vault import Vault
+from privacy.usecases.vault import Vault
 from services.kit.errors import ForbiddenError, InvalidInputError
 
 SENTINEL_NAME = "Zyxwvu Sentinelname"

@@ -31,8 +31,8 @@ from tests.support import open_service_db
 
 
 async def real_vault(tmp_path: Path) -> tuple[Any, ServiceDatabase]:
-    vault_module = pytest.importorskip("privacy.vault")
-    keyring_module = pytest.importorskip("privacy.keyring")
+    vault_module = pytest.importorskip("privacy.usecases.vault")
+    keyring_module = pytest.importorskip("privacy.store.keyring")
     url = f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}"
     await upgrade_async("privacy", url)
     db = ServiceDatabase(

@@ -21,9 +21,9 @@ from db.uow import ServiceDatabase
 from events.envelope import Envelope
 from events.registration import ReturnRegistered
 from privacy import store as privacy_store
-from privacy.keyring import load_keyring
 from privacy.service import SERVICE as PRIVACY
-from privacy.vault import Vault
+from privacy.store.keyring import load_keyring
+from privacy.usecases.vault import Vault
 from services.edge.problems import install_problem_handlers
 from services.kit.definition import Runtime
 from services.kit.identity import AUTHENTICATOR, StaticAuthenticator

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.api.oidc import OidcAuthenticator, oidc_from_settings
+from services.api.queries.oidc import OidcAuthenticator, oidc_from_settings
 from services.kit.settings import Settings
 
 ISSUER = "https://id.example.org/realms/retorno"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privacy import crypto
+from privacy.domain import crypto
 
 ALICE = f"p_{'a' * 32}"
 BOB = f"p_{'b' * 32}"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy.keyring import KEY_FILE, Keyring, KeyringError, UnknownMasterKeyError, load_keyring
+from privacy.domain import KeyringError, UnknownMasterKeyError
+from privacy.store.keyring import KEY_FILE, Keyring, load_keyring
 
 
 def _mode(path: Path) -> int:

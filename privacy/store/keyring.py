@@ -1,5 +1,5 @@
-"""Master keys: from ``RETORNO_MASTER_KEY`` or from a key file in the data directory; never
-from the database.
+"""Master keys, privacy's secrets kept outside the database: from ``RETORNO_MASTER_KEY`` or
+from a key file in the data directory; never from the database.
 
 The key file (``<data_dir>/keys/master.json``, mode 0600, directory 0700) is created on first
 start and holds every master key not yet retired, with its id, and which one is active. A
@@ -24,18 +24,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from privacy.crypto import KEY_BYTES, new_master_key
-from services.kit.errors import ConflictError, NotFoundError
+from privacy.domain import (
+    ActiveMasterKeyError,
+    KeyFileInvalidError,
+    KeyFileUnsafeError,
+    KeyringReadOnlyError,
+    MasterKeyInvalidError,
+    UnknownMasterKeyError,
+)
+from privacy.domain.crypto import KEY_BYTES, new_master_key
+from services.kit.definition import Runtime
+from services.kit.parts import PartKey
 
 KEY_FILE = Path("keys") / "master.json"
-
-
-class KeyringError(ConflictError):
-    """The master keys are missing, unreadable, unsafe, or cannot be changed."""
-
-
-class UnknownMasterKeyError(NotFoundError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ def _decode(b64: str) -> bytes:
     try:
         secret = base64.b64decode(b64.strip(), validate=True)
     except binascii.Error as exc:
-        raise KeyringError("a master key is not valid base64") from exc
+        raise MasterKeyInvalidError("a master key is not valid base64") from exc
     if len(secret) != KEY_BYTES:
-        raise KeyringError(f"a master key must be {KEY_BYTES} bytes (base64 of 32 random bytes)")
+        raise MasterKeyInvalidError(
+            f"a master key must be {KEY_BYTES} bytes (base64 of 32 random bytes)"
+        )
     return secret
 
 
@@ -63,7 +66,7 @@ def _env_key(b64: str) -> MasterKey:
 def _read_file(path: Path) -> tuple[list[MasterKey], str]:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyringError(f"{path} is readable by others; run: chmod 600 {path}")
+        raise KeyFileUnsafeError(f"{path} is readable by others; run: chmod 600 {path}")
     try:
         data = json.loads(path.read_text("utf-8"))
         keys = [
@@ -71,9 +74,9 @@ def _read_file(path: Path) -> tuple[list[MasterKey], str]:
         ]
         active = str(data["active"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise KeyringError(f"{path} is not a valid master key file") from exc
+        raise KeyFileInvalidError(f"{path} is not a valid master key file") from exc
     if active not in {k.key_id for k in keys}:
-        raise KeyringError(f"{path}: the active key '{active}' is not in the file")
+        raise KeyFileInvalidError(f"{path}: the active key '{active}' is not in the file")
     return keys, active
 
 
@@ -127,7 +130,7 @@ class Keyring:
     def from_env(cls, value: str) -> Keyring:
         keys = [_env_key(part) for part in value.split(",") if part.strip()]
         if not keys:
-            raise KeyringError("RETORNO_MASTER_KEY is empty")
+            raise MasterKeyInvalidError("RETORNO_MASTER_KEY is empty")
         return cls(keys, keys[0].key_id)
 
     @classmethod
@@ -171,7 +174,9 @@ class Keyring:
         path = self._require_file()
         keys, active = _read_file(path)
         if key_id == active:
-            raise KeyringError(f"master key '{key_id}' is active; rotate before retiring it")
+            raise ActiveMasterKeyError(
+                f"master key '{key_id}' is active; rotate before retiring it"
+            )
         if key_id not in {k.key_id for k in keys}:
             raise UnknownMasterKeyError(f"master key '{key_id}' is not in {path}")
         _write_file(path, [k for k in keys if k.key_id != key_id], active, exclusive=False)
@@ -179,7 +184,7 @@ class Keyring:
 
     def _require_file(self) -> Path:
         if self.path is None:
-            raise KeyringError(
+            raise KeyringReadOnlyError(
                 "master keys come from RETORNO_MASTER_KEY and cannot be changed here: put the "
                 "new key first in RETORNO_MASTER_KEY (comma-separated, old keys after it), "
                 "restart, then re-wrap the data keys"
@@ -214,3 +219,15 @@ def load_keyring(data_dir: Path, master_key: str | None = None) -> Keyring:
     except FileExistsError:
         pass
     return Keyring.from_file(path)
+
+
+# privacy's own part: the one keyring of a runtime (the vault's, the rotation's, the listing's)
+KEYRING: PartKey[Keyring] = PartKey("privacy.keyring")
+
+
+def keyring_of(rt: Runtime) -> Keyring:
+    """The runtime's keyring, loaded from its settings on first use."""
+    keyring = rt.find(KEYRING)
+    if keyring is None:
+        keyring = rt.put(KEYRING, load_keyring(rt.settings.data_dir, rt.settings.master_key))
+    return keyring

@@ -1,5 +1,8 @@
-"""The privacy service's tables. Its own database: a backup of the registration database
-holds ciphertexts but no data keys, and this one holds wrapped data keys but no master key.
+"""The privacy service's tables; their SQL is in this package's modules (``datakeys``,
+``records``, ``registrations``), the master keys in ``keyring``, never in the database.
+
+Its own database: a backup of the registration database holds ciphertexts but no data keys,
+and this one holds wrapped data keys but no master key.
 
 No table here holds personal data in plaintext: wrapped keys, pseudonymous ``person_ref``s,
 field names, purposes, user ids, dates; a legal hold's reason is encrypted under the person's
@@ -16,11 +19,16 @@ from sqlalchemy import (
     Column,
     Date,
     Index,
+    Insert,
     LargeBinary,
     String,
     Table,
     Uuid,
+    text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
@@ -107,3 +115,16 @@ legal_holds = Table(
 def as_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes; every stored time is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+async def secure_delete(session: AsyncSession) -> None:
+    """On SQLite, overwrite deleted content with zeros (for destroyed data keys)."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("PRAGMA secure_delete = ON"))

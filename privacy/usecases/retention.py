@@ -7,46 +7,15 @@ transaction, so one failure does not stop the others; the report says what happe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-
-from sqlalchemy import func, select
+from datetime import timedelta
 
 from events.envelope import Actor
 from privacy.domain import add_years, due_for_erasure
-from privacy.erasure import erase_person, scrub_storage
-from privacy.holds import hold_states
-from privacy.store import case_people, cases, data_keys
+from privacy.schemas import RetentionReport
+from privacy.store import datakeys, records, registrations
+from privacy.usecases.erasure import erase_person
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
-
-__all__ = ["RetentionReport", "due_for_erasure", "run_retention"]
-
-
-@dataclass
-class RetentionReport:
-    ran_at: datetime
-    today: date
-    years: int
-    erased: list[str] = field(default_factory=list)
-    held: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-
-
-async def _candidates(rt: Runtime, cutoff: date) -> list[tuple[str, date]]:
-    """People still holding a data key whose cases have all ended on or before ``cutoff``."""
-    last_end = func.max(cases.c.ended_on)
-    query = (
-        select(case_people.c.person_ref, last_end)
-        .join(cases, cases.c.case_id == case_people.c.case_id)
-        .join(data_keys, data_keys.c.person_ref == case_people.c.person_ref)
-        .group_by(case_people.c.person_ref)
-        .having(func.count(cases.c.ended_on) == func.count())
-        .having(last_end <= cutoff)
-        .order_by(case_people.c.person_ref)
-    )
-    async with rt.db("privacy").unit_of_work() as uow:
-        return [(r[0], r[1]) for r in await uow.session.execute(query)]
 
 
 async def run_retention(rt: Runtime) -> RetentionReport:
@@ -57,10 +26,12 @@ async def run_retention(rt: Runtime) -> RetentionReport:
     report = RetentionReport(ran_at=now, today=now.date(), years=years)
     cutoff = add_years(report.today, -years) + timedelta(days=1)
     db = rt.db("privacy")
-    for person_ref, closed_on in await _candidates(rt, cutoff):
+    async with db.reading() as session:
+        candidates = await registrations.retention_candidates(session, cutoff)
+    for person_ref, closed_on in candidates:
         try:
             async with db.unit_of_work() as uow:
-                holds = await hold_states(uow.session, person_ref)
+                holds = await records.hold_states(uow.session, person_ref)
                 if not due_for_erasure(closed_on, years, holds, report.today):
                     if any(h.active for h in holds):
                         report.held.append(person_ref)
@@ -71,5 +42,5 @@ async def run_retention(rt: Runtime) -> RetentionReport:
         except RetornoError as exc:
             report.failed[person_ref] = exc.detail
     if report.erased:
-        await scrub_storage(db)
+        await datakeys.scrub_storage(db)
     return report

@@ -1,35 +1,20 @@
-"""Consent history and the access log: session-level reads and writes (never commit here).
+"""Consent history, the access log and legal holds: session-level reads and writes (never
+commit here).
 
-Neither holds personal data: purposes, partner organisations, user ids, field names, times.
+None holds personal data in plaintext: purposes, partner organisations, user ids, field
+names, times; a legal hold's reason is a token encrypted under the person's data key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from privacy.store import access_log, as_utc, consents
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    purpose: str
-    partner: str | None
-    granted: bool
-    recorded_by: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class AccessRecord:
-    actor_id: str
-    role: str
-    purpose: str
-    fields: tuple[str, ...]
-    accessed_at: datetime
+from privacy.domain import AccessRecord, ConsentRecord, HoldState
+from privacy.store import access_log, as_utc, consents, legal_holds
 
 
 async def add_consent(session: AsyncSession, person_ref: str, record: ConsentRecord) -> None:
@@ -94,3 +79,54 @@ async def access_history(session: AsyncSession, person_ref: str) -> list[AccessR
         AccessRecord(r.actor_id, r.role, r.purpose, tuple(r.fields), as_utc(r.accessed_at))
         for r in await session.execute(query)
     ]
+
+
+# --- legal holds ------------------------------------------------------------------------
+
+
+async def hold_states(session: AsyncSession, person_ref: str) -> list[HoldState]:
+    query = select(legal_holds.c.placed_at, legal_holds.c.lifted_at).where(
+        legal_holds.c.person_ref == person_ref
+    )
+    return [HoldState(as_utc(r.placed_at), r.lifted_at) for r in await session.execute(query)]
+
+
+async def add_hold(
+    session: AsyncSession,
+    hold_id: uuid.UUID,
+    person_ref: str,
+    reason_token: bytes,
+    *,
+    placed_by: str,
+    placed_at: datetime,
+) -> None:
+    values = {"hold_id": hold_id, "person_ref": person_ref, "reason_token": reason_token}
+    await session.execute(
+        insert(legal_holds).values(**values, placed_by=placed_by, placed_at=placed_at)
+    )
+
+
+async def hold_row(
+    session: AsyncSession, person_ref: str, hold_id: uuid.UUID, *, lock: bool = False
+) -> Row | None:
+    query = select(legal_holds).where(
+        legal_holds.c.hold_id == hold_id, legal_holds.c.person_ref == person_ref
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def lift_hold(
+    session: AsyncSession, hold_id: uuid.UUID, *, lifted_by: str, lifted_at: datetime
+) -> None:
+    await session.execute(
+        update(legal_holds)
+        .where(legal_holds.c.hold_id == hold_id)
+        .values(lifted_by=lifted_by, lifted_at=lifted_at)
+    )
+
+
+async def hold_rows(session: AsyncSession, person_ref: str) -> list[Row]:
+    query = select(legal_holds).where(legal_holds.c.person_ref == person_ref)
+    return list((await session.execute(query.order_by(legal_holds.c.placed_at))).all())

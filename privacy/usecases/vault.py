@@ -1,8 +1,9 @@
 """The one door to personal data: encrypt under a person's data key, decrypt with an access log
-entry, consent per purpose.
+entry, consent per purpose. Other services use it through the port ``services.kit.vault``
+(``rt.part(VAULT)``); ``install_vault`` puts it there at privacy's start.
 
-Every method runs in its own transaction on the privacy database. Data keys are never cached,
-so an erasure (by any process) takes effect at the next call.
+Every method runs in its own transaction on the privacy database (reads on ``reading()``).
+Data keys are never cached, so an erasure (by any process) takes effect at the next call.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ from collections.abc import Mapping
 
 from db.uow import Clock, ServiceDatabase, utc_now
 from events.envelope import Actor
-from privacy import crypto, datakeys, records
-from privacy.consent import record_decision, text
-from privacy.domain import check_field, check_person_ref, consent_target
-from privacy.keyring import Keyring
-from privacy.records import AccessRecord, ConsentRecord
-from services.kit.errors import ForbiddenError
-
-_PURPOSE_NAMES = {
-    "assistance": "assistance",
-    "partner_sharing": "sharing with a partner",
-    "follow_up_contact": "follow-up contact",
-}
+from privacy.domain import (
+    AccessRecord,
+    ConsentRecord,
+    check_field,
+    check_person_ref,
+    check_text,
+    consent_target,
+    crypto,
+    require_consent_granted,
+)
+from privacy.store import datakeys, records
+from privacy.store.keyring import Keyring, keyring_of
+from privacy.usecases.consent import record_now
+from services.kit.definition import Runtime
+from services.kit.parts import PartKey
+from services.kit.vault import VAULT
 
 
 class Vault:
@@ -75,9 +80,9 @@ class Vault:
         if not tokens:
             return {}
         record = AccessRecord(
-            text(actor_id, "actor_id", 120),
-            text(role, "role", 60),
-            text(purpose, "purpose", 200),
+            check_text(actor_id, "actor_id", 120),
+            check_text(role, "role", 60),
+            check_text(purpose, "purpose", 200),
             tuple(check_field(f) for f in tokens),
             self.clock(),
         )
@@ -90,8 +95,8 @@ class Vault:
         return {f: crypto.decrypt_field(key, person_ref, f, t) for f, t in tokens.items()}
 
     async def is_erased(self, person_ref: str) -> bool:
-        async with self.db.unit_of_work() as uow:
-            return await datakeys.is_erased(uow.session, person_ref)
+        async with self.db.reading() as session:
+            return await datakeys.is_erased(session, person_ref)
 
     async def record_consent(
         self,
@@ -104,13 +109,10 @@ class Vault:
         role: str | None = None,
     ) -> ConsentRecord:
         """Record a decision (granted or withdrawn); emits privacy.consent_changed."""
-        actor = Actor(kind="user", id=text(recorded_by, "recorded_by", 120), role=role)
-        async with self.db.unit_of_work() as uow:
-            record = await record_decision(
-                uow, person_ref, purpose, granted, partner=partner, actor=actor, at=self.clock()
-            )
-            await uow.commit()
-        return record
+        actor = Actor(kind="user", id=check_text(recorded_by, "recorded_by", 120), role=role)
+        return await record_now(
+            self.db, person_ref, purpose, granted, partner=partner, actor=actor, at=self.clock()
+        )
 
     async def discard_new_person(self, person_ref: str) -> bool:
         """Destroy the data key made for a person whose registration did not commit, so the
@@ -127,30 +129,46 @@ class Vault:
 
     async def has_consent(self, person_ref: str, purpose: str, partner: str | None = None) -> bool:
         purpose, partner = consent_target(purpose, partner)
-        async with self.db.unit_of_work() as uow:
-            if await datakeys.is_erased(uow.session, person_ref):
+        async with self.db.reading() as session:
+            if await datakeys.is_erased(session, person_ref):
                 return False
-            return await records.current_consent(uow.session, person_ref, purpose, partner)
+            return await records.current_consent(session, person_ref, purpose, partner)
 
     async def require_consent(
         self, person_ref: str, purpose: str, partner: str | None = None
     ) -> None:
-        """ForbiddenError unless the person's current consent covers this purpose (and partner)."""
-        if not await self.has_consent(person_ref, purpose, partner):
-            to = f" with {partner}" if partner else ""
-            raise ForbiddenError(
-                f"{person_ref} has not consented to {_PURPOSE_NAMES[purpose]}{to} (or withdrew "
-                f"consent); record their '{purpose}' consent before using their data for it",
-                person_ref=person_ref,
-                purpose=purpose,
-            )
+        """ConsentRequiredError (a ForbiddenError, 403) unless the person's current consent
+        covers this purpose (and partner)."""
+        granted = await self.has_consent(person_ref, purpose, partner)
+        require_consent_granted(person_ref, purpose, partner, granted)
 
     async def consents(self, person_ref: str) -> list[ConsentRecord]:
         """Every consent decision recorded for the person, oldest first."""
-        async with self.db.unit_of_work() as uow:
-            return await records.consent_history(uow.session, person_ref)
+        async with self.db.reading() as session:
+            return await records.consent_history(session, person_ref)
 
     async def access_log(self, person_ref: str) -> list[AccessRecord]:
         """Every read of the person's data, oldest first."""
-        async with self.db.unit_of_work() as uow:
-            return await records.access_history(uow.session, person_ref)
+        async with self.db.reading() as session:
+            return await records.access_history(session, person_ref)
+
+
+# privacy's own key for its full vault (consent recording, the keyring); other services see it
+# through the port ``services.kit.vault.VAULT``, installed alongside at start-up
+PRIVACY_VAULT: PartKey[Vault] = PartKey("privacy.vault")
+
+
+def vault_of(rt: Runtime) -> Vault:
+    """The runtime's vault, built on first use when ``on_start`` has not run."""
+    vault = rt.find(PRIVACY_VAULT)
+    if vault is None:
+        vault = install_vault(rt)
+    return vault
+
+
+def install_vault(rt: Runtime) -> Vault:
+    """Build the vault (on the runtime's keyring and clock) and install it for privacy and,
+    through the port, for every service."""
+    vault = rt.put(PRIVACY_VAULT, Vault(rt.db("privacy"), keyring_of(rt), rt.clock))
+    rt.put(VAULT, vault)
+    return vault

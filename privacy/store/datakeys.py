@@ -1,4 +1,5 @@
-"""Per-person data keys in the privacy database, wrapped by the active master key.
+"""Per-person data keys in the privacy database, wrapped by the active master key, and the
+erasures that destroyed them.
 
 Functions here work inside a caller's transaction and never commit. Data keys are not cached:
 each use reads the wrapped key (so an erasure made by any process is seen at once) and
@@ -10,30 +11,20 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from sqlalchemy import Insert, Row, Table, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from privacy import crypto
-from privacy.keyring import Keyring
-from privacy.store import case_people, consents, data_keys, erasures, legal_holds
-from services.kit.errors import ConflictError, NotFoundError
-
-
-class PersonErasedError(ConflictError):
-    pass
-
-
-class PersonKeyNotFoundError(NotFoundError):
-    pass
-
-
-def insert_ignoring_duplicates(session: AsyncSession, table: Table) -> Insert:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
+from db.uow import ServiceDatabase
+from privacy.domain import PersonErasedError, PersonKeyNotFoundError, crypto
+from privacy.store import (
+    case_people,
+    consents,
+    data_keys,
+    erasures,
+    insert_ignoring_duplicates,
+    legal_holds,
+)
+from privacy.store.keyring import Keyring
 
 
 async def is_erased(session: AsyncSession, person_ref: str) -> bool:
@@ -107,3 +98,74 @@ async def destroy_key(session: AsyncSession, person_ref: str) -> Row | None:
     )
     await session.execute(delete(data_keys).where(data_keys.c.person_ref == person_ref))
     return row
+
+
+async def erasure_row(session: AsyncSession, person_ref: str) -> Row | None:
+    query = select(erasures).where(erasures.c.person_ref == person_ref)
+    return (await session.execute(query)).first()
+
+
+async def add_erasure(
+    session: AsyncSession,
+    person_ref: str,
+    *,
+    erased_at: datetime,
+    trigger: str,
+    erased_by: str,
+    key_fingerprint: str,
+) -> None:
+    await session.execute(
+        insert(erasures).values(
+            person_ref=person_ref,
+            erased_at=erased_at,
+            trigger=trigger,
+            erased_by=erased_by,
+            key_fingerprint=key_fingerprint,
+        )
+    )
+
+
+async def scrub_storage(db: ServiceDatabase) -> None:
+    """On SQLite, move committed pages into the main file and empty the write-ahead log, so
+    destroyed keys do not linger in old WAL frames. (PostgreSQL: autovacuum reclaims dead rows;
+    earlier backups of this database are covered by rotating and retiring the master key.)"""
+    if db.engine.dialect.name != "sqlite":
+        return
+    async with db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+
+
+# --- master-key rotation ------------------------------------------------------------------
+
+
+async def rows_not_under(session: AsyncSession, key_id: str, limit: int) -> list[Row]:
+    """Up to ``limit`` data keys wrapped by another master key than ``key_id``, locked."""
+    query = (
+        select(data_keys)
+        .where(data_keys.c.key_id != key_id)
+        .order_by(data_keys.c.person_ref)
+        .limit(limit)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).all())
+
+
+async def rewrap(
+    session: AsyncSession, person_ref: str, key_id: str, wrapped: bytes, now: datetime
+) -> None:
+    await session.execute(
+        update(data_keys)
+        .where(data_keys.c.person_ref == person_ref)
+        .values(key_id=key_id, wrapped_key=wrapped, wrapped_at=now)
+    )
+
+
+async def count_by_master_key(session: AsyncSession) -> dict[str, int]:
+    query = select(data_keys.c.key_id, func.count()).group_by(data_keys.c.key_id)
+    return {r[0]: r[1] for r in await session.execute(query)}
+
+
+async def count_wrapped_by(session: AsyncSession, key_id: str) -> int:
+    query = select(func.count()).where(data_keys.c.key_id == key_id)
+    return await session.scalar(query.select_from(data_keys)) or 0
