@@ -10,15 +10,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from benchmarks.audit_scenario import build
 from db.uow import ServiceDatabase
 from services.audit.api import router
-from services.audit.signing import signature_valid
+from services.audit.domain.signing import signature_valid
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
 from services.kit.routes import Requirement
 from services.kit.settings import Settings
-from tests.integration.audit.scenario import build, feed
+from tests.integration.audit.feeding import feed
 
 AUDITOR = Principal("aud-1", "auditor")
 CASEWORKER = Principal("cw-1", "caseworker", frozenset({"GT-CITY"}))
@@ -143,8 +144,8 @@ async def test_wrong_grouping_and_half_year_are_explained(client: httpx.AsyncCli
 async def test_a_kept_checkpoint_verifies_with_the_exported_public_key(
     client: httpx.AsyncClient, rt: Runtime
 ) -> None:
-    from services.audit.checkpoints import checkpoint_message
-    from services.audit.usecases import make_checkpoint
+    from services.audit.domain.checkpoints import checkpoint_message
+    from services.audit.usecases.checkpoints import make_checkpoint
 
     made = await make_checkpoint(rt)
     assert made is not None

@@ -10,14 +10,16 @@ from pathlib import Path
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
+from benchmarks.audit_scenario import build
 from db.engine import make_engine
 from db.uow import ServiceDatabase
-from services.audit import store, usecases
+from services.audit import store
 from services.audit.cli import build_cli
 from services.audit.service import SERVICE
+from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
-from tests.integration.audit.scenario import SIGNER, build, feed
+from tests.integration.audit.feeding import SIGNER, feed
 from tests.support import open_service_db
 
 
@@ -35,7 +37,7 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         runtime = Runtime(
             Settings(data_dir=tmp_path / "data", audit_broker_timeout_seconds=0.2), {"audit": db}
         )
-        runtime.put(usecases.SIGNER, SIGNER)
+        runtime.put(SIGNER_KEY, SIGNER)
         return runtime
 
     return build_cli(make_runtime)

@@ -9,14 +9,23 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
+from benchmarks.audit_scenario import build
 from db.uow import ServiceDatabase
 from services.audit import store
-from services.audit.domain import COLUMNS, GENESIS, column_texts, columns_text, hashed_text, link
-from services.audit.queries import as_utc
-from services.audit.usecases import make_checkpoint, verify_checkpoint, verify_log
+from services.audit.domain.chain import (
+    COLUMNS,
+    GENESIS,
+    column_texts,
+    columns_text,
+    hashed_text,
+    link,
+)
+from services.audit.domain.dates import as_utc
+from services.audit.usecases.checkpoints import make_checkpoint
+from services.audit.usecases.verify import verify_checkpoint, verify_log
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
-from tests.integration.audit.scenario import build, feed
+from tests.integration.audit.feeding import feed
 
 LOG = store.log
 

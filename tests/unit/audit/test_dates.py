@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.audit.dates import DateRange, check_date_range
+from services.audit.domain.dates import DateRange, check_date_range
 from services.kit.errors import InvalidInputError
 
 TODAY = date(2026, 6, 15)

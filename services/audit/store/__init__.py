@@ -22,7 +22,8 @@ from sqlalchemy import (
 from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
-messaging = MessagingTables(metadata, "audit")
+NAME = "audit"
+messaging = MessagingTables(metadata, NAME)
 
 
 def _money(name: str) -> Column:
