@@ -13,6 +13,11 @@ from benchmarks.audit_scenario import Scenario, build
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope
 from services.audit import store
+from services.audit.domain import (
+    InvalidHalfYearError,
+    NotAttributedToMembersError,
+    UnknownCaseGroupingError,
+)
 from services.audit.queries.cap import cap_compliance
 from services.audit.queries.events import events
 from services.audit.queries.money import commitments_by, disbursements_by, member_use
@@ -21,7 +26,6 @@ from services.audit.queries.summary import summary
 from services.audit.schemas import EventFilter, MoneyFilter
 from services.audit.usecases.verify import verify_log
 from services.kit.definition import Runtime
-from services.kit.errors import InvalidInputError
 from tests.integration.audit.feeding import feed
 
 
@@ -126,7 +130,7 @@ async def test_commitments_by_category_country_and_fund(rt: Runtime, scenario: S
 
 
 async def test_commitments_cannot_be_grouped_by_member(rt: Runtime, scenario: Scenario) -> None:
-    with pytest.raises(InvalidInputError, match="disbursements by member"):
+    with pytest.raises(NotAttributedToMembersError, match="disbursements by member"):
         await commitments_by(rt, ["member"], MoneyFilter())
 
 
@@ -191,6 +195,13 @@ async def test_case_counts_and_durations_by_stage_office_and_category(
     assert ("departed", "disability") not in by_category
 
 
+async def test_cases_are_grouped_only_by_office_or_category(
+    rt: Runtime, scenario: Scenario
+) -> None:
+    with pytest.raises(UnknownCaseGroupingError, match="use 'office' or 'category'"):
+        await case_stages(rt, "country")  # type: ignore[arg-type]
+
+
 async def test_the_semi_annual_summary(rt: Runtime, scenario: Scenario) -> None:
     result = await summary(rt, "2026-H1")
 
@@ -209,7 +220,7 @@ async def test_the_semi_annual_summary(rt: Runtime, scenario: Scenario) -> None:
 
 
 async def test_a_bad_half_year_is_refused(rt: Runtime) -> None:
-    with pytest.raises(InvalidInputError, match="2026-H1"):
+    with pytest.raises(InvalidHalfYearError, match="2026-H1"):
         await summary(rt, "2026-Q3")
 
 
