@@ -62,9 +62,9 @@ def render(rows: Sequence[BaseModel], as_csv: bool, title: str) -> None:
     Console().print(table)
 
 
-def install(root: typer.Typer, runtime: RuntimeFactory) -> None:
+def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
     """Add ``retorno audit ...``; its commands get their runtime from ``runtime``."""
-    root.add_typer(build_cli(runtime), name="audit", help=HELP)
+    app.add_typer(build_cli(runtime), name="audit", help=HELP)
 
 
 def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
