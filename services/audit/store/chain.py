@@ -70,7 +70,7 @@ async def load_head(session: AsyncSession) -> SignedHead | None:
 
 
 def columns_expression(dialect: str) -> ColumnElement[str]:
-    """The stored columns as ``domain.columns_text`` renders them, computed by the database
+    """The stored columns as ``domain.chain.columns_text`` renders them, computed by the database
     (SQLite and PostgreSQL give the same text), so verification reads one string per row."""
     c = store.log.c
     parts: list[ColumnElement[str]] = []
