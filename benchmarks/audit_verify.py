@@ -30,11 +30,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.audit_scenario import build  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade_async  # noqa: E402
 from db.uow import ServiceDatabase  # noqa: E402
-from services.audit import store, usecases  # noqa: E402
-from services.audit.domain import (  # noqa: E402
+from services.audit import store  # noqa: E402
+from services.audit.domain.chain import (  # noqa: E402
     GENESIS,
     RULE_COLUMNS,
     canonical,
@@ -44,11 +45,12 @@ from services.audit.domain import (  # noqa: E402
     hashed_text,
     link,
 )
-from services.audit.log import HEAD_ID, sign  # noqa: E402
-from services.audit.signing import CheckpointSigner  # noqa: E402
+from services.audit.domain.signing import CheckpointSigner, sign  # noqa: E402
+from services.audit.store.chain import HEAD_ID  # noqa: E402
+from services.audit.usecases.keys import SIGNER as SIGNER_KEY  # noqa: E402
+from services.audit.usecases.verify import verify_log  # noqa: E402
 from services.kit.definition import Runtime  # noqa: E402
 from services.kit.settings import Settings  # noqa: E402
-from tests.integration.audit.scenario import build  # noqa: E402
 
 SIGNER = CheckpointSigner(Ed25519PrivateKey.generate())
 
@@ -135,7 +137,7 @@ async def run(label: str, url: str, n: int, data_dir: Path) -> None:
     await upgrade_async("audit", url)
     db = ServiceDatabase("audit", make_engine(url), store.messaging)
     rt = Runtime(Settings(data_dir=data_dir), {"audit": db})
-    rt.put(usecases.SIGNER, SIGNER)
+    rt.put(SIGNER_KEY, SIGNER)
     try:
         start = time.perf_counter()
         await fill(db, n)
@@ -147,10 +149,10 @@ async def run(label: str, url: str, n: int, data_dir: Path) -> None:
         t_mem = time.perf_counter() - start
         del data
         t_db, _ = await timed(lambda: plain_chain_from_db(db))
-        t_verify, result = await timed(lambda: usecases.verify_log(rt))
+        t_verify, result = await timed(lambda: verify_log(rt))
         assert result.intact, result.problem
         m_db = await peak(lambda: plain_chain_from_db(db))
-        m_verify = await peak(lambda: usecases.verify_log(rt))
+        m_verify = await peak(lambda: verify_log(rt))
         print(
             f"{label}: {n} records, {size:.0f} MiB of envelopes\n"
             f"  plain chained SHA-256, bytes in memory:   {t_mem:6.2f}s\n"

@@ -3,39 +3,35 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
-from services.audit import usecases
-from services.audit.cap import CapCompliance, cap_compliance
-from services.audit.checkpoints import (
-    MESSAGE_FORMAT,
+from services.audit.domain.dates import DateRange, check_date_range
+from services.audit.queries.cap import cap_compliance
+from services.audit.queries.checkpoints import list_checkpoints
+from services.audit.queries.events import events
+from services.audit.queries.money import commitments_by, disbursements_by, member_use
+from services.audit.queries.stages import case_stages
+from services.audit.queries.summary import summary
+from services.audit.schemas import (
+    CapCompliance,
+    CaseDimension,
     Checkpoint,
     CheckpointStatus,
-    checkpoint_message,
-)
-from services.audit.dates import DateRange, check_date_range
-from services.audit.money import (
     Dimension,
+    EventFilter,
+    EventRow,
+    LogVerification,
     MemberUse,
     MoneyFilter,
     MoneyRow,
-    commitments_by,
-    disbursements_by,
-    member_use,
-)
-from services.audit.queries import (
-    CaseDimension,
-    EventFilter,
-    EventRow,
+    PublicKey,
     StageRow,
-    case_stages,
-    events,
+    Summary,
 )
-from services.audit.summary import Summary, summary
-from services.audit.usecases import LogVerification
+from services.audit.usecases.keys import public_key
+from services.audit.usecases.verify import verify_checkpoint, verify_log
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.routes import get_runtime, require
@@ -62,14 +58,6 @@ def date_range(
     return check_date_range(date_from, date_to, today=rt.clock().date())
 
 
-class PublicKey(BaseModel):
-    algorithm: Literal["Ed25519"] = "Ed25519"
-    key_id: str
-    pem: str
-    signed_message: str = MESSAGE_FORMAT
-    example_message: str
-
-
 def router() -> APIRouter:
     api = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -77,30 +65,25 @@ def router() -> APIRouter:
     async def verify_route(
         _: Principal = require(VERIFY), rt: Runtime = Depends(get_runtime)
     ) -> LogVerification:
-        return await usecases.verify_log(rt)
+        return await verify_log(rt)
 
     @api.post("/checkpoints/verify", response_model=CheckpointStatus)
     async def verify_checkpoint_route(
         checkpoint: Checkpoint, _: Principal = require(VERIFY), rt: Runtime = Depends(get_runtime)
     ) -> CheckpointStatus:
-        return await usecases.verify_checkpoint(rt, checkpoint)
+        return await verify_checkpoint(rt, checkpoint)
 
     @api.get("/checkpoints", response_model=list[Checkpoint])
     async def checkpoints_route(
         _: Principal = require(READ), rt: Runtime = Depends(get_runtime)
     ) -> list[Checkpoint]:
-        return await usecases.list_checkpoints(rt)
+        return await list_checkpoints(rt)
 
     @api.get("/public-key", response_model=PublicKey)
     async def public_key_route(
         _: Principal = require(READ), rt: Runtime = Depends(get_runtime)
     ) -> PublicKey:
-        key = usecases.signer(rt)
-        return PublicKey(
-            key_id=key.key_id,
-            pem=key.public_key_pem(),
-            example_message=checkpoint_message(1, "0" * 64, rt.clock()).decode(),
-        )
+        return public_key(rt)
 
     @api.get("/events", response_model=list[EventRow])
     async def events_route(
@@ -122,7 +105,7 @@ def router() -> APIRouter:
             after_position=after_position,
             limit=limit,
         )
-        return await usecases.read(rt, lambda s: events(s, f))
+        return await events(rt, f)
 
     @api.get("/commitments", response_model=list[MoneyRow])
     async def commitments_route(
@@ -133,7 +116,7 @@ def router() -> APIRouter:
         rt: Runtime = Depends(get_runtime),
     ) -> list[MoneyRow]:
         f = MoneyFilter(fund_period=fund_period, date_from=dates.date_from, date_to=dates.date_to)
-        return await usecases.read(rt, lambda s: commitments_by(s, by, f))
+        return await commitments_by(rt, by, f)
 
     @api.get("/disbursements", response_model=list[MoneyRow])
     async def disbursements_route(
@@ -144,7 +127,7 @@ def router() -> APIRouter:
         rt: Runtime = Depends(get_runtime),
     ) -> list[MoneyRow]:
         f = MoneyFilter(fund_period=fund_period, date_from=dates.date_from, date_to=dates.date_to)
-        return await usecases.read(rt, lambda s: disbursements_by(s, by, f))
+        return await disbursements_by(rt, by, f)
 
     @api.get("/cap-compliance", response_model=CapCompliance)
     async def cap_route(
@@ -152,7 +135,7 @@ def router() -> APIRouter:
         _: Principal = require(READ),
         rt: Runtime = Depends(get_runtime),
     ) -> CapCompliance:
-        return await usecases.read(rt, lambda s: cap_compliance(s, fund_period))
+        return await cap_compliance(rt, fund_period)
 
     @api.get("/members", response_model=list[MemberUse])
     async def members_route(
@@ -160,7 +143,7 @@ def router() -> APIRouter:
         _: Principal = require(READ),
         rt: Runtime = Depends(get_runtime),
     ) -> list[MemberUse]:
-        return await usecases.read(rt, lambda s: member_use(s, fund_period))
+        return await member_use(rt, fund_period)
 
     @api.get("/cases/stages", response_model=list[StageRow])
     async def stages_route(
@@ -169,7 +152,7 @@ def router() -> APIRouter:
         dates: DateRange = Depends(date_range),
         rt: Runtime = Depends(get_runtime),
     ) -> list[StageRow]:
-        return await usecases.read(rt, lambda s: case_stages(s, by, dates.date_from, dates.date_to))
+        return await case_stages(rt, by, dates.date_from, dates.date_to)
 
     @api.get("/summary", response_model=Summary)
     async def summary_route(

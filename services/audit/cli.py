@@ -1,6 +1,6 @@
 """``retorno audit ...``: verify the log, sign checkpoints and print the queries as tables.
 
-Wire it with ``app.add_typer(build_cli(make_runtime), name="audit")``.
+``ServiceDef(cli=install)``: ``install(app, runtime)`` adds the ``audit`` group to ``retorno``.
 """
 
 from __future__ import annotations
@@ -17,22 +17,21 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from services.audit import usecases
-from services.audit.broker import connected
-from services.audit.cap import cap_compliance
-from services.audit.money import (
-    Dimension,
-    MoneyFilter,
-    commitments_by,
-    disbursements_by,
-    member_use,
-)
-from services.audit.queries import CaseDimension, EventFilter, case_stages, events
-from services.audit.summary import summary
-from services.kit.definition import Runtime
+from services.audit.queries.cap import cap_compliance
+from services.audit.queries.checkpoints import list_checkpoints
+from services.audit.queries.events import events
+from services.audit.queries.money import commitments_by, disbursements_by, member_use
+from services.audit.queries.stages import case_stages
+from services.audit.queries.summary import summary
+from services.audit.schemas import CaseDimension, Dimension, EventFilter, MoneyFilter
+from services.audit.usecases.broker import connected
+from services.audit.usecases.checkpoints import make_checkpoint
+from services.audit.usecases.keys import public_key_pem
+from services.audit.usecases.verify import verify_log
+from services.kit.definition import Runtime, RuntimeFactory
 from services.kit.offline import run_with
 
-MakeRuntime = Callable[[], Awaitable[Runtime]]
+HELP = "Audit log: verify, checkpoints, queries."
 CSV = typer.Option(False, "--csv", help="Write CSV to standard output instead of a table")
 
 
@@ -63,14 +62,16 @@ def render(rows: Sequence[BaseModel], as_csv: bool, title: str) -> None:
     Console().print(table)
 
 
-def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
+def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
+    """Add ``retorno audit ...``; its commands get their runtime from ``runtime``."""
+    app.add_typer(build_cli(runtime), name="audit", help=HELP)
+
+
+def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
     app = typer.Typer(help="Oversight audit: tamper-evident log and the secretariat's queries")
 
     def run(work: Callable[[Runtime], Awaitable[Any]]) -> Any:
         return run_with(make_runtime, work)
-
-    def query(work: Callable[[Any], Awaitable[Any]]) -> Any:
-        return run(lambda rt: usecases.read(rt, work))
 
     @app.command("verify")
     def verify_cmd(
@@ -83,9 +84,9 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
 
         async def work(rt: Runtime) -> Any:
             if not broker:
-                return await usecases.verify_log(rt), "not asked for"
+                return await verify_log(rt), "not asked for"
             async with connected(rt) as why_not:
-                return await usecases.verify_log(rt), why_not
+                return await verify_log(rt), why_not
 
         result, why_not = run(work)
         if result.intact:
@@ -116,12 +117,12 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         force: bool = typer.Option(False, help="Sign even if nothing was added"),
     ) -> None:
         """Sign a checkpoint of the log's head now."""
-        made = run(lambda rt: usecases.make_checkpoint(rt, force=force))
+        made = run(lambda rt: make_checkpoint(rt, force=force))
         typer.echo(made.model_dump_json() if made else "nothing new since the last checkpoint")
 
     @app.command("checkpoints")
     def checkpoints_cmd(as_csv: bool = CSV) -> None:
-        render(run(usecases.list_checkpoints), as_csv, "Signed checkpoints")
+        render(run(list_checkpoints), as_csv, "Signed checkpoints")
 
     @app.command("public-key")
     def public_key_cmd() -> None:
@@ -148,7 +149,7 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
             after_position=after_position,
             limit=limit,
         )
-        render(query(lambda s: events(s, f)), as_csv, "Events")
+        render(run(lambda rt: events(rt, f)), as_csv, "Events")
 
     def money_filter(
         fund_period: str | None, date_from: datetime | None, date_to: datetime | None
@@ -168,7 +169,7 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         as_csv: bool = CSV,
     ) -> None:
         f, dims = money_filter(fund_period, date_from, date_to), _dims(by)
-        render(query(lambda s: commitments_by(s, dims, f)), as_csv, "Commitments")
+        render(run(lambda rt: commitments_by(rt, dims, f)), as_csv, "Commitments")
 
     @app.command("disbursements")
     def disbursements_cmd(
@@ -181,24 +182,24 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         as_csv: bool = CSV,
     ) -> None:
         f, dims = money_filter(fund_period, date_from, date_to), _dims(by)
-        render(query(lambda s: disbursements_by(s, dims, f)), as_csv, "Disbursements")
+        render(run(lambda rt: disbursements_by(rt, dims, f)), as_csv, "Disbursements")
 
     @app.command("cap")
     def cap_cmd(fund_period: str | None = None, as_csv: bool = CSV) -> None:
         """Cap compliance: people above the per-person cap (must be none)."""
-        result = query(lambda s: cap_compliance(s, fund_period))
+        result = run(lambda rt: cap_compliance(rt, fund_period))
         render([result.model_copy(update={"violations": []})], as_csv, "Cap compliance")
         if result.violations:
             render(result.violations, as_csv, "Above the cap")
 
     @app.command("members")
     def members_cmd(fund_period: str | None = None, as_csv: bool = CSV) -> None:
-        render(query(lambda s: member_use(s, fund_period)), as_csv, "Contributions and use")
+        render(run(lambda rt: member_use(rt, fund_period)), as_csv, "Contributions and use")
 
     @app.command("stages")
     def stages_cmd(by: str | None = None, as_csv: bool = CSV) -> None:
         dim: CaseDimension | None = by  # type: ignore[assignment]
-        render(query(lambda s: case_stages(s, dim)), as_csv, "Cases by stage")
+        render(run(lambda rt: case_stages(rt, dim)), as_csv, "Cases by stage")
 
     @app.command("summary")
     def summary_cmd(half: str = typer.Option(..., help="e.g. 2026-H1")) -> None:
@@ -208,7 +209,7 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
 
 
 async def _public_key(rt: Runtime) -> str:
-    return usecases.public_key_pem(rt)
+    return public_key_pem(rt)
 
 
 def _day(value: datetime | None) -> date | None:

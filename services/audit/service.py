@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from services.audit import api, handlers, store
-from services.audit.usecases import checkpoint_job, signer
+from services.audit import api, cli, handlers, store
+from services.audit.usecases.checkpoints import checkpoint_job
+from services.audit.usecases.keys import signer
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 from services.kit.settings import Settings
 
@@ -23,6 +24,7 @@ SERVICE = ServiceDef(
     tables=store.messaging,
     handlers=handlers.handlers,
     router=api.router,
+    cli=cli.install,
     periodic=(PeriodicJob("audit.verify_and_checkpoint", checkpoint_interval, checkpoint_job),),
     on_start=on_start,
 )

@@ -398,13 +398,9 @@ def dead_letters_replay(service: str, event_id: str) -> None:
 
 
 def _register_audit() -> None:
-    try:
-        from services.audit.cli import build_cli
-    except ImportError:  # pragma: no cover
-        return
-    app.add_typer(
-        build_cli(offline_runtime), name="audit", help="Audit log: verify, checkpoints, queries."
-    )
+    from services.audit.cli import install
+
+    install(app, offline_runtime)
 
 
 _register_audit()

@@ -232,7 +232,7 @@ class Node:
 
     async def _audit_chain(self) -> dict[str, Any]:
         """The audit log's last periodic verification and its last checkpoint's age."""
-        from services.audit.usecases import chain_health
+        from services.audit.queries.checkpoints import chain_health
 
         assert self.runtime is not None
         try:

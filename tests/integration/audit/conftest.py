@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from db.uow import ServiceDatabase
-from services.audit import usecases
 from services.audit.service import SERVICE
+from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
-from tests.integration.audit.scenario import SIGNER
+from tests.integration.audit.feeding import SIGNER
 from tests.support import open_service_db
 
 
@@ -28,5 +28,5 @@ async def db(database_url: str) -> AsyncIterator[ServiceDatabase]:
 @pytest.fixture
 def rt(db: ServiceDatabase, tmp_path: Path) -> Runtime:
     runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
-    runtime.put(usecases.SIGNER, SIGNER)
+    runtime.put(SIGNER_KEY, SIGNER)
     return runtime

@@ -6,19 +6,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from benchmarks.audit_scenario import build
 from db.uow import ServiceDatabase
 from services.audit.api import router
-from services.audit.signing import signature_valid
+from services.audit.domain.signing import signature_valid
+from services.edge.problems import retorno_error
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
 from services.kit.routes import Requirement
 from services.kit.settings import Settings
-from tests.integration.audit.scenario import build, feed
+from tests.integration.audit.feeding import feed
 
 AUDITOR = Principal("aud-1", "auditor")
 CASEWORKER = Principal("cw-1", "caseworker", frozenset({"GT-CITY"}))
@@ -55,10 +56,7 @@ def make_app(rt: Runtime) -> FastAPI:
     app.state.audit_router = router()
     app.include_router(app.state.audit_router)
 
-    @app.exception_handler(RetornoError)
-    async def problem(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RetornoError)
-        return JSONResponse({"title": exc.title, "detail": exc.detail}, status_code=exc.status_code)
+    app.add_exception_handler(RetornoError, retorno_error)  # the edge's problem details
 
     return app
 
@@ -137,14 +135,16 @@ async def test_wrong_grouping_and_half_year_are_explained(client: httpx.AsyncCli
     half = await client.get("/api/audit/summary?half=2026-Q1", headers=AS_AUDITOR)
 
     assert member.status_code == 422 and "disbursements by member" in member.json()["detail"]
+    assert member.json()["type"] == "urn:retorno:problem:not-attributed-to-members"
     assert half.status_code == 422 and "2026-H1" in half.json()["detail"]
+    assert half.json()["type"] == "urn:retorno:problem:invalid-half-year"
 
 
 async def test_a_kept_checkpoint_verifies_with_the_exported_public_key(
     client: httpx.AsyncClient, rt: Runtime
 ) -> None:
-    from services.audit.checkpoints import checkpoint_message
-    from services.audit.usecases import make_checkpoint
+    from services.audit.domain.checkpoints import checkpoint_message
+    from services.audit.usecases.checkpoints import make_checkpoint
 
     made = await make_checkpoint(rt)
     assert made is not None
@@ -196,8 +196,10 @@ async def test_a_nonsense_date_range_is_refused_naming_the_parameter(
     response = await client.get(f"{path}?{query}", headers=AS_AUDITOR)
 
     assert response.status_code == 422, response.text
+    assert response.json()["type"] == "urn:retorno:problem:invalid-date-range"
     detail = response.json()["detail"]
     assert f"query.{named}" in detail and hint in detail
+    assert f"query.{named}" in {e["field"] for e in response.json()["errors"]}
 
 
 @pytest.mark.parametrize("path", DATED_ROUTES)

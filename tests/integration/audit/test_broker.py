@@ -13,15 +13,17 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
+from benchmarks.audit_scenario import build
 from db.migrate import upgrade_async
 from events.envelope import STREAM_NAME
 from services.audit import store
-from services.audit.domain import hashed_text, link
+from services.audit.domain.chain import hashed_text, link
+from services.audit.queries.checkpoints import chain_health
 from services.audit.service import SERVICE
-from services.audit.usecases import chain_health, checkpoint_job, verify_log
+from services.audit.usecases.checkpoints import checkpoint_job
+from services.audit.usecases.verify import verify_log
 from services.kit.definition import Runtime
 from services.runtime.node import Node
-from tests.integration.audit.scenario import build
 from tests.integration.audit.test_tamper import stored_columns_of
 from tests.integration.backbone.conftest import make_settings
 from tests.support import eventually

@@ -7,17 +7,20 @@ import csv
 import io
 from pathlib import Path
 
+import typer
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
+from benchmarks.audit_scenario import build
 from db.engine import make_engine
 from db.uow import ServiceDatabase
-from services.audit import store, usecases
-from services.audit.cli import build_cli
+from services.audit import store
+from services.audit.cli import install
 from services.audit.service import SERVICE
+from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
-from tests.integration.audit.scenario import SIGNER, build, feed
+from tests.integration.audit.feeding import SIGNER, feed
 from tests.support import open_service_db
 
 
@@ -35,21 +38,23 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         runtime = Runtime(
             Settings(data_dir=tmp_path / "data", audit_broker_timeout_seconds=0.2), {"audit": db}
         )
-        runtime.put(usecases.SIGNER, SIGNER)
+        runtime.put(SIGNER_KEY, SIGNER)
         return runtime
 
-    return build_cli(make_runtime)
+    root = typer.Typer()
+    install(root, make_runtime)  # as the `retorno` command line does
+    return root
 
 
 def test_verify_checkpoint_and_tables(sqlite_url: str, tmp_path: Path) -> None:
     app, runner = prepared(sqlite_url, tmp_path), CliRunner()
 
-    verified = runner.invoke(app, ["verify"])
-    signed = runner.invoke(app, ["checkpoint"])
-    members = runner.invoke(app, ["members", "--csv"])
-    spending = runner.invoke(app, ["disbursements", "--by", "member", "--csv"])
-    key = runner.invoke(app, ["public-key"])
-    table = runner.invoke(app, ["cap"])
+    verified = runner.invoke(app, ["audit", "verify"])
+    signed = runner.invoke(app, ["audit", "checkpoint"])
+    members = runner.invoke(app, ["audit", "members", "--csv"])
+    spending = runner.invoke(app, ["audit", "disbursements", "--by", "member", "--csv"])
+    key = runner.invoke(app, ["audit", "public-key"])
+    table = runner.invoke(app, ["audit", "cap"])
 
     assert verified.exit_code == 0 and verified.output.startswith("intact: 27 records")
     assert signed.exit_code == 0 and '"position":27' in signed.output
@@ -77,7 +82,15 @@ def test_verify_exits_non_zero_and_names_the_position(sqlite_url: str, tmp_path:
         await engine.dispose()
 
     asyncio.run(tamper())
-    result = CliRunner().invoke(app, ["verify"])
+    result = CliRunner().invoke(app, ["audit", "verify"])
 
     assert result.exit_code == 1
     assert "position 5 removed" in result.output
+
+
+def test_the_service_adds_the_audit_group_to_the_command_line() -> None:
+    from services.runtime.cli import app
+
+    assert SERVICE.cli is install
+    listed = CliRunner().invoke(app, ["audit", "--help"])
+    assert listed.exit_code == 0 and "Audit log: verify, checkpoints, queries." in listed.output

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from benchmarks.audit_scenario import Scenario, at, register
 from db.uow import ServiceDatabase
 from events.registration import CaseCorrected
-from services.audit import queries, store
+from services.audit import store
+from services.audit.queries.stages import select_stages
 from services.kit.errors import WaitingForEvent
-from tests.integration.audit.scenario import Scenario, _register, at, feed
+from tests.integration.audit.feeding import feed
 
 
 def _corrected(s: Scenario, name: str) -> None:
@@ -52,7 +54,7 @@ async def _case(db: ServiceDatabase, s: Scenario) -> tuple[object, ...]:
 
 async def test_a_correction_replaces_the_case_facts_and_categories(db: ServiceDatabase) -> None:
     s = Scenario()
-    _register(s, "c", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
+    register(s, "c", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
     _corrected(s, "c")
 
     await feed(db, *s.envelopes)
@@ -66,7 +68,7 @@ async def test_a_correction_replaces_the_case_facts_and_categories(db: ServiceDa
         ["disability", "trafficking_victim"],
     )
     async with db.sessions() as session:
-        stages = await queries.case_stages(session, by="category")
+        stages = await select_stages(session, by="category")
         logged = list(
             await session.scalars(select(store.log.c.type).order_by(store.log.c.position))
         )
@@ -79,7 +81,7 @@ async def test_a_correction_replaces_the_case_facts_and_categories(db: ServiceDa
 
 async def test_a_correction_before_its_registration_waits_for_it(db: ServiceDatabase) -> None:
     s = Scenario()
-    _register(s, "c", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
+    register(s, "c", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
     _corrected(s, "c")
     registration, correction = s.envelopes
 

@@ -8,15 +8,16 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from benchmarks.audit_scenario import Scenario, at, move, register
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope
 from events.registration import CaseScreened
 from services.audit import store
 from services.audit.handlers import handlers
-from services.audit.usecases import verify_log
+from services.audit.usecases.verify import verify_log
 from services.kit.definition import ANY_EVENT, Runtime
 from services.kit.errors import WaitingForEvent
-from tests.integration.audit.scenario import Scenario, _move, _register, at, feed
+from tests.integration.audit.feeding import feed
 
 
 def envelope(type_: str, payload: dict) -> Envelope:  # type: ignore[type-arg]
@@ -114,8 +115,8 @@ async def test_a_transition_before_its_registration_waits_and_leaves_nothing_beh
     """After a crash audit may receive a case's screening before its registration: the event
     waits (the runner parks it) instead of leaving a stage without its case."""
     s = Scenario()
-    _register(s, "late", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
-    _move(s, "late", CaseScreened, "GT-GUA", "registered", "eligible", at(3, 2), eligible=True)
+    register(s, "late", "2026", "GT-GUA", "HN", {"ana": ["woman_at_risk"]}, at(3, 1))
+    move(s, "late", CaseScreened, "GT-GUA", "registered", "eligible", at(3, 2), eligible=True)
     registration, screening = s.envelopes
 
     with pytest.raises(WaitingForEvent) as waiting:

@@ -9,17 +9,24 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from benchmarks.audit_scenario import Scenario, build
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope
 from services.audit import store
-from services.audit.cap import cap_compliance
-from services.audit.money import MoneyFilter, commitments_by, disbursements_by, member_use
-from services.audit.queries import EventFilter, case_stages, events
-from services.audit.summary import summary
-from services.audit.usecases import read, verify_log
+from services.audit.domain import (
+    InvalidHalfYearError,
+    NotAttributedToMembersError,
+    UnknownCaseGroupingError,
+)
+from services.audit.queries.cap import cap_compliance
+from services.audit.queries.events import events
+from services.audit.queries.money import commitments_by, disbursements_by, member_use
+from services.audit.queries.stages import case_stages
+from services.audit.queries.summary import summary
+from services.audit.schemas import EventFilter, MoneyFilter
+from services.audit.usecases.verify import verify_log
 from services.kit.definition import Runtime
-from services.kit.errors import InvalidInputError
-from tests.integration.audit.scenario import Scenario, build, feed
+from tests.integration.audit.feeding import feed
 
 
 @pytest.fixture
@@ -40,7 +47,7 @@ async def test_every_event_is_chained_once_in_order_and_the_log_verifies(
 ) -> None:
     await feed(db, *scenario.envelopes[:3])  # redelivered
 
-    rows = await read(rt, lambda s: events(s, EventFilter(limit=1000)))
+    rows = await events(rt, EventFilter(limit=1000))
     result = await verify_log(rt)
 
     assert [r.event_id for r in rows] == [e.event_id for e in scenario.envelopes]
@@ -51,7 +58,7 @@ async def test_every_event_is_chained_once_in_order_and_the_log_verifies(
 async def test_the_chain_still_verifies_after_the_erasure_event(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    erasures = await read(rt, lambda s: events(s, EventFilter(type="privacy.personal_data_erased")))
+    erasures = await events(rt, EventFilter(type="privacy.personal_data_erased"))
 
     result = await verify_log(rt)
 
@@ -74,7 +81,7 @@ async def test_an_event_of_an_unknown_type_is_chained_anyway(
 
     await feed(db, unknown)
 
-    found = await read(rt, lambda s: events(s, EventFilter(case_id=scenario.cases["family"])))
+    found = await events(rt, EventFilter(case_id=scenario.cases["family"]))
     assert found[-1].type == "reintegration.contact_recorded"
     assert (await verify_log(rt)).intact
 
@@ -82,12 +89,10 @@ async def test_an_event_of_an_unknown_type_is_chained_anyway(
 async def test_events_filter_by_case_actor_type_and_period(rt: Runtime, scenario: Scenario) -> None:
     family = scenario.cases["family"]
 
-    by_case = await read(rt, lambda s: events(s, EventFilter(case_id=family)))
-    by_actor = await read(rt, lambda s: events(s, EventFilter(actor_id="sup-1")))
-    by_type = await read(rt, lambda s: events(s, EventFilter(type="registration.case_screened")))
-    in_march = await read(
-        rt, lambda s: events(s, EventFilter(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31)))
-    )
+    by_case = await events(rt, EventFilter(case_id=family))
+    by_actor = await events(rt, EventFilter(actor_id="sup-1"))
+    by_type = await events(rt, EventFilter(type="registration.case_screened"))
+    in_march = await events(rt, EventFilter(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31)))
 
     assert len(by_case) == 9 and all(e.case_id == family for e in by_case)
     assert {e.actor_role for e in by_actor} == {"supervisor"} and len(by_actor) == 11
@@ -104,16 +109,11 @@ async def test_events_filter_by_case_actor_type_and_period(rt: Runtime, scenario
 async def test_commitments_by_category_country_and_fund(rt: Runtime, scenario: Scenario) -> None:
     everything = MoneyFilter()
 
-    by_category = keyed(await read(rt, lambda s: commitments_by(s, ["category"], everything)))
-    by_fund = keyed(await read(rt, lambda s: commitments_by(s, ["fund_period"], everything)))
-    by_country = keyed(
-        await read(rt, lambda s: commitments_by(s, ["destination_country"], everything))
-    )
-    march = await read(
-        rt,
-        lambda s: commitments_by(
-            s, ["fund_period"], MoneyFilter(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
-        ),
+    by_category = keyed(await commitments_by(rt, ["category"], everything))
+    by_fund = keyed(await commitments_by(rt, ["fund_period"], everything))
+    by_country = keyed(await commitments_by(rt, ["destination_country"], everything))
+    march = await commitments_by(
+        rt, ["fund_period"], MoneyFilter(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
     )
 
     assert {k: r.amount_cents for k, r in by_category.items()} == {
@@ -130,20 +130,16 @@ async def test_commitments_by_category_country_and_fund(rt: Runtime, scenario: S
 
 
 async def test_commitments_cannot_be_grouped_by_member(rt: Runtime, scenario: Scenario) -> None:
-    with pytest.raises(InvalidInputError, match="disbursements by member"):
-        await read(rt, lambda s: commitments_by(s, ["member"], MoneyFilter()))
+    with pytest.raises(NotAttributedToMembersError, match="disbursements by member"):
+        await commitments_by(rt, ["member"], MoneyFilter())
 
 
 async def test_disbursements_by_member_country_and_half(rt: Runtime, scenario: Scenario) -> None:
     everything = MoneyFilter()
     first_half = MoneyFilter(date_from=date(2026, 1, 1), date_to=date(2026, 6, 30))
 
-    by_member = keyed(await read(rt, lambda s: disbursements_by(s, ["member"], everything)))
-    by_country = keyed(
-        await read(
-            rt, lambda s: disbursements_by(s, ["destination_country", "category"], first_half)
-        )
-    )
+    by_member = keyed(await disbursements_by(rt, ["member"], everything))
+    by_country = keyed(await disbursements_by(rt, ["destination_country", "category"], first_half))
 
     assert {k: r.amount_cents for k, r in by_member.items()} == {
         ("CA",): 27_500,
@@ -158,7 +154,7 @@ async def test_disbursements_by_member_country_and_half(rt: Runtime, scenario: S
 async def test_cap_compliance_proves_nobody_is_above_the_cap(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    result = await read(rt, lambda s: cap_compliance(s))
+    result = await cap_compliance(rt)
 
     assert result.compliant and result.people_above_cap == 0 and result.violations == []
     assert (result.funds_checked, result.people_checked) == (2, 4)
@@ -169,7 +165,7 @@ async def test_cap_compliance_proves_nobody_is_above_the_cap(
 async def test_each_members_contribution_received_versus_attributed_use(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    rows = {(r.fund_period, r.member): r for r in await read(rt, lambda s: member_use(s))}
+    rows = {(r.fund_period, r.member): r for r in await member_use(rt)}
 
     mx = rows[("2026-A", "MX")]
     assert (mx.expected_cents, mx.pledged_cents, mx.received_cents) == (
@@ -186,11 +182,9 @@ async def test_each_members_contribution_received_versus_attributed_use(
 async def test_case_counts_and_durations_by_stage_office_and_category(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    overall = {r.stage: r for r in await read(rt, lambda s: case_stages(s))}
-    by_office = {(r.stage, r.group): r for r in await read(rt, lambda s: case_stages(s, "office"))}
-    by_category = {
-        (r.stage, r.group): r for r in await read(rt, lambda s: case_stages(s, "category"))
-    }
+    overall = {r.stage: r for r in await case_stages(rt)}
+    by_office = {(r.stage, r.group): r for r in await case_stages(rt, "office")}
+    by_category = {(r.stage, r.group): r for r in await case_stages(rt, "category")}
 
     assert (overall["registered"].cases_entered, overall["registered"].cases_now) == (3, 0)
     assert overall["registered"].max_days == 4.0  # the elder case withdrew after 4 days
@@ -199,6 +193,13 @@ async def test_case_counts_and_durations_by_stage_office_and_category(
     assert by_office[("registered", "MX-TAP")].stays_completed == 1
     assert by_category[("funding_approved", "unaccompanied_minor")].median_days == 5.0
     assert ("departed", "disability") not in by_category
+
+
+async def test_cases_are_grouped_only_by_office_or_category(
+    rt: Runtime, scenario: Scenario
+) -> None:
+    with pytest.raises(UnknownCaseGroupingError, match="use 'office' or 'category'"):
+        await case_stages(rt, "country")  # type: ignore[arg-type]
 
 
 async def test_the_semi_annual_summary(rt: Runtime, scenario: Scenario) -> None:
@@ -219,7 +220,7 @@ async def test_the_semi_annual_summary(rt: Runtime, scenario: Scenario) -> None:
 
 
 async def test_a_bad_half_year_is_refused(rt: Runtime) -> None:
-    with pytest.raises(InvalidInputError, match="2026-H1"):
+    with pytest.raises(InvalidHalfYearError, match="2026-H1"):
         await summary(rt, "2026-Q3")
 
 

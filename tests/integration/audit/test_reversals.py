@@ -8,15 +8,16 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from benchmarks.audit_scenario import SUPERVISOR, Scenario, at, build
 from db.uow import ServiceDatabase
 from events import funding as f
 from services.audit import store
-from services.audit.cap import cap_compliance
-from services.audit.money import MoneyFilter, disbursements_by, member_use
-from services.audit.summary import summary
-from services.audit.usecases import read
+from services.audit.queries.cap import cap_compliance
+from services.audit.queries.money import disbursements_by, member_use
+from services.audit.queries.summary import summary
+from services.audit.schemas import MoneyFilter
 from services.kit.definition import Runtime
-from tests.integration.audit.scenario import SUPERVISOR, Scenario, at, build, feed
+from tests.integration.audit.feeding import feed
 
 H1 = MoneyFilter(date_from=date(2026, 1, 1), date_to=date(2026, 6, 30))
 H2 = MoneyFilter(date_from=date(2026, 7, 1), date_to=date(2026, 12, 31))
@@ -111,7 +112,7 @@ async def scenario(db: ServiceDatabase) -> Scenario:
 async def test_members_received_pledged_and_attributed_are_net_of_reversals(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    rows = {(r.fund_period, r.member): r for r in await read(rt, lambda s: member_use(s))}
+    rows = {(r.fund_period, r.member): r for r in await member_use(rt)}
 
     mx, ca = rows[("2026-A", "MX")], rows[("2026-A", "CA")]
     assert (mx.received_cents, mx.attributed_cents) == (3_000_000, 37_500)
@@ -122,9 +123,9 @@ async def test_members_received_pledged_and_attributed_are_net_of_reversals(
 async def test_a_reversed_payment_counts_negative_in_the_half_year_it_was_reversed(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    first = keyed(await read(rt, lambda s: disbursements_by(s, ["fund_period"], H1)))
-    second = keyed(await read(rt, lambda s: disbursements_by(s, ["fund_period"], H2)))
-    overall = keyed(await read(rt, lambda s: disbursements_by(s, ["fund_period"], MoneyFilter())))
+    first = keyed(await disbursements_by(rt, ["fund_period"], H1))
+    second = keyed(await disbursements_by(rt, ["fund_period"], H2))
+    overall = keyed(await disbursements_by(rt, ["fund_period"], MoneyFilter()))
 
     a1, a2, a = first[("2026-A",)], second[("2026-A",)], overall[("2026-A",)]
     assert (a1.count, a1.amount_cents, a1.reversed_cents) == (2, 110_000, 0)
@@ -136,9 +137,9 @@ async def test_a_reversed_payment_counts_negative_in_the_half_year_it_was_revers
 async def test_attributions_of_each_fund_add_up_to_its_net_disbursements(
     rt: Runtime, scenario: Scenario
 ) -> None:
-    by_member = await read(rt, lambda s: disbursements_by(s, ["fund_period", "member"], H2))
-    overall = await read(rt, lambda s: disbursements_by(s, ["fund_period"], MoneyFilter()))
-    members = await read(rt, lambda s: disbursements_by(s, ["member"], MoneyFilter()))
+    by_member = await disbursements_by(rt, ["fund_period", "member"], H2)
+    overall = await disbursements_by(rt, ["fund_period"], MoneyFilter())
+    members = await disbursements_by(rt, ["member"], MoneyFilter())
 
     assert {tuple(r.keys.values()): r.amount_cents for r in by_member} == {
         ("2026-A", "CA"): -15_000,
@@ -165,7 +166,7 @@ async def test_the_cap_check_counts_what_was_paid_net_of_reversals(
                 )
             )
         ).scalar()
-    result = await read(rt, lambda s: cap_compliance(s))
+    result = await cap_compliance(rt)
 
     assert paid == 0
     assert result.compliant and result.violations == []
@@ -195,6 +196,6 @@ async def test_a_reversal_applied_before_the_entry_it_reverses_nets_the_same(
     for envelope in others[:5] + reversals + others[5:]:
         await feed(db, envelope)
 
-    rows = {(r.fund_period, r.member): r for r in await read(rt, lambda s: member_use(s))}
+    rows = {(r.fund_period, r.member): r for r in await member_use(rt)}
     assert rows[("2026-A", "MX")].received_cents == 3_000_000
     assert rows[("2026-A", "CA")].attributed_cents == 12_500

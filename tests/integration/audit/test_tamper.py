@@ -9,14 +9,23 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
+from benchmarks.audit_scenario import build
 from db.uow import ServiceDatabase
 from services.audit import store
-from services.audit.domain import COLUMNS, GENESIS, column_texts, columns_text, hashed_text, link
-from services.audit.queries import as_utc
-from services.audit.usecases import make_checkpoint, verify_checkpoint, verify_log
+from services.audit.domain import AuditLogNotIntactError
+from services.audit.domain.chain import (
+    COLUMNS,
+    GENESIS,
+    column_texts,
+    columns_text,
+    hashed_text,
+    link,
+)
+from services.audit.domain.dates import as_utc
+from services.audit.usecases.checkpoints import make_checkpoint
+from services.audit.usecases.verify import verify_checkpoint, verify_log
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError
-from tests.integration.audit.scenario import build, feed
+from tests.integration.audit.feeding import feed
 
 LOG = store.log
 
@@ -123,7 +132,7 @@ async def test_a_signed_checkpoint_detects_a_rewritten_history(
     assert result.problem is not None and result.problem.position == logged
     assert "between positions 1 and" in result.problem.detail
     assert kept.signature_valid and not kept.matches_log
-    with pytest.raises(ConflictError, match="not intact"):
+    with pytest.raises(AuditLogNotIntactError, match="not intact"):
         await make_checkpoint(rt)
 
 
@@ -145,7 +154,7 @@ async def test_a_tampered_log_is_never_signed(
 ) -> None:
     await execute(db, delete(LOG).where(LOG.c.position == 2))
 
-    with pytest.raises(ConflictError, match="position 2 removed"):
+    with pytest.raises(AuditLogNotIntactError, match="position 2 removed"):
         await make_checkpoint(rt)
 
 

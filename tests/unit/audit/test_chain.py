@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from events.envelope import Actor, new_envelope
 from events.privacy import LegalHoldChanged
-from services.audit.domain import GENESIS, ChainRecord, canonical, chain, link, verify
+from services.audit.domain.chain import GENESIS, ChainRecord, canonical, chain, link, verify
 
 
 def texts(n: int) -> list[str]:

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from services.audit.checkpoints import (
+from services.audit.domain.chain import chain, recompute
+from services.audit.domain.checkpoints import (
     Checkpoint,
     check_checkpoint,
     checkpoint_message,
     first_rewrite,
 )
-from services.audit.domain import chain, recompute
-from services.audit.signing import KEY_FILE, CheckpointSigner, SigningKeyError, signature_valid
+from services.audit.domain.signing import CheckpointSigner, signature_valid
+from services.audit.usecases.keys import KEY_FILE, SigningKeyError, load_or_create
 
 SIGNED_AT = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 
@@ -40,9 +41,9 @@ def checker(signer: CheckpointSigner):  # type: ignore[no-untyped-def]
 
 
 def test_the_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
-    first = CheckpointSigner.load_or_create(tmp_path)
+    first = load_or_create(tmp_path)
 
-    again = CheckpointSigner.load_or_create(tmp_path)
+    again = load_or_create(tmp_path)
 
     mode = stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode)
     assert mode == 0o600
@@ -50,15 +51,15 @@ def test_the_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
 
 
 def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
-    CheckpointSigner.load_or_create(tmp_path)
+    load_or_create(tmp_path)
     (tmp_path / KEY_FILE).chmod(0o644)
 
     with pytest.raises(SigningKeyError, match="chmod 600"):
-        CheckpointSigner.load_or_create(tmp_path)
+        load_or_create(tmp_path)
 
 
 def test_the_exported_public_key_checks_a_signature(tmp_path: Path) -> None:
-    signer = CheckpointSigner.load_or_create(tmp_path)
+    signer = load_or_create(tmp_path)
     checkpoint = sign(signer, 3, "ab" * 32)
     message = checkpoint_message(3, "ab" * 32, SIGNED_AT)
 
@@ -70,7 +71,7 @@ def test_the_exported_public_key_checks_a_signature(tmp_path: Path) -> None:
 
 
 def test_a_checkpoint_holds_while_history_only_grows(tmp_path: Path) -> None:
-    signer = CheckpointSigner.load_or_create(tmp_path)
+    signer = load_or_create(tmp_path)
     old = chain(texts(4))
     checkpoint = sign(signer, 4, old[-1].hash)
     grown = chain(texts(7))
@@ -82,7 +83,7 @@ def test_a_checkpoint_holds_while_history_only_grows(tmp_path: Path) -> None:
 
 
 def test_a_rewritten_but_self_consistent_history_contradicts_the_checkpoint(tmp_path: Path) -> None:
-    signer = CheckpointSigner.load_or_create(tmp_path)
+    signer = load_or_create(tmp_path)
     early = sign(signer, 2, chain(texts(2))[-1].hash)
     late = sign(signer, 5, chain(texts(5))[-1].hash)
     rewritten = chain([*texts(3), json.dumps({"n": "rewritten"}), *texts(6)[4:]])
@@ -100,7 +101,7 @@ def test_a_rewritten_but_self_consistent_history_contradicts_the_checkpoint(tmp_
 
 
 def test_a_forged_checkpoint_is_reported(tmp_path: Path) -> None:
-    signer = CheckpointSigner.load_or_create(tmp_path)
+    signer = load_or_create(tmp_path)
     records = chain(texts(3))
     forged = sign(signer, 3, records[-1].hash).model_copy(update={"position": 2})
 
@@ -111,8 +112,8 @@ def test_a_forged_checkpoint_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_checkpoint_of_another_key_is_not_judged(tmp_path: Path) -> None:
-    signer = CheckpointSigner.load_or_create(tmp_path / "a")
-    other = CheckpointSigner.load_or_create(tmp_path / "b")
+    signer = load_or_create(tmp_path / "a")
+    other = load_or_create(tmp_path / "b")
     records = chain(texts(3))
 
     status = check_checkpoint(
@@ -124,7 +125,7 @@ def test_a_checkpoint_of_another_key_is_not_judged(tmp_path: Path) -> None:
 
 
 def test_a_checkpoint_beyond_the_log_means_records_were_removed(tmp_path: Path) -> None:
-    signer = CheckpointSigner.load_or_create(tmp_path)
+    signer = load_or_create(tmp_path)
     checkpoint = sign(signer, 6, chain(texts(6))[-1].hash)
 
     status = check_checkpoint(

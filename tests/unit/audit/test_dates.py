@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from services.audit.dates import DateRange, check_date_range
-from services.kit.errors import InvalidInputError
+from services.audit.domain import InvalidDateRangeError
+from services.audit.domain.dates import DateRange, check_date_range
 
 TODAY = date(2026, 6, 15)
 
@@ -21,7 +21,7 @@ def test_no_bounds_and_sensible_bounds_are_accepted() -> None:
 
 @pytest.mark.parametrize("raw", ["0", "20260101", "1767225600", "2026-1-1", "٢٠٢٦-٠١-٠١", ""])
 def test_a_number_or_a_loose_date_is_not_read_as_a_date(raw: str) -> None:
-    with pytest.raises(InvalidInputError) as refused:
+    with pytest.raises(InvalidDateRangeError) as refused:
         check_date_range(None, raw, today=TODAY)
 
     assert refused.value.extra["errors"][0]["field"] == "query.date_to"
@@ -29,9 +29,9 @@ def test_a_number_or_a_loose_date_is_not_read_as_a_date(raw: str) -> None:
 
 
 def test_dates_before_2000_or_after_next_year_and_reversed_ranges_are_refused_together() -> None:
-    with pytest.raises(InvalidInputError) as before:
+    with pytest.raises(InvalidDateRangeError) as before:
         check_date_range("1970-01-01", "2028-01-01", today=TODAY)
-    with pytest.raises(InvalidInputError) as reversed_range:
+    with pytest.raises(InvalidDateRangeError) as reversed_range:
         check_date_range("2026-03-02", "2026-03-01", today=TODAY)
 
     assert [e["field"] for e in before.value.extra["errors"]] == [

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from events.envelope import Actor, new_envelope
 from events.privacy import LegalHoldChanged
-from services.audit.domain import (
+from services.audit.domain.chain import (
     COLUMNS,
     GENESIS,
     RULE_COLUMNS,

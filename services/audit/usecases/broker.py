@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from events.audit import CheckpointSigned
 from events.envelope import STREAM_NAME, Envelope
-from services.audit.checkpoints import Checkpoint
+from services.audit.domain.checkpoints import Checkpoint
 from services.kit.definition import JETSTREAM, Runtime
 
 log = logging.getLogger("retorno.audit")

@@ -1,29 +1,18 @@
-"""Use cases the API and the CLI share: verify the log, sign and check checkpoints, read."""
+"""Verifying the audit log: one streamed pass over the records, then its end against the
+checkpoints, the broker and the signed head; and a kept checkpoint against today's log."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
-from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.audit import CheckpointSigned
 from events.envelope import Envelope
 from services.audit import store
-from services.audit.broker import BROKER_ERRORS, BrokerView, look, message, running_broker
-from services.audit.checkpoints import (
-    Checkpoint,
-    CheckpointStatus,
-    check_checkpoint,
-    first_rewrite,
-)
-from services.audit.domain import (
+from services.audit.domain.chain import (
     GENESIS,
     ChainProblem,
     SignedHead,
@@ -37,56 +26,21 @@ from services.audit.domain import (
     format_time,
     truncated,
 )
-from services.audit.log import (
-    hash_at,
-    head_signature_valid,
-    last_records,
-    load_head,
-    load_window,
-    sign,
-    stream_rows,
+from services.audit.domain.checkpoints import (
+    Checkpoint,
+    CheckpointStatus,
+    check_checkpoint,
+    first_rewrite,
 )
-from services.audit.queries import as_utc
-from services.audit.signing import CheckpointSigner, signature_valid
+from services.audit.domain.signing import head_signature_valid, signature_valid
+from services.audit.schemas import LogVerification
+from services.audit.store import chain as sql
+from services.audit.usecases.broker import BROKER_ERRORS, BrokerView, look, message, running_broker
+from services.audit.usecases.keys import signer
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError
 from services.kit.parts import PartKey
 
 log = logging.getLogger("retorno.audit")
-
-SERVICE_NAME = "audit"
-SIGNER: PartKey[CheckpointSigner] = PartKey("audit.signer")
-T = TypeVar("T")
-
-
-def signer(rt: Runtime) -> CheckpointSigner:
-    """The checkpoint signer, loaded (or created) from the data directory on first use."""
-    found = rt.find(SIGNER)
-    if found is None:
-        found = rt.put(SIGNER, CheckpointSigner.load_or_create(rt.settings.data_dir))
-    return found
-
-
-async def read(rt: Runtime, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run a read-only query in one transaction of the audit database."""
-    async with rt.db(SERVICE_NAME).reading() as session:
-        return await query(session)
-
-
-class LogVerification(BaseModel):
-    intact: bool
-    verified_at: datetime
-    verified_from: int = Field(0, description="Records after this position were re-hashed")
-    chain: VerifyResult
-    checkpoints: list[CheckpointStatus]
-    broker_checked: bool = Field(
-        False,
-        description="Whether the log's tail and the checkpoints published on the broker "
-        "were cross-checked (else broker_detail says why not)",
-    )
-    broker_detail: str = ""
-    last_checkpoint_at: datetime | None = None
-    problem: ChainProblem | None = None
 
 
 @dataclass
@@ -124,13 +78,12 @@ async def verify_log(rt: Runtime, *, incremental: bool = False) -> LogVerificati
         except BROKER_ERRORS as exc:
             broker_detail = f"the broker could not be read ({type(exc).__name__})"
     since: _Verified | None = rt.find(VERIFIED) if incremental else None
-    db = rt.db(SERVICE_NAME)
+    db = rt.db(store.NAME)
     dialect = db.engine.dialect.name
     async with db.reading() as session:
-        if dialect == "postgresql":  # one snapshot for the records, the head and checkpoints
-            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        head = await load_head(session)
-        stored = await _checkpoints(session)
+        await sql.repeatable_read(session, dialect)  # one snapshot: records, head, checkpoints
+        head = await sql.load_head(session)
+        stored = await sql.load_checkpoints(session)
         wanted = {cp.position for cp in stored}
         if view is not None and view.checkpoint is not None:
             wanted.add(view.checkpoint.position)
@@ -141,7 +94,7 @@ async def verify_log(rt: Runtime, *, incremental: bool = False) -> LogVerificati
         hashes = {**walk.found}
         for position in wanted - hashes.keys():
             if position <= start[0]:  # verified by an earlier pass of this process
-                hashes[position] = await hash_at(session, position) or ""
+                hashes[position] = await sql.hash_at(session, position) or ""
         statuses = _statuses(rt, stored, hashes)
         end = (walk.position, walk.hash)
         if problem is None:
@@ -175,7 +128,7 @@ async def verify_log(rt: Runtime, *, incremental: bool = False) -> LogVerificati
 
 
 async def _walk(session: AsyncSession, dialect: str, walk: Walk) -> ChainProblem | None:
-    async with contextlib.aclosing(stream_rows(session, dialect, after=walk.position)) as rows:
+    async with contextlib.aclosing(sql.stream_rows(session, dialect, after=walk.position)) as rows:
         async for batch in rows:
             bad = walk.feed(batch)
             if bad is not None:
@@ -183,7 +136,7 @@ async def _walk(session: AsyncSession, dialect: str, walk: Walk) -> ChainProblem
         else:
             return None
     begin = walk.window_start(bad)
-    window = await load_window(session, dialect, begin[0], bad + WINDOW)
+    window = await sql.load_window(session, dialect, begin[0], bad + WINDOW)
     return diagnose(window, begin, bad)
 
 
@@ -247,17 +200,8 @@ async def _tail(
     """The log's end against the stream: its last record must be the event the broker
     carried at the sequence the inbox names, and every later message the audit consumer
     acknowledged must be in the log. Reads only the messages after the log's end."""
-    inbox = store.messaging.inbox.c
-    recent = await last_records(session, ANCHOR_DEPTH)
-    seqs = dict(
-        (
-            await session.execute(
-                select(inbox.event_id, inbox.stream_seq).where(
-                    inbox.event_id.in_([r.event_id for r in recent])
-                )
-            )
-        ).all()
-    )
+    recent = await sql.last_records(session, ANCHOR_DEPTH)
+    seqs = await sql.stream_seqs(session, [r.event_id for r in recent])
     anchor, not_carried = 0, None
     for record in recent:
         seq = seqs.get(record.event_id)
@@ -298,15 +242,7 @@ async def _first_unlogged(
                 chunk.append((seq, envelope))
             seq += 1
         ids = [e.event_id for _, e in chunk]
-        logged = set(
-            (
-                await session.execute(
-                    select(store.log.c.event_id).where(store.log.c.event_id.in_(ids))
-                )
-            )
-            .scalars()
-            .all()
-        )
+        logged = await sql.logged(session, ids)
         for found in chunk:
             if found[1].event_id not in logged:
                 return found
@@ -317,113 +253,12 @@ def _head_signature(rt: Runtime, head: SignedHead | None) -> bool | None:
     return head_signature_valid(head, signer(rt)) if head is not None else None
 
 
-async def make_checkpoint(rt: Runtime, *, force: bool = False) -> Checkpoint | None:
-    """Sign the head of a verified log, store it and publish it on the stream (through the
-    outbox); None when the log is empty or already checkpointed.
-
-    A log that fails verification is never signed: that would vouch for the tampering.
-    """
-    verification = await verify_log(rt, incremental=True)
-    return await _checkpoint_verified(rt, verification, force=force)
-
-
-async def _checkpoint_verified(
-    rt: Runtime, verification: LogVerification, *, force: bool = False
-) -> Checkpoint | None:
-    if verification.problem is not None:
-        raise ConflictError(
-            f"The audit log is not intact ({verification.problem.detail}); no checkpoint was "
-            "signed. Investigate with 'retorno audit verify'."
-        )
-    position, digest = verification.chain.head_position, verification.chain.head_hash
-    latest = max((s.checkpoint.position for s in verification.checkpoints), default=0)
-    if position == 0 or (position == latest and not force):
-        return None
-    checkpoint = sign(signer(rt), position, digest, rt.clock())
-    async with rt.db(SERVICE_NAME).unit_of_work() as uow:
-        await uow.session.execute(insert(store.checkpoints), [checkpoint.model_dump()])
-        uow.emit(CheckpointSigned(**checkpoint.model_dump()))
-        await uow.commit()
-    return checkpoint
-
-
-async def checkpoint_job(rt: Runtime) -> None:
-    """The audit service's periodic job: verify from where this process last verified,
-    store the outcome (for /health), and sign a checkpoint if the log grew."""
-    verification = await verify_log(rt, incremental=True)
-    await _store_outcome(rt, verification)
-    if verification.intact:
-        await _checkpoint_verified(rt, verification)
-    else:
-        assert verification.problem is not None
-        log.error("audit log verification failed: %s", verification.problem.detail)
-
-
-async def _store_outcome(rt: Runtime, verification: LogVerification) -> None:
-    problem = verification.problem
-    row = {
-        "ok": verification.intact,
-        "position": verification.chain.head_position,
-        "verified_at": verification.verified_at,
-        "problem_position": problem.position if problem else None,
-        "problem_kind": problem.kind if problem else None,
-        "detail": problem.detail if problem else None,
-        "broker_checked": verification.broker_checked,
-    }
-    table = store.verification
-    async with rt.db(SERVICE_NAME).unit_of_work() as uow:
-        done = await uow.session.execute(update(table).where(table.c.id == 1).values(**row))
-        if not done.rowcount:  # type: ignore[attr-defined]
-            await uow.session.execute(insert(table).values(id=1, **row))
-        await uow.commit()
-
-
-async def chain_health(rt: Runtime) -> dict[str, Any]:
-    """For /health: the periodic verification's last outcome and the last checkpoint's age.
-    Not ok when verification failed; nothing personal."""
-    table, cps = store.verification, store.checkpoints
-    async with rt.db(SERVICE_NAME).reading() as session:
-        row = (await session.execute(select(table).where(table.c.id == 1))).first()
-        last = await session.scalar(select(func.max(cps.c.signed_at)))
-    now = rt.clock()
-    report: dict[str, Any] = {
-        "ok": row is None or bool(row.ok),
-        "verified_position": row.position if row else None,
-        "verified_at": as_utc(row.verified_at).isoformat() if row else None,
-        "broker_checked": bool(row.broker_checked) if row else None,
-        "last_checkpoint_age_seconds": (
-            round((now - as_utc(last)).total_seconds(), 1) if last is not None else None
-        ),
-    }
-    if row is not None and not row.ok:
-        report["problem"] = {"position": row.problem_position, "kind": row.problem_kind}
-    return report
-
-
-async def list_checkpoints(rt: Runtime) -> list[Checkpoint]:
-    return await read(rt, _checkpoints)
-
-
 async def verify_checkpoint(rt: Runtime, checkpoint: Checkpoint) -> CheckpointStatus:
     """Check a checkpoint someone kept (e.g. exported months ago) against today's log: the
     hash the chain has at its position when recomputed from the stored records."""
-    db = rt.db(SERVICE_NAME)
+    db = rt.db(store.NAME)
     walk = Walk(wanted=frozenset({checkpoint.position}))
     async with db.reading() as session:
         await _walk(session, db.engine.dialect.name, walk)
     key = signer(rt)
     return check_checkpoint(checkpoint, walk.found.get(checkpoint.position), _ok(rt), key.key_id)
-
-
-def public_key_pem(rt: Runtime) -> str:
-    return signer(rt).public_key_pem()
-
-
-async def _checkpoints(session: AsyncSession) -> list[Checkpoint]:
-    c = store.checkpoints.c
-    rows = await session.execute(
-        select(c.position, c.hash, c.signed_at, c.key_id, c.signature).order_by(c.position, c.id)
-    )
-    return [
-        Checkpoint.model_validate({**r._mapping, "signed_at": as_utc(r.signed_at)}) for r in rows
-    ]

@@ -1,4 +1,9 @@
-"""A small programme history fed to the audit handlers exactly as the runner would."""
+"""A small programme history for the audit service: registrations, transitions, funds,
+commitments, payments, reversals and an erasure, as envelopes.
+
+The audit tests feed it to the handlers (tests/integration/audit/scenario.py) and
+``benchmarks.audit_verify`` repeats it into a large log; only events, no test harness.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from db.uow import ServiceDatabase
 from events import funding as f
 from events import privacy as pv
 from events import registration as r
 from events.envelope import Actor, Envelope, Payload, new_envelope
-from services.audit.handlers import record_event
-from services.audit.log import Signing
-from services.audit.signing import CheckpointSigner
 
 CASEWORKER = Actor.user("cw-1", "caseworker")
 SUPERVISOR = Actor.user("sup-1", "supervisor")
@@ -28,18 +27,6 @@ def ref() -> str:
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
-
-
-# The audit key of the tests: the `rt` fixtures hand it to verification (Runtime.parts).
-SIGNER = CheckpointSigner(Ed25519PrivateKey.generate())
-
-
-async def feed(db: ServiceDatabase, *envelopes: Envelope, every_events: int = 0) -> None:
-    """Append the envelopes in one unit of work, signing the head as the service does."""
-    async with db.unit_of_work(cause=envelopes[0]) as uow:
-        for envelope in envelopes:
-            await record_event(uow, envelope, Signing(SIGNER, every_events))
-        await uow.commit()
 
 
 @dataclass
@@ -65,7 +52,7 @@ def _person(person_ref: str, categories: list[str]) -> r.PersonFacts:
     )
 
 
-def _register(
+def register(
     s: Scenario,
     name: str,
     period: str,
@@ -90,7 +77,7 @@ def _register(
     s.add(payload, when)
 
 
-def _move(
+def move(
     s: Scenario,
     name: str,
     model: type[r._Transition],
@@ -216,7 +203,7 @@ def build() -> Scenario:
         SUPERVISOR,
     )
 
-    _register(
+    register(
         s,
         "family",
         "2026-A",
@@ -225,9 +212,7 @@ def build() -> Scenario:
         {"mother": ["woman_at_risk"], "child": ["unaccompanied_minor"]},
         at(1, 10),
     )
-    _move(
-        s, "family", r.CaseScreened, "GT-CITY", "registered", "eligible", at(1, 12), eligible=True
-    )
+    move(s, "family", r.CaseScreened, "GT-CITY", "registered", "eligible", at(1, 12), eligible=True)
     c1 = _commit(
         s,
         "2026-A",
@@ -237,8 +222,8 @@ def build() -> Scenario:
         at(1, 14),
     )
     c2 = _commit(s, "2026-A", "family", "child", {"transport": 60_000, "escort": 40_000}, at(1, 14))
-    _move(s, "family", r.CaseFundingApproved, "GT-CITY", "eligible", "funding_approved", at(1, 15))
-    _move(
+    move(s, "family", r.CaseFundingApproved, "GT-CITY", "eligible", "funding_approved", at(1, 15))
+    move(
         s,
         "family",
         r.CaseDocumentsReady,
@@ -267,10 +252,10 @@ def build() -> Scenario:
         {"CA": 15_000, "MX": 45_000},
         date(2026, 1, 30),
     )
-    _move(s, "family", r.CaseDeparted, "GT-CITY", "documents_ready", "departed", at(2, 1))
+    move(s, "family", r.CaseDeparted, "GT-CITY", "documents_ready", "departed", at(2, 1))
 
-    _register(s, "single", "2026-B", "MX-TAP", "SV", {"man": ["disability"]}, at(2, 1))
-    _move(s, "single", r.CaseScreened, "MX-TAP", "registered", "eligible", at(2, 3), eligible=True)
+    register(s, "single", "2026-B", "MX-TAP", "SV", {"man": ["disability"]}, at(2, 1))
+    move(s, "single", r.CaseScreened, "MX-TAP", "registered", "eligible", at(2, 3), eligible=True)
     c3 = _commit(s, "2026-B", "single", "man", {"medical": 50_000}, at(2, 4))
     s.add(
         f.CommitmentRejected(
@@ -287,9 +272,9 @@ def build() -> Scenario:
     )
     _disburse(s, "2026-B", "single", "man", c3, "medical", {"US": 20_000}, date(2026, 7, 2))
 
-    _register(s, "elder", "2026-A", "GT-CITY", "HN", {"elder": ["elderly_over_70"]}, at(3, 1))
+    register(s, "elder", "2026-A", "GT-CITY", "HN", {"elder": ["elderly_over_70"]}, at(3, 1))
     c4 = _commit(s, "2026-A", "elder", "elder", {"transport": 30_000}, at(3, 2))
-    _move(
+    move(
         s,
         "elder",
         r.CaseWithdrawn,

@@ -5,40 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import store
+from services.audit.schemas import CapCompliance, CapViolation
+from services.kit.definition import Runtime
 
-CAP_RULE = (
-    "for every fund and every person_ref with money in it: "
-    "max(committed - released, disbursed) <= the fund's per_person_cap_cents"
-)
 RATIO = Decimal("0.0001")
 
 
-class CapViolation(BaseModel):
-    fund_period: str
-    person_ref: str = Field(description="Pseudonymous reference, never a name")
-    cap_cents: int
-    committed_cents: int
-    released_cents: int
-    disbursed_cents: int
+async def cap_compliance(rt: Runtime, fund_period: str | None = None) -> CapCompliance:
+    async with rt.db(store.NAME).reading() as session:
+        return await check_cap(session, fund_period)
 
 
-class CapCompliance(BaseModel):
-    check: str = CAP_RULE
-    compliant: bool
-    funds_checked: int
-    people_checked: int
-    people_above_cap: int
-    people_without_known_cap: int = Field(description="Money in a fund the log never saw created")
-    max_ratio: str = Field(description="Highest exposure / cap, four decimals")
-    violations: list[CapViolation]
-
-
-async def cap_compliance(session: AsyncSession, fund_period: str | None = None) -> CapCompliance:
+async def check_cap(session: AsyncSession, fund_period: str | None = None) -> CapCompliance:
     caps = {
         r.period: int(r.per_person_cap_cents)
         for r in await session.execute(

@@ -2,69 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import store
-from services.audit.cap import CapCompliance, cap_compliance
-from services.audit.checkpoints import Checkpoint
-from services.audit.money import (
-    MemberUse,
-    MoneyFilter,
-    MoneyRow,
-    commitments_by,
-    disbursements_by,
-    member_use,
-)
-from services.audit.queries import end_of, start_of
-from services.audit.usecases import list_checkpoints, read, verify_log
+from services.audit.domain.dates import end_of, half_bounds, start_of
+from services.audit.queries.cap import check_cap
+from services.audit.queries.checkpoints import list_checkpoints
+from services.audit.queries.money import sum_commitments, sum_disbursements, sum_member_use
+from services.audit.schemas import ActivityCounts, MoneyFilter, Summary
+from services.audit.usecases.verify import verify_log
 from services.kit.definition import Runtime
-from services.kit.errors import InvalidInputError
 
 ERASURE = "privacy.personal_data_erased"
-
-
-def half_bounds(half: str) -> tuple[date, date]:
-    """'2026-H1' -> 1 January to 30 June 2026; '2026-H2' -> 1 July to 31 December (inclusive)."""
-    found = re.fullmatch(r"([1-9]\d{3})-H([12])", half)
-    if found is None:
-        raise InvalidInputError(
-            f"'{half}' is not a half-year; write it like '2026-H1' or '2026-H2'"
-        )
-    year = int(found.group(1))
-    if found.group(2) == "1":
-        return date(year, 1, 1), date(year, 6, 30)
-    return date(year, 7, 1), date(year, 12, 31)
-
-
-class ActivityCounts(BaseModel):
-    events_total: int
-    events_by_type: dict[str, int]
-    cases_registered: int
-    people_registered: int
-    stages_entered: dict[str, int]
-    erasures: int
-
-
-class Summary(BaseModel):
-    half: str
-    date_from: date
-    date_to: date
-    log_intact: bool
-    log_head_position: int
-    latest_checkpoint: Checkpoint | None
-    activity: ActivityCounts
-    commitments_by_category: list[MoneyRow]
-    commitments_by_destination: list[MoneyRow]
-    disbursements_by_category: list[MoneyRow]
-    disbursements_by_destination: list[MoneyRow]
-    disbursements_by_member: list[MoneyRow]
-    members: list[MemberUse]
-    cap_compliance: CapCompliance
 
 
 async def activity(session: AsyncSession, date_from: date, date_to: date) -> ActivityCounts:
@@ -110,7 +62,7 @@ async def summary(rt: Runtime, half: str) -> Summary:
     verification = await verify_log(rt)
     checkpoints = await list_checkpoints(rt)
 
-    async def gather(session: AsyncSession) -> Summary:
+    async with rt.db(store.NAME).reading() as session:
         return Summary(
             half=half,
             date_from=date_from,
@@ -119,17 +71,15 @@ async def summary(rt: Runtime, half: str) -> Summary:
             log_head_position=verification.chain.head_position,
             latest_checkpoint=checkpoints[-1] if checkpoints else None,
             activity=await activity(session, date_from, date_to),
-            commitments_by_category=await commitments_by(session, ["category"], period),
-            commitments_by_destination=await commitments_by(
+            commitments_by_category=await sum_commitments(session, ["category"], period),
+            commitments_by_destination=await sum_commitments(
                 session, ["destination_country"], period
             ),
-            disbursements_by_category=await disbursements_by(session, ["category"], period),
-            disbursements_by_destination=await disbursements_by(
+            disbursements_by_category=await sum_disbursements(session, ["category"], period),
+            disbursements_by_destination=await sum_disbursements(
                 session, ["destination_country"], period
             ),
-            disbursements_by_member=await disbursements_by(session, ["member"], period),
-            members=await member_use(session),
-            cap_compliance=await cap_compliance(session),
+            disbursements_by_member=await sum_disbursements(session, ["member"], period),
+            members=await sum_member_use(session),
+            cap_compliance=await check_cap(session),
         )
-
-    return await read(rt, gather)

@@ -22,7 +22,8 @@ from sqlalchemy import (
 from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
 
 metadata = service_metadata()
-messaging = MessagingTables(metadata, "audit")
+NAME = "audit"
+messaging = MessagingTables(metadata, NAME)
 
 
 def _money(name: str) -> Column:
@@ -46,7 +47,7 @@ log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
-    # Which chain rule hashed the record (services.audit.domain.RULE_*): 1 before audit_0003,
+    # Which chain rule hashed the record (services.audit.domain.chain.RULE_*): 1 before audit_0003,
     # 2 (envelope and every stored column) since.
     Column("hash_rule", Integer, nullable=False, server_default="1"),
 )

@@ -104,7 +104,7 @@ def column_values(envelope: Envelope, recorded_at: datetime) -> dict[str, Any]:
 
 
 def column_texts(values: dict[str, Any]) -> list[str | None]:
-    """Each column as text, in ``COLUMNS`` order, as the database renders it (see log.py)."""
+    """Each column as text, in ``COLUMNS`` order, as the database renders it (see store/log.py)."""
     texts: list[str | None] = []
     for name in COLUMNS:
         value = values[name]

@@ -1,4 +1,5 @@
-"""The date range of an audit query (``date_from``, ``date_to``): refused, not guessed.
+"""Dates of the audit queries: the range (``date_from``, ``date_to``), refused, not guessed;
+half-years; the UTC bounds of a day.
 
 A bare number such as ``date_to=0`` would otherwise be read as a Unix timestamp (1970-01-01)
 and silently answer nothing; a date before the programme's records or far in the future is a
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from services.kit.errors import InvalidInputError
+from services.audit.domain import InvalidDateRangeError, InvalidHalfYearError
 
 EARLIEST = date(2000, 1, 1)
 YEARS_AHEAD = 1  # a range may end up to the end of next year (e.g. a half-year planned ahead)
@@ -73,5 +74,34 @@ def check_date_range(date_from: str | None, date_to: str | None, *, today: date)
         )
     if problems:
         listed = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise InvalidInputError(f"the date range is not valid: {listed}", errors=problems)
+        raise InvalidDateRangeError(f"the date range is not valid: {listed}", errors=problems)
     return DateRange(start, end)
+
+
+def half_bounds(half: str) -> tuple[date, date]:
+    """'2026-H1' -> 1 January to 30 June 2026; '2026-H2' -> 1 July to 31 December (inclusive)."""
+    found = re.fullmatch(r"([1-9]\d{3})-H([12])", half)
+    if found is None:
+        raise InvalidHalfYearError(
+            f"'{half}' is not a half-year; write it like '2026-H1' or '2026-H2'"
+        )
+    year = int(found.group(1))
+    if found.group(2) == "1":
+        return date(year, 1, 1), date(year, 6, 30)
+    return date(year, 7, 1), date(year, 12, 31)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def end_of(day: date) -> datetime:
+    """Exclusive end of an inclusive last day."""
+    if day >= date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return start_of(day + timedelta(days=1))

@@ -4,53 +4,49 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import store
-from services.audit.queries import end_of, start_of
-from services.kit.errors import InvalidInputError
+from services.audit.domain import NotAttributedToMembersError
+from services.audit.domain.dates import end_of, start_of
+from services.audit.schemas import Dimension, MemberUse, MoneyFilter, MoneyRow
+from services.kit.definition import Runtime
 
-Dimension = Literal["fund_period", "category", "destination_country", "member"]
 UNKNOWN = "unknown"
 CENT = Decimal("0.01")
 
 
-class MoneyFilter(BaseModel):
-    fund_period: str | None = None
-    date_from: date | None = None
-    date_to: date | None = Field(default=None, description="Inclusive")
+async def commitments_by(rt: Runtime, by: Sequence[Dimension], f: MoneyFilter) -> list[MoneyRow]:
+    """Committed amounts (approval time in the period); releases in the period beside them."""
+    async with rt.db(store.NAME).reading() as session:
+        return await sum_commitments(session, by, f)
 
 
-class MoneyRow(BaseModel):
-    keys: dict[str, str] = Field(description="The value of each grouping dimension")
-    count: int = Field(description="Commitments or disbursements in the group")
-    amount_cents: int
-    released_cents: int | None = Field(
-        default=None, description="Commitments only; releases are not split by cost category"
-    )
-    reversed_cents: int | None = Field(
-        default=None,
-        description="Disbursements only: payments reversed in the period (counted on the day "
-        "of the reversal); amount_cents is net of them, count counts payments only",
-    )
+async def disbursements_by(rt: Runtime, by: Sequence[Dimension], f: MoneyFilter) -> list[MoneyRow]:
+    """Amounts paid (payment date in the period); by member, the attributed parts."""
+    async with rt.db(store.NAME).reading() as session:
+        return await sum_disbursements(session, by, f)
+
+
+async def member_use(rt: Runtime, fund_period: str | None = None) -> list[MemberUse]:
+    """Each member's contributions against the disbursements attributed to it."""
+    async with rt.db(store.NAME).reading() as session:
+        return await sum_member_use(session, fund_period)
 
 
 def _destination() -> ColumnElement[Any]:
     return func.coalesce(store.cases.c.destination_country, UNKNOWN)
 
 
-async def commitments_by(
+async def sum_commitments(
     session: AsyncSession, by: Sequence[Dimension], f: MoneyFilter
 ) -> list[MoneyRow]:
-    """Committed amounts (approval time in the period); releases in the period beside them."""
     if "member" in by:
-        raise InvalidInputError(
+        raise NotAttributedToMembersError(
             "commitments are not attributed to members; group disbursements by member instead"
         )
     c = store.commitments.c
@@ -93,10 +89,9 @@ async def _released(
     return {tuple(str(v) for v in row[:-1]): int(row[-1]) for row in result}
 
 
-async def disbursements_by(
+async def sum_disbursements(
     session: AsyncSession, by: Sequence[Dimension], f: MoneyFilter
 ) -> list[MoneyRow]:
-    """Amounts paid (payment date in the period); by member, the attributed parts."""
     d = store.disbursements.c
     source = store.disbursements.outerjoin(store.cases, store.cases.c.case_id == d.case_id)
     amount: ColumnElement[Any] = d.amount_cents
@@ -140,21 +135,7 @@ def _row(by: Sequence[Dimension], row: Any) -> MoneyRow:
     return MoneyRow(keys=keys, count=int(row[-2]), amount_cents=int(row[-1] or 0))
 
 
-class MemberUse(BaseModel):
-    """A member's contribution received versus the disbursements attributed to it."""
-
-    fund_period: str
-    member: str
-    share_percent: str | None
-    expected_cents: int
-    pledged_cents: int
-    received_cents: int
-    attributed_cents: int
-    unused_received_cents: int
-    used_percent: str | None = Field(description="Attributed / received, two decimals")
-
-
-async def member_use(session: AsyncSession, fund_period: str | None = None) -> list[MemberUse]:
+async def sum_member_use(session: AsyncSession, fund_period: str | None = None) -> list[MemberUse]:
     totals: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     shares = select(store.fund_shares)
     contributions = select(

@@ -1,4 +1,5 @@
-"""Read models built from events, for the secretariat's queries.
+"""Read models built from events, for the secretariat's queries (the rows; their SQL is in
+``store.projections``).
 
 Payloads are read as plain dicts, tolerating fields added later; an event whose fields cannot be
 read is still in the log, only left out of the read models (and logged).
@@ -12,13 +13,12 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.envelope import Envelope
 from events.registration import TRANSITION_EVENTS
-from services.audit import store
+from services.audit.store import projections as sql
 from services.kit.errors import WaitingForEvent
 
 log = logging.getLogger("retorno.audit")
@@ -54,78 +54,49 @@ def _date(value: Any) -> date:
 async def _return_registered(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
     case_id = _uuid(p["case_id"])
     people = list(p["people"])
-    await session.execute(
-        insert(store.cases),
-        [
-            {
-                "case_id": case_id,
-                "fund_period": str(p["fund_period"]),
-                "office": str(p["office"]),
-                "requester_type": str(p["requester_type"]),
-                "departure_country": str(p["departure_country"]),
-                "destination_country": str(p["destination_country"]),
-                "registered_on": _date(p["registered_on"]),
-                "registered_at": env.occurred_at,
-                "people_count": len(people),
-                "status": "registered",
-                "status_at": env.occurred_at,
-            }
-        ],
-    )
+    case = {
+        "case_id": case_id,
+        "fund_period": str(p["fund_period"]),
+        "office": str(p["office"]),
+        "requester_type": str(p["requester_type"]),
+        "departure_country": str(p["departure_country"]),
+        "destination_country": str(p["destination_country"]),
+        "registered_on": _date(p["registered_on"]),
+        "registered_at": env.occurred_at,
+        "people_count": len(people),
+        "status": "registered",
+        "status_at": env.occurred_at,
+    }
     categories = sorted(
         {str(c) for person in people for c in person.get("vulnerability_categories", [])}
     )
-    if categories:
-        await session.execute(
-            insert(store.case_categories), [{"case_id": case_id, "category": c} for c in categories]
-        )
+    await sql.add_case(session, case, categories)
     await _enter_stage(session, env, case_id, "registered", str(p["office"]))
 
 
 async def _transition(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
     case_id = _uuid(p["case_id"])
     stage, office = str(p["to_status"]), str(p["office"])
-    moved = await session.execute(
-        update(store.cases)
-        .where(store.cases.c.case_id == case_id)
-        .values(status=stage, status_at=env.occurred_at, office=office)
-    )
-    if getattr(moved, "rowcount", 0) == 0:
+    if not await sql.move_case(session, case_id, stage, office, env.occurred_at):
         # Redelivered late after a crash: the registration is still to come. The event waits
         # (log entry and read models together) and is applied right after it.
         raise WaitingForEvent("case_id", case_id, f"case {case_id} {stage} before its registration")
-    await session.execute(
-        update(store.case_stages)
-        .where(store.case_stages.c.case_id == case_id, store.case_stages.c.left_at.is_(None))
-        .values(left_at=env.occurred_at)
-    )
     await _enter_stage(session, env, case_id, stage, office)
 
 
 async def _case_corrected(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
     """A case corrected before screening: its facts and categories as they are now."""
     case_id = _uuid(p["case_id"])
-    corrected = await session.execute(
-        update(store.cases)
-        .where(store.cases.c.case_id == case_id)
-        .values(
-            fund_period=str(p["fund_period"]),
-            requester_type=str(p["requester_type"]),
-            departure_country=str(p["departure_country"]),
-            destination_country=str(p["destination_country"]),
-        )
-    )
-    if getattr(corrected, "rowcount", 0) == 0:
+    facts = {
+        "fund_period": str(p["fund_period"]),
+        "requester_type": str(p["requester_type"]),
+        "departure_country": str(p["departure_country"]),
+        "destination_country": str(p["destination_country"]),
+    }
+    categories = sorted({str(c) for c in p["vulnerability_categories"]})
+    if not await sql.correct_case(session, case_id, facts, categories):
         raise WaitingForEvent(
             "case_id", case_id, f"case {case_id} corrected before its registration"
-        )
-    await session.execute(
-        delete(store.case_categories).where(store.case_categories.c.case_id == case_id)
-    )
-    categories = sorted({str(c) for c in p["vulnerability_categories"]})
-    if categories:
-        await session.execute(
-            insert(store.case_categories), [{"case_id": case_id, "category": c} for c in categories]
         )
 
 
@@ -140,23 +111,18 @@ async def _enter_stage(
         "entered_at": env.occurred_at,
         "left_at": None,
     }
-    await session.execute(insert(store.case_stages), [row])
+    await sql.enter_stage(session, row)
 
 
 async def _fund_created(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
     period = str(p["period"])
-    await session.execute(
-        insert(store.funds),
-        [
-            {
-                "period": period,
-                "currency": str(p["currency"]),
-                "per_person_cap_cents": int(p["per_person_cap_cents"]),
-                "target_cents": int(p["target_cents"]),
-                "created_at": env.occurred_at,
-            }
-        ],
-    )
+    fund = {
+        "period": period,
+        "currency": str(p["currency"]),
+        "per_person_cap_cents": int(p["per_person_cap_cents"]),
+        "target_cents": int(p["target_cents"]),
+        "created_at": env.occurred_at,
+    }
     shares = [
         {
             "period": period,
@@ -166,8 +132,7 @@ async def _fund_created(session: AsyncSession, env: Envelope, p: dict[str, Any])
         }
         for s in p.get("shares", [])
     ]
-    if shares:
-        await session.execute(insert(store.fund_shares), shares)
+    await sql.add_fund(session, fund, shares)
 
 
 def _contribution(kind: str) -> Projector:
@@ -181,7 +146,7 @@ def _contribution(kind: str) -> Projector:
             "on_date": _date(p["on"]),
             "entry_id": _uuid(p["entry_id"]) if p.get("entry_id") else None,
         }
-        await session.execute(insert(store.contributions), [row])
+        await sql.add_contribution(session, row)
 
     return apply
 
@@ -201,7 +166,7 @@ async def _contribution_reversed(session: AsyncSession, env: Envelope, p: dict[s
         "reversal_of": _uuid(p["entry_id"]),
         "reason_code": str(p["reason_code"])[:60],
     }
-    await session.execute(insert(store.contributions), [row])
+    await sql.add_contribution(session, row)
 
 
 async def _commitment_approved(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
@@ -216,7 +181,6 @@ async def _commitment_approved(session: AsyncSession, env: Envelope, p: dict[str
         "partial": bool(p.get("partial", False)),
         "approved_at": env.occurred_at,
     }
-    await session.execute(insert(store.commitments), [row])
     lines = [
         {
             "commitment_id": commitment_id,
@@ -226,8 +190,7 @@ async def _commitment_approved(session: AsyncSession, env: Envelope, p: dict[str
         }
         for n, line in enumerate(p.get("lines", []), start=1)
     ]
-    if lines:
-        await session.execute(insert(store.commitment_lines), lines)
+    await sql.add_commitment(session, row, lines)
 
 
 async def _commitment_released(session: AsyncSession, env: Envelope, p: dict[str, Any]) -> None:
@@ -241,7 +204,7 @@ async def _commitment_released(session: AsyncSession, env: Envelope, p: dict[str
         "reason_code": str(p.get("reason_code", ""))[:60],
         "released_at": env.occurred_at,
     }
-    await session.execute(insert(store.releases), [row])
+    await sql.add_release(session, row)
 
 
 def _payment(reversal: bool) -> Projector:
@@ -265,7 +228,6 @@ def _payment(reversal: bool) -> Projector:
         if reversal:
             row["reversal_of"] = _uuid(p["disbursement_id"])
             row["reason_code"] = str(p["reason_code"])[:60]
-        await session.execute(insert(store.disbursements), [row])
         parts = [
             {
                 "disbursement_id": row["disbursement_id"],
@@ -274,8 +236,7 @@ def _payment(reversal: bool) -> Projector:
             }
             for a in p.get("attributions", [])
         ]
-        if parts:
-            await session.execute(insert(store.attributions), parts)
+        await sql.add_payment(session, row, parts)
 
     return apply
 

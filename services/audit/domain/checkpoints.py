@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from services.audit.domain import ChainProblem, ProblemKind, format_time
+from services.audit.domain.chain import ChainProblem, ProblemKind, format_time
 
 LOG_NAME = "retorno.audit"
 MESSAGE_FORMAT = (
