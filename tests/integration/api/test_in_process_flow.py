@@ -4,41 +4,24 @@ events carried in process by ``tests.support.InProcessFlow`` over the real HTTP 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from services.kit.settings import Settings
 from services.runtime.composition import close_runtime
 from services.runtime.registry import all_services
-from tests.support import OFFICE, InProcessFlow, bearer, client, make_app, open_runtime, outbox
+from tests.support import (
+    InProcessFlow,
+    bearer,
+    case_request,
+    client,
+    fund_request,
+    make_app,
+    open_runtime,
+    outbox,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def case_body(period: str) -> dict[str, Any]:
-    return {
-        "requester": {"type": "civil_society_organisation", "name": "Casa del Migrante"},
-        "office": OFFICE,
-        "fund_period": period,
-        "people": [
-            {
-                "given_names": "Ana Maria",
-                "family_name": "Lopez",
-                "date_of_birth": "1990-03-04",
-                "sex": "female",
-                "nationality": "GT",
-                "travel_document": {"type": "passport", "number": "P1234567"},
-                "vulnerability_categories": ["woman_at_risk"],
-                "consents": [{"purpose": "assistance", "granted": True}],
-            }
-        ],
-        "departure_country": "MX",
-        "destination_country": "GT",
-        "requested": [
-            {"person": 0, "category": "transport", "amount": "250.00", "currency": "USD"}
-        ],
-    }
 
 
 async def test_a_registered_eligible_case_is_funded_and_every_event_is_in_the_audit_log(
@@ -51,19 +34,16 @@ async def test_a_registered_eligible_case_is_funded_and_every_event_is_in_the_au
     try:
         async with client(make_app(rt, services)) as http:
             period = str(rt.clock().year)
-            fund = {
-                "period": period,
-                "currency": "USD",
-                "target": "60000.00",
-                "shares": [{"member": "CA", "share_percent": "100"}],
-            }
+            fund = fund_request(period)
             assert (await http.post("/api/funds", json=fund, headers=sup)).status_code == 201
             receipt = {"member": "CA", "amount": "60000.00"}
             url = f"/api/funds/{period}/receipts"
             assert (await http.post(url, json=receipt, headers=sup)).status_code == 201
             await flow.run()  # registration learns of the fund
 
-            created = await http.post("/api/cases", json=case_body(period), headers=cw)
+            created = await http.post(
+                "/api/cases", json=case_request(fund_period=period), headers=cw
+            )
             assert created.status_code == 201, created.text
             case_id = created.json()["case_id"]
             screen = {"to": "eligible", "reason_code": "meets_criteria"}
