@@ -140,3 +140,15 @@ def test_the_root_command_line_mounts_every_services_commands(
     result = CliRunner().invoke(app, ["probe", "hello"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "hello from True"
+
+
+def test_each_command_group_of_the_root_command_line_is_mounted_once() -> None:
+    """A service's group mounted by its ``ServiceDef.cli`` and again by hand would shadow
+    one of the two."""
+    names = [g.name for g in root_cli.app.registered_groups]
+    commands = [
+        c.name or (c.callback.__name__ if c.callback else "")
+        for c in root_cli.app.registered_commands
+    ]
+    assert len(names) == len(set(names)), names
+    assert len(commands) == len(set(commands)), commands
