@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -19,14 +18,11 @@ from pathlib import Path
 import nats
 from sqlalchemy import func, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration" / "backbone"))
-
-from probe import RECEIVER, SENDER, Pinged, receiver_tables, sender_tables  # noqa: E402
-
-from db.uow import ServiceDatabase  # noqa: E402
-from services.kit.settings import Settings  # noqa: E402
-from services.runtime.embedded import EmbeddedNats, free_port  # noqa: E402
-from services.runtime.node import Node  # noqa: E402
+from benchmarks.probe import RECEIVER, SENDER, Pinged, receiver_tables, sender_tables
+from db.uow import ServiceDatabase
+from services.kit.settings import Settings
+from services.runtime.embedded import EmbeddedNats, free_port
+from services.runtime.node import Node
 
 
 async def raw_rates(url: str, n: int) -> tuple[float, float]:

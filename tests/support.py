@@ -1,24 +1,266 @@
-"""Helpers shared by tests: open a migrated database for a service; wait for a condition."""
+"""The one test harness (``docs/CONVENTIONS.md``, "Tests").
+
+- ``open_service_db(SERVICE, url)``: migrate a service's branch and return its database.
+- ``make_runtime(settings, databases, ...)``: a runtime built by the composition root, with a
+  test's vault and fixed tokens when given; ``open_runtime(settings, services, ...)`` also
+  migrates every service's database and runs their ``on_start`` (the whole system, no broker).
+- ``make_app(rt, services)``: the real HTTP app (``services.edge.app.create_app``: real auth,
+  real problem details) with fixed test tokens (``TOKENS``, one per role).
+- ``FakeClock``: the one clock of a runtime, moved by the test.
+- ``deliver(rt, SERVICE, envelope)``: apply an event through the real inbox path of the
+  event runner (dedup, handler, parking), without a broker.
+- ``InProcessFlow(rt, services)``: carry every committed event to the services that handle
+  it, as the broker would, until nothing new is left (cross-service flows without NATS).
+- ``eventually(check)``: poll until a condition holds.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
 
 from db.engine import make_engine
 from db.migrate import upgrade_async
 from db.uow import Clock, ServiceDatabase, utc_now
-from services.kit.definition import ServiceDef
+from events.envelope import Envelope
+from services.edge.app import create_app
+from services.kit.definition import Runtime, ServiceDef
+from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
+from services.kit.settings import Settings
+from services.kit.vault import VAULT, Vault
 from services.runtime.answers import fund_not_known_yet
+from services.runtime.composition import build_runtime, close_runtime, start_services
+from services.runtime.consumer import EventRunner
+
+OFFICE = "OFFICE-A"
+
+TOKENS: Mapping[str, Principal] = {
+    "caseworker": Principal("u-caseworker", "caseworker", frozenset({OFFICE})),
+    "supervisor": Principal("u-supervisor", "supervisor", frozenset({OFFICE})),
+    "auditor": Principal("u-auditor", "auditor"),
+    "evaluator": Principal("u-evaluator", "evaluator"),
+    "data_protection_officer": Principal("u-dpo", "data_protection_officer"),
+    "admin": Principal("u-admin", "admin"),
+}
+"""The fixed tokens of ``make_app``: the token is the role's name (``Bearer caseworker``)."""
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class FakeClock:
+    """A timezone-aware UTC clock that only moves when the test says so."""
+
+    now: datetime = field(default_factory=lambda: datetime(2030, 1, 15, 9, 0, tzinfo=UTC))
+
+    def __post_init__(self) -> None:
+        if self.now.utcoffset() != timedelta(0):
+            raise ValueError("FakeClock keeps UTC: give it an aware datetime in UTC")
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        """Move forward by ``delta`` or ``timedelta(**parts)`` (``advance(hours=2)``)."""
+        self.now += (delta or timedelta()) + timedelta(**parts)
+        return self.now
 
 
 async def open_service_db(service: ServiceDef, url: str, clock: Clock = utc_now) -> ServiceDatabase:
     """Migrate the service's branch to head on ``url`` and return its ServiceDatabase."""
     await upgrade_async(service.name, url)
     return ServiceDatabase(service.name, make_engine(url), service.tables, clock=clock)
+
+
+def make_runtime(
+    settings: Settings,
+    databases: Mapping[str, ServiceDatabase],
+    *,
+    clock: Clock = utc_now,
+    vault: Vault | None = None,
+    tokens: Mapping[str, Principal] | None = None,
+) -> Runtime:
+    """A runtime over migrated ``databases``, built by the composition root; ``vault`` is put
+    under ``VAULT`` and ``tokens`` as a ``StaticAuthenticator``, when given."""
+    rt = build_runtime(settings, [], clock=clock, databases=databases)
+    _put_test_parts(rt, vault, tokens)
+    return rt
+
+
+async def open_runtime(
+    settings: Settings,
+    services: Sequence[ServiceDef],
+    *,
+    clock: Clock = utc_now,
+    vault: Vault | None = None,
+    tokens: Mapping[str, Principal] | None = None,
+) -> Runtime:
+    """Every service's database (from ``settings``) migrated, the runtime built and started
+    (each ``on_start``: privacy's vault, the users service's authenticator), then the test's
+    ``vault``/``tokens`` put over them when given. Close it with ``close_runtime``."""
+    databases = {
+        s.name: await open_service_db(s, settings.database_url_for(s.name)) for s in services
+    }
+    rt = build_runtime(settings, services, clock=clock, databases=databases)
+    await start_services(rt, services)
+    _put_test_parts(rt, vault, tokens)
+    return rt
+
+
+def _put_test_parts(
+    rt: Runtime, vault: Vault | None, tokens: Mapping[str, Principal] | None
+) -> None:
+    if vault is not None:
+        rt.put(VAULT, vault)
+    if tokens is not None:
+        rt.put(AUTHENTICATOR, StaticAuthenticator(tokens))
+
+
+def make_app(
+    rt: Runtime,
+    services: Sequence[ServiceDef],
+    *,
+    tokens: Mapping[str, Principal] | None = TOKENS,
+    **options: Any,
+) -> FastAPI:
+    """The real app over ``services``' routers (``create_app``: auth, problem details, body
+    limits). ``tokens`` become the runtime's authenticator; ``tokens=None`` keeps the one it
+    has (the users service's real tokens, after ``start_services``). ``options`` go to
+    ``create_app`` (``max_body_bytes``, ``health``)."""
+    if tokens is not None:
+        rt.put(AUTHENTICATOR, StaticAuthenticator(tokens))
+    return create_app(rt, services, **options)
+
+
+def client(app: FastAPI) -> httpx.AsyncClient:
+    """An HTTP client on ``app`` in process (use as ``async with client(app) as http``)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test")
+
+
+def event_runner(rt: Runtime, service: ServiceDef) -> EventRunner:
+    """The service's event runner without a broker, as the node builds it."""
+    s = rt.settings
+    return EventRunner(
+        rt.db(service.name),
+        service.handlers(rt),
+        None,
+        max_deliver=s.max_deliver,
+        parked_retry_seconds=s.parked_retry_seconds,
+        parked_max_seconds=s.parked_max_hours * 3600,
+    )
+
+
+async def deliver(rt: Runtime, service: ServiceDef, *envelopes: Envelope) -> None:
+    """Apply ``envelopes`` to ``service`` as deliveries of the broker would be: inbox dedup,
+    the handler in the runner's unit of work, parking of an early event (``EventRunner.apply``).
+    """
+    await event_runner(rt, service).apply(envelopes)
+
+
+async def outbox(rt: Runtime, service: str) -> list[Envelope]:
+    """Every event the service committed to its outbox, in order."""
+    db = rt.db(service)
+    table = db.tables.outbox
+    async with db.reading() as session:
+        rows = await session.execute(select(table.c.body).order_by(table.c.seq))
+        return [Envelope.from_bytes(body) for body in rows.scalars()]
+
+
+class InProcessFlow:
+    """The broker in process: ``await flow.run()`` delivers every event in the services'
+    outboxes to each service that handles its type (``deliver``'s path, one runner per
+    service, so parked events are released as on the broker), again and again until no
+    event is new. For flows across services in a test, fast and without NATS."""
+
+    def __init__(self, rt: Runtime, services: Sequence[ServiceDef]) -> None:
+        self.rt = rt
+        self.services = list(services)
+        self.runners = {
+            s.name: runner
+            for s in self.services
+            if (runner := event_runner(rt, s)).handlers  # a service with no handler hears none
+        }
+        self.delivered: set[tuple[str, uuid.UUID]] = set()
+
+    def _wants(self, runner: EventRunner, envelope: Envelope) -> bool:
+        return any(s in ("retorno.>", envelope.subject) for s in runner.subjects)
+
+    async def run(self, *, max_rounds: int = 100) -> int:
+        """Deliver until quiet; returns how many deliveries were made."""
+        made = 0
+        for _ in range(max_rounds):
+            moved = 0
+            for source in self.services:
+                for envelope in await outbox(self.rt, source.name):
+                    for name, runner in self.runners.items():
+                        key = (name, envelope.event_id)
+                        if key in self.delivered or not self._wants(runner, envelope):
+                            continue
+                        self.delivered.add(key)
+                        await runner.apply([envelope])
+                        moved += 1
+            if not moved:
+                return made
+            made += moved
+        raise AssertionError(f"events still flowing after {max_rounds} rounds: a loop?")
+
+
+def person_request(**changes: Any) -> dict[str, Any]:
+    """One person of a case registration (``POST /api/cases``), made up, with ``changes``."""
+    person: dict[str, Any] = {
+        "given_names": "Ana Maria",
+        "family_name": "Lopez",
+        "date_of_birth": "1990-03-04",
+        "sex": "female",
+        "nationality": "GT",
+        "travel_document": {"type": "passport", "number": "P1234567"},
+        "contact": {"phone": "+52 55 1234 5678", "email": "ana@example.org"},
+        "vulnerability_categories": ["woman_at_risk"],
+        "consents": [{"purpose": "assistance", "granted": True}],
+    }
+    person.update(changes)
+    return person
+
+
+def case_request(
+    office: str = OFFICE, fund_period: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """A valid ``POST /api/cases`` body: one person returning from MX to GT, USD 250 of
+    transport (``fund_period`` defaults to registration's current one)."""
+    body: dict[str, Any] = {
+        "requester": {"type": "civil_society_organisation", "name": "Casa del Migrante"},
+        "office": office,
+        "people": [person_request()],
+        "departure_country": "MX",
+        "destination_country": "GT",
+        "requested": [
+            {"person": 0, "category": "transport", "amount": "250.00", "currency": "USD"}
+        ],
+    }
+    if fund_period is not None:
+        body["fund_period"] = fund_period
+    body.update(changes)
+    return body
+
+
+def fund_request(period: str, target: str = "60000.00") -> dict[str, Any]:
+    """A valid ``POST /api/funds`` body: a USD fund with one member (CA, 100 %)."""
+    return {
+        "period": period,
+        "currency": "USD",
+        "target": target,
+        "shares": [{"member": "CA", "share_percent": "100"}],
+    }
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
@@ -45,3 +287,26 @@ async def register_case(
         if not waiting or asyncio.get_running_loop().time() > deadline:
             return response
         await asyncio.sleep(0.1)
+
+
+__all__ = [
+    "OFFICE",
+    "TOKENS",
+    "FakeClock",
+    "InProcessFlow",
+    "bearer",
+    "case_request",
+    "client",
+    "close_runtime",
+    "deliver",
+    "event_runner",
+    "eventually",
+    "fund_request",
+    "make_app",
+    "make_runtime",
+    "open_runtime",
+    "open_service_db",
+    "outbox",
+    "person_request",
+    "register_case",
+]

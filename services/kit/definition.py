@@ -15,13 +15,14 @@ from db.schema import MessagingTables
 from db.uow import Clock, ServiceDatabase, UnitOfWork, utc_now
 from events.envelope import Envelope
 from services.kit.parts import MissingPartError, PartKey
-from services.kit.settings import Settings
+from services.kit.settings import Settings, SettingsSection
 
 Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
 # A handler under this key receives every event on the stream, of any type, even types
 # added after the service was written (the audit log).
 ANY_EVENT = "*"
 T = TypeVar("T")
+S = TypeVar("S", bound=SettingsSection)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Runtime:
     databases: dict[str, ServiceDatabase]
     clock: Clock = utc_now
     _parts: dict[PartKey[Any], Any] = field(default_factory=dict)
+    _sections: dict[type[SettingsSection], SettingsSection] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for database in self.databases.values():
@@ -63,6 +65,20 @@ class Runtime:
 
     def drop(self, key: PartKey[T]) -> None:
         self._parts.pop(key, None)
+
+    def settings_for(self, section: type[S]) -> S:
+        """A service's own settings section, read from the environment once (or the one a
+        test put); ``rt.settings_for(Settings)`` is ``rt.settings``."""
+        if section is Settings:
+            return cast(S, self.settings)
+        found = self._sections.get(section)
+        if found is None:
+            found = self._sections[section] = section()
+        return cast(S, found)
+
+    def put_settings(self, section: SettingsSection) -> None:
+        """Use ``section`` for its class from now on (a test's values)."""
+        self._sections[type(section)] = section
 
 
 # The broker's JetStream context, put by the node once connected (and by a command that

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import (
@@ -37,10 +38,34 @@ DEFAULT_COST_CATEGORIES = [
 ]
 
 
-class Settings(BaseSettings):
+class SettingsSection(BaseSettings):
+    """Base of every settings class: ``RETORNO_*`` variables, the ``.env`` file and the
+    secrets directory, the environment first.
+
+    A service declares its own section beside its code, with the variable names it always
+    had (``class AuditSettings(SettingsSection)`` with ``model_config =
+    section_config("RETORNO_AUDIT_")`` and a field ``checkpoint_interval_seconds`` reads
+    ``RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS``), and reads it with
+    ``rt.settings_for(AuditSettings)``. A test gives its own with ``rt.put_settings(...)``.
+
+    Unknown variables in the environment are ignored (others' sections), but an unknown
+    keyword in code is an error: a knob moved to a section cannot be set on the wrong class
+    and silently do nothing."""
+
     model_config = SettingsConfigDict(
         env_prefix="RETORNO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
+
+    def __init__(self, **values: Any) -> None:
+        unknown = sorted(
+            k for k in values if not k.startswith("_") and k not in type(self).model_fields
+        )
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} has no setting {', '.join(unknown)}: it may be in a "
+                "service's own settings section (rt.settings_for(...))"
+            )
+        super().__init__(**values)
 
     @classmethod
     def settings_customise_sources(
@@ -56,6 +81,18 @@ class Settings(BaseSettings):
         if secrets.is_dir():
             sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets))
         return tuple(sources)
+
+
+def section_config(env_prefix: str) -> SettingsConfigDict:
+    """The configuration of a section whose variables share ``env_prefix`` (``RETORNO_AUDIT_``)."""
+    return SettingsConfigDict(
+        env_prefix=env_prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+class Settings(SettingsSection):
+    """The platform's settings (data, databases, broker, HTTP, delivery) and, until each
+    service has its section, the services' knobs."""
 
     data_dir: Path = Field(
         default=Path("./var"), description="Where databases, broker store and keys live"

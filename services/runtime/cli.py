@@ -16,9 +16,8 @@ from rich.table import Table
 
 from db import migrate as migrations
 from db.engine import make_engine
+from services.kit import cli as kit_cli
 from services.kit.definition import Runtime
-from services.kit.errors import RetornoError
-from services.kit.offline import run_with
 from services.kit.settings import Settings
 from services.runtime.composition import build_runtime, start_services
 from services.runtime.registry import all_services, service_names
@@ -82,13 +81,9 @@ async def offline_runtime(settings: Settings | None = None) -> Runtime:
 
 
 def run_offline(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run ``work``; a user's mistake (a RetornoError) is one clear line and exit code 1,
-    never a traceback."""
-    try:
-        return run_with(offline_runtime, work)
-    except RetornoError as e:
-        console.print(f"[bold red]error:[/] {e.detail}")
-        raise typer.Exit(1) from e
+    """Run ``work`` on ``offline_runtime``; a user's mistake (a RetornoError) is one clear
+    line and exit code 1, never a traceback (``services.kit.cli.run_offline``)."""
+    return kit_cli.run_offline(offline_runtime, work)
 
 
 def _run_node(
@@ -272,7 +267,7 @@ def demo(
 ) -> None:
     """Load a realistic sample (fund, cases, funding, returns, an erasure) into a RUNNING
     system (`make run` in another terminal) and print a token per role with what to try."""
-    from services.runtime.demo import DemoError, load_demo, print_report, wait_for_api
+    from services.demo.loader import DemoError, load_demo, print_report, wait_for_api
 
     if url is None:
         settings = Settings()
@@ -345,12 +340,13 @@ def dead_letters_list() -> None:
     """Every service's dead letters with the error that stopped them."""
     from services.runtime.deadletters import list_dead_letters
 
-    table = Table("service", "event id", "type", "deliveries", "failed at", "error")
-    for d in run_offline(list_dead_letters):
-        table.add_row(
-            d.service, str(d.event_id), d.type, str(d.deliveries), str(d.failed_at), d.error
-        )
-    console.print(table)
+    kit_cli.print_table(
+        ("service", "event id", "type", "deliveries", "failed at", "error"),
+        (
+            (d.service, d.event_id, d.type, d.deliveries, d.failed_at, d.error)
+            for d in run_offline(list_dead_letters)
+        ),
+    )
 
 
 @dead_letters_app.command("parked")
@@ -360,18 +356,13 @@ def dead_letters_parked() -> None:
     is; one that waits longer than RETORNO_PARKED_MAX_HOURS becomes a dead letter."""
     from services.runtime.deadletters import list_parked
 
-    table = Table("service", "event id", "type", "waits for", "since", "failures", "reason")
-    for p in run_offline(list_parked):
-        table.add_row(
-            p.service,
-            str(p.event_id),
-            p.type,
-            p.wait_key,
-            str(p.parked_at),
-            str(p.failures),
-            p.reason,
-        )
-    console.print(table)
+    kit_cli.print_table(
+        ("service", "event id", "type", "waits for", "since", "failures", "reason"),
+        (
+            (p.service, p.event_id, p.type, p.wait_key, p.parked_at, p.failures, p.reason)
+            for p in run_offline(list_parked)
+        ),
+    )
 
 
 @dead_letters_app.command("replay")
@@ -397,15 +388,6 @@ def dead_letters_replay(service: str, event_id: str) -> None:
     console.print(f"replayed on {asyncio.run(main())}")
 
 
-def _register_audit() -> None:
-    from services.audit.cli import install
-
-    install(app, offline_runtime)
-
-
-_register_audit()
-
-
 def _register_funding() -> None:
     from services.funding.cli import build_cli
 
@@ -415,18 +397,16 @@ def _register_funding() -> None:
 _register_funding()
 
 
-def _register_privacy_and_users() -> None:
-    """``retorno keys|retention`` (privacy) and ``retorno users`` (the users service), through
-    their ``ServiceDef.cli`` (until every service's commands are added from the registry)."""
-    from privacy.service import SERVICE as privacy
-    from services.api.service import SERVICE as users
-
-    for service in (users, privacy):
-        assert service.cli is not None
-        service.cli(app, offline_runtime)
+def install_service_commands(root: typer.Typer) -> None:
+    """Every service's command groups (``ServiceDef.cli``: ``retorno <group> ...``), their
+    commands on the runtime ``offline_runtime`` builds. A new service adds its commands in
+    its own ``cli.py``; nothing here changes."""
+    for service in all_services():
+        if service.cli is not None:
+            service.cli(root, offline_runtime)
 
 
-_register_privacy_and_users()
+install_service_commands(app)
 
 if __name__ == "__main__":
     app()

@@ -83,7 +83,7 @@ class EventRunner:
         self,
         db: ServiceDatabase,
         handlers: Mapping[str, Handler],
-        js: JetStreamContext,
+        js: JetStreamContext | None,
         *,
         max_deliver: int,
         parked_retry_seconds: float = PARKED_RETRY_SECONDS,
@@ -145,6 +145,24 @@ class EventRunner:
         for item in ready:
             await _ack(item)
             self.order.settled(item.envelope)  # type: ignore[arg-type]
+
+    async def apply(self, envelopes: Sequence[Envelope]) -> None:
+        """Apply events handed over in process, each as one delivery of the broker would be:
+        the inbox skips an event already applied, the handler runs in its own unit of work,
+        an event that waits (``WaitingForEvent``) is parked and applied after its
+        prerequisite, and applying one releases the parked events waiting on its keys. For a
+        runtime without a broker (tests, in-process flows). A handler's failure is raised to
+        the caller: no broker, so no redelivery to count."""
+        for envelope in envelopes:
+            item = Incoming(envelope, envelope.subject, envelope.to_bytes(), None, 1)
+            try:
+                async with self.db.unit_of_work() as uow:
+                    await self._apply(uow, [item])
+                    await uow.commit()
+            except WaitingForEvent as waiting:
+                await self._park(item, waiting)
+                continue
+            await self._release(provided_keys(envelope))
 
     async def _raise_if_database_down(self, exc: BaseException) -> None:
         """A connection failure while the database does not answer a probe either is an
@@ -438,17 +456,18 @@ class EventRunner:
         event_id = (
             envelope.event_id if envelope else uuid.uuid5(uuid.NAMESPACE_URL, repr(item.stream_seq))
         )
-        await self.js.publish(
-            f"{DEAD_LETTER_PREFIX}.{self.db.name}",
-            item.body,
-            stream=DLQ_STREAM_NAME,
-            headers={
-                "Nats-Msg-Id": f"{self.db.name}:{event_id}",
-                "Retorno-Error": error[:500],
-                "Retorno-Subject": item.subject,
-                "Retorno-Deliveries": str(item.deliveries),
-            },
-        )
+        if self.js is not None:  # without a broker (``apply``): the table only
+            await self.js.publish(
+                f"{DEAD_LETTER_PREFIX}.{self.db.name}",
+                item.body,
+                stream=DLQ_STREAM_NAME,
+                headers={
+                    "Nats-Msg-Id": f"{self.db.name}:{event_id}",
+                    "Retorno-Error": error[:500],
+                    "Retorno-Subject": item.subject,
+                    "Retorno-Deliveries": str(item.deliveries),
+                },
+            )
         async with self.db.unit_of_work() as uow:
             table, parked = self.db.tables.dead_letter, self.db.tables.parked
             exists = await uow.session.scalar(

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from .conftest import System, eventually
-from .test_journey import _files_containing, case_body, create_fund
+from .scenario import case_body, create_fund, files_containing
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +98,7 @@ async def test_screening_commits_the_corrected_lines_and_nothing_personal_leaves
 
     await eventually(intact)
     await s.node.stop()  # flush everything to disk before looking at the files
-    leaks = _files_containing(s.data_dir, [NEW_GIVEN, NEW_DOCUMENT, NEW_BORN])
+    leaks = files_containing(s.data_dir, [NEW_GIVEN, NEW_DOCUMENT, NEW_BORN])
     assert leaks == []
     for sentinel in (NEW_GIVEN, NEW_DOCUMENT, NEW_BORN):
         assert sentinel not in caplog.text

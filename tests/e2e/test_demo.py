@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services.runtime.demo import PLANS, DemoError, load_demo, wait_for_api
+from services.demo.loader import PLANS, DemoError, load_demo, wait_for_api
 
 from .conftest import System, eventually
 

@@ -10,7 +10,7 @@ import pytest
 from tests.support import register_case
 
 from .conftest import System, eventually
-from .test_journey import case_body, create_fund
+from .scenario import case_body, create_fund
 
 pytestmark = pytest.mark.e2e
 

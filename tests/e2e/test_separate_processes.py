@@ -17,7 +17,7 @@ from services.runtime.answers import fund_not_known_yet
 from services.runtime.embedded import EmbeddedNats, free_port
 from services.runtime.registry import service_names
 
-from .test_journey import case_body
+from .scenario import case_body
 
 pytestmark = pytest.mark.e2e
 

@@ -1,8 +1,7 @@
-"""The whole HTTP API on real databases: every service that exists, real tokens per role."""
+"""The whole API on real databases: every service of the registry, real tokens per role."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,26 +11,14 @@ import pytest
 from fastapi import FastAPI
 
 from services.api import usecases
-from services.edge.app import create_app
-from services.kit.definition import Runtime, ServiceDef
+from services.kit.definition import Runtime
 from services.kit.identity import ROLES
 from services.kit.settings import Settings
-from tests.support import open_service_db
+from services.runtime.composition import close_runtime
+from services.runtime.registry import all_services
+from tests.support import OFFICE, client, make_app, open_runtime
 
-SERVICE_MODULES = (
-    "services.registration.service",
-    "services.funding.service",
-    "services.audit.service",
-    "privacy.service",
-    "services.api.service",
-)
-OFFICE = "OFFICE-A"
-
-
-def available_services() -> list[ServiceDef]:
-    """Every service's ServiceDef. A service that fails to import fails the tests (a route
-    matrix that quietly ran without a router would prove nothing about its routes)."""
-    return [importlib.import_module(name).SERVICE for name in SERVICE_MODULES]
+__all__ = ["OFFICE", "Api", "all_services"]
 
 
 @dataclass
@@ -47,25 +34,21 @@ class Api:
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    """SQLite files per service (as in the embedded default), each migrated, started."""
-    settings = Settings(data_dir=tmp_path)
-    services = available_services()
-    databases = {
-        s.name: await open_service_db(s, settings.database_url_for(s.name)) for s in services
-    }
-    rt = Runtime(settings=settings, databases=databases)
-    for service in services:
-        if service.on_start is not None:
-            await service.on_start(rt)
+    """SQLite files per service (as in the embedded default), each migrated, started; a
+    token per role from the users service (the real token store, not fixed tokens).
+
+    The services come from the registry, which imports each one plainly: a service that
+    fails to import fails every test here (a route matrix that quietly ran without a
+    router would prove nothing about its routes)."""
+    services = all_services()
+    rt = await open_runtime(Settings(data_dir=tmp_path), services)
     tokens: dict[str, str] = {}
     for role in ROLES:
         offices = [OFFICE] if role in ("caseworker", "supervisor") else []
         _, tokens[role] = await usecases.add_user(
             rt, f"test-{role}".replace("_", "-"), role, offices
         )
-    app = create_app(rt, services)
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    app = make_app(rt, services, tokens=None)  # the users service's authenticator
+    async with client(app) as http:
         yield Api(app, rt, tokens, http)
-    for db in databases.values():
-        await db.engine.dispose()
+    await close_runtime(rt)

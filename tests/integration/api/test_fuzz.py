@@ -18,13 +18,11 @@ import pytest
 import uvicorn
 
 from services.api import usecases
-from services.edge.app import create_app
-from services.kit.definition import Runtime
 from services.kit.identity import PERMISSIONS, ROLES
 from services.kit.settings import Settings
-from tests.integration.api.conftest import OFFICE, available_services
+from services.runtime.registry import all_services
 from tests.integration.api.test_route_role_matrix import api_routes
-from tests.support import open_service_db
+from tests.support import OFFICE, make_app, open_runtime
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -63,15 +61,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
 
     async def main() -> None:
-        settings_ = Settings(data_dir=data_dir)
-        services = available_services()
-        dbs = {
-            s.name: await open_service_db(s, settings_.database_url_for(s.name)) for s in services
-        }
-        rt = Runtime(settings=settings_, databases=dbs)
-        for service in services:
-            if service.on_start is not None:
-                await service.on_start(rt)
+        services = all_services()
+        rt = await open_runtime(Settings(data_dir=data_dir), services)
         tokens = {}
         for role in ROLES:
             offices = [OFFICE] if role in ("caseworker", "supervisor") else []
@@ -79,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         _, tokens["caseworker@other"] = await usecases.add_user(
             rt, "caseworker-other", "caseworker", [OTHER_OFFICE]
         )
-        app = create_app(rt, services)
+        app = make_app(rt, services, tokens=None)  # the users service's real tokens
         server_ = uvicorn.Server(
             uvicorn.Config(app, port=port, log_level="warning", lifespan="off")
         )

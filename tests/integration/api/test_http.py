@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from services.api import usecases
-from tests.integration.api.conftest import Api, available_services
-from tests.integration.api.test_route_office_matrix import pump
+from tests.integration.api.conftest import Api, all_services
+from tests.support import InProcessFlow, case_request, fund_request
 
 
 async def test_admin_adds_a_user_whose_token_works_until_revoked(api: Api) -> None:
@@ -44,23 +42,15 @@ async def test_user_list_never_contains_tokens(api: Api) -> None:
 
 
 async def test_caseworker_of_another_office_cannot_read_or_move_a_case(api: Api) -> None:
-    registration = pytest.importorskip("tests.integration.registration.conftest")
-    if "registration" not in api.rt.databases:
-        pytest.skip("registration service not available")
     _, owner = await usecases.add_user(api.rt, "cw-mx", "caseworker", ["MX-TAP"])
-    fund = {
-        "period": str(api.rt.clock().year),
-        "currency": "USD",
-        "target": "60000.00",
-        "shares": [{"member": "CA", "share_percent": "100"}],
-    }
+    fund = fund_request(str(api.rt.clock().year))
     made = await api.http.post("/api/funds", json=fund, headers=api.bearer("supervisor"))
     assert made.status_code == 201, made.text
-    await pump(api.rt, available_services(), set())  # registration learns of the fund
+    await InProcessFlow(api.rt, all_services()).run()  # registration learns of the fund
     created = await api.http.post(
         "/api/cases",
         headers={"Authorization": f"Bearer {owner}"},
-        json=registration.case_body(office="MX-TAP"),
+        json=case_request(office="MX-TAP"),
     )
     assert created.status_code == 201, created.text
     case_id = created.json()["case_id"]

@@ -19,7 +19,6 @@ fails to import, or a new route nobody classified here, fails this test.
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -29,17 +28,24 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
 
-from events.envelope import Envelope
 from services.api import usecases
-from services.edge.app import create_app
-from services.kit.definition import Runtime, ServiceDef
+from services.kit.definition import Runtime
 from services.kit.identity import OFFICE_SCOPED_ROLES, PERMISSIONS, ROLES
 from services.kit.settings import Settings
-from tests.integration.api.conftest import SERVICE_MODULES
+from services.runtime.composition import close_runtime
+from services.runtime.registry import all_services
 from tests.integration.api.test_route_role_matrix import route_actions
-from tests.support import open_service_db
+from tests.support import (
+    InProcessFlow,
+    case_request,
+    client,
+    fund_request,
+    make_app,
+    open_runtime,
+    outbox,
+    person_request,
+)
 
 OWNER, OTHER, THIRD = "GT-GUA", "MX-TAP", "CR-SJO"
 DENIED = "urn:retorno:problem:permission-denied"
@@ -143,65 +149,15 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[(role, office)]}"}
 
 
-def all_services() -> list[ServiceDef]:
-    """Every service, imported strictly: one that fails to import fails the test."""
-    return [importlib.import_module(name).SERVICE for name in SERVICE_MODULES]
-
-
-async def _outbox(rt: Runtime, service: str) -> list[Envelope]:
-    db = rt.db(service)
-    async with db.reading() as session:
-        rows = await session.execute(
-            select(db.tables.outbox.c.body).order_by(db.tables.outbox.c.seq)
-        )
-        return [Envelope.from_bytes(body) for body in rows.scalars()]
-
-
-async def pump(rt: Runtime, services: list[ServiceDef], done: set[tuple[str, uuid.UUID]]) -> None:
-    """Deliver every committed event to the services that handle it, until nothing is new
-    (the broker's job, in process). The audit chain is left out: it scopes nothing."""
-    targets = [(s.name, s.handlers(rt)) for s in services if s.name != "audit"]
-    while True:
-        moved = False
-        for source in services:
-            for event in await _outbox(rt, source.name):
-                for name, table in targets:
-                    handler = table.get(event.type)
-                    if handler is None or (name, event.event_id) in done:
-                        continue
-                    done.add((name, event.event_id))
-                    async with rt.db(name).unit_of_work(cause=event) as uow:
-                        await handler(uow, event)
-                        await uow.commit()
-                    moved = True
-        if not moved:
-            return
-
-
 def case_body(fund_period: str) -> dict[str, Any]:
-    return {
-        "requester": {"type": "civil_society_organisation", "name": "Casa del Migrante"},
-        "office": OWNER,
-        "fund_period": fund_period,
-        "people": [
-            {
-                "given_names": "Xochitl Maribel",
-                "family_name": "Zacarias-Oyuela",
-                "date_of_birth": "1987-11-23",
-                "sex": "female",
-                "nationality": "GT",
-                "travel_document": {"type": "passport", "number": "PX7716220"},
-                "contact": {"phone": "+502 770 1234", "email": "xz@example.org"},
-                "vulnerability_categories": ["woman_at_risk"],
-                "consents": [{"purpose": "assistance", "granted": True}],
-            }
-        ],
-        "departure_country": "MX",
-        "destination_country": "GT",
-        "requested": [
-            {"person": 0, "category": "transport", "amount": "250.00", "currency": "USD"}
-        ],
-    }
+    person = person_request(
+        given_names="Xochitl Maribel",
+        family_name="Zacarias-Oyuela",
+        date_of_birth="1987-11-23",
+        travel_document={"type": "passport", "number": "PX7716220"},
+        contact={"phone": "+502 770 1234", "email": "xz@example.org"},
+    )
+    return case_request(OWNER, fund_period, people=[person])
 
 
 async def _ok(response: httpx.Response, status: int = 201) -> Any:
@@ -211,15 +167,8 @@ async def _ok(response: httpx.Response, status: int = 201) -> Any:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    settings = Settings(data_dir=tmp_path)
     services = all_services()
-    databases = {
-        s.name: await open_service_db(s, settings.database_url_for(s.name)) for s in services
-    }
-    rt = Runtime(settings=settings, databases=databases)
-    for service in services:
-        if service.on_start is not None:
-            await service.on_start(rt)
+    rt = await open_runtime(Settings(data_dir=tmp_path), services)
     tokens: dict[tuple[str, str | None], str] = {}
     for role in ROLES:
         offices = (OWNER, OTHER, THIRD) if role in OFFICE_SCOPED_ROLES else (None,)
@@ -228,33 +177,26 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             _, tokens[(role, office)] = await usecases.add_user(
                 rt, name, role, [office] if office else []
             )
-    app = create_app(rt, services)
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    app = make_app(rt, services, tokens=None)  # the users service's real tokens
+    async with client(app) as http:
         w = World(app, rt, http, tokens, {})
-        done: set[tuple[str, uuid.UUID]] = set()
+        flow = InProcessFlow(rt, services)
         sup, cw = w.auth("supervisor", OWNER), w.auth("caseworker", OWNER)
         period = str(rt.clock().year)
-        fund = {
-            "period": period,
-            "currency": "USD",
-            "target": "60000.00",
-            "shares": [{"member": "CA", "share_percent": "100"}],
-        }
-        await _ok(await http.post("/api/funds", json=fund, headers=sup))
+        await _ok(await http.post("/api/funds", json=fund_request(period), headers=sup))
         receipt = {"member": "CA", "amount": "60000.00"}
         await _ok(await http.post(f"/api/funds/{period}/receipts", json=receipt, headers=sup))
-        await pump(rt, services, done)  # registration learns of the fund
+        await flow.run()  # registration learns of the fund
         case = await _ok(await http.post("/api/cases", json=case_body(period), headers=cw))
         case_id, ref = case["case_id"], case["people"][0]["person_ref"]
-        await pump(rt, services, done)
+        await flow.run()
         screen = {"to": "eligible", "reason_code": "meets_criteria"}
         await _ok(
             await http.post(f"/api/cases/{case_id}/transitions", json=screen, headers=cw), 200
         )
-        await pump(rt, services, done)
+        await flow.run()
         approved = [
-            e for e in await _outbox(rt, "funding") if e.type == "funding.commitment_approved"
+            e for e in await outbox(rt, "funding") if e.type == "funding.commitment_approved"
         ]
         assert approved, "funding committed nothing for the eligible case"
         assert (await _ok(await http.get(f"/api/cases/{case_id}", headers=cw), 200))["status"] == (
@@ -280,7 +222,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             await http.post(f"/api/people/{ref}/legal-holds", json=hold, headers=dpo)
         )
         await _ok(await http.post(f"/api/people/{ref}/legal-holds", json=hold, headers=dpo))
-        await pump(rt, services, done)
+        await flow.run()
         w.ids = {
             "case_id": case_id,
             "person_ref": ref,
@@ -292,8 +234,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             "period": period,
         }
         yield w
-    for db in databases.values():
-        await db.engine.dispose()
+    await close_runtime(rt)
 
 
 def _url(world: World, path: str) -> str:

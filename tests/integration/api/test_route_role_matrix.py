@@ -7,15 +7,19 @@ Never a 5xx.
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
 import uuid
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from services.kit.identity import PERMISSIONS, ROLES
 from services.kit.routes import Requirement
+from services.runtime.registry import all_services, service_names
 from tests.integration.api.conftest import Api
 
 PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -123,3 +127,35 @@ async def test_route_by_role_follows_the_permission_table(api: Api) -> None:
 
     assert not failures, "\n".join(failures)
     assert checked >= len(ROLES)
+
+
+async def test_every_route_of_every_service_of_the_registry_is_in_the_matrix(api: Api) -> None:
+    """The matrix covers the services of the registry, each router whole: none is left out
+    quietly (e.g. one skipped because it failed to import)."""
+    actions = route_actions(api)
+    routers = [s for s in all_services() if s.router is not None]
+
+    assert {s.name for s in routers} == set(service_names())  # every service has routes
+    for service in routers:
+        assert service.router is not None
+        mine = {(m, r.path) for r in service.router().routes if isinstance(r, APIRoute)
+                for m in r.methods}  # fmt: skip
+        assert mine, f"{service.name} mounts no route"
+        assert mine <= set(actions), f"{service.name}: {sorted(mine - set(actions))}"
+
+
+def test_a_service_that_fails_to_import_fails_the_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the ``api`` fixture does first, ``all_services()``, raises when a service's module
+    does not import (a syntax error in funding): every matrix test errors, none passes."""
+    broken = "services.funding.service"
+
+    class Broken(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+            if name == broken:
+                raise SyntaxError("invalid syntax (service.py, line 1)")
+            return None
+
+    monkeypatch.delitem(sys.modules, broken)
+    monkeypatch.setattr(sys, "meta_path", [Broken(), *sys.meta_path])
+    with pytest.raises(SyntaxError):
+        all_services()

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from benchmarks.probe import RECEIVER, SENDER, applied_rows, receiver_tables, send, sender_tables
 from events.envelope import DEAD_LETTER_PREFIX, STREAM_NAME
 from services.runtime.relay import OutboxRelay
 from services.runtime.streams import DLQ_STREAM_NAME, consumer_config
 
 from .conftest import eventually, make_settings
-from .probe import RECEIVER, SENDER, applied_rows, receiver_tables, send, sender_tables
 
 pytestmark = pytest.mark.integration
 
@@ -130,17 +130,14 @@ async def test_process_killed_between_commit_and_publish_loses_nothing(
     script = textwrap.dedent(
         f"""
         import asyncio, os, signal, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from probe import SENDER, send
-        from db.engine import make_engine
-        from db.uow import ServiceDatabase
-        from services.kit.definition import Runtime
+        sys.path.insert(0, {str(Path(__file__).parents[3])!r})
+        from benchmarks.probe import SENDER, send
         from services.kit.settings import Settings
+        from services.runtime.composition import build_runtime
 
         async def main():
             settings = Settings(data_dir={str(settings.data_dir)!r}, database_url={database!r})
-            db = ServiceDatabase("sender", make_engine(settings.database_url_for("sender")), SENDER.tables)
-            rt = Runtime(settings, {{"sender": db}})
+            rt = build_runtime(settings, [SENDER])
             await SENDER.on_start(rt)
             [event_id] = await send(rt, 99)
             print(event_id, flush=True)
@@ -227,9 +224,8 @@ async def _stream_drained(node, consumer):
 
 
 async def test_a_catch_all_consumer_receives_events_of_every_type(start_node):
+    from benchmarks.probe import on_pinged
     from services.kit.definition import ANY_EVENT, ServiceDef
-
-    from .probe import on_pinged
 
     seen: list[str] = []
 
@@ -282,9 +278,8 @@ async def test_relay_prunes_rows_published_long_ago_and_keeps_the_rest(start_nod
 
 
 async def test_a_dead_letter_is_listed_and_replayed_once_the_handler_is_fixed(start_node):
+    from benchmarks import probe
     from services.runtime.deadletters import list_dead_letters, replay
-
-    from . import probe
 
     node = await start_node([SENDER, RECEIVER], max_deliver=1)
     [poison_id] = await send(node.runtime, 5, poison=True)
@@ -367,7 +362,7 @@ async def test_one_relay_at_a_time_publishes_an_outbox(start_node, database):
 
 
 async def test_a_cases_events_stay_in_order_while_an_earlier_one_is_retried(start_node):
-    from . import probe
+    from benchmarks import probe
 
     node = await start_node([SENDER, RECEIVER])
     probe.FAILURES[("X", 1)] = 2  # its batch fails, then it fails on its own: retried later

@@ -10,6 +10,7 @@ import pytest
 from nats.aio.msg import Msg
 from sqlalchemy import select
 
+from benchmarks.probe import RECEIVER, SENDER, Followed, Opened, case_rows, emit, receiver_tables
 from db.migrate import upgrade_async
 from events.envelope import Envelope
 from services.funding import store as funding_store
@@ -20,7 +21,6 @@ from services.runtime.deadletters import list_parked
 from tests.integration.funding.factories import make_fund, person_ref, registered, screened
 
 from .conftest import eventually, make_settings
-from .probe import RECEIVER, SENDER, Followed, Opened, case_rows, emit, receiver_tables
 
 pytestmark = pytest.mark.integration
 
@@ -162,7 +162,7 @@ async def test_a_parked_event_applied_meanwhile_elsewhere_is_released_by_the_swe
     await eventually(lambda: parked_rows(node))
 
     # The prerequisite's effect committed by someone else (not through this runner).
-    from .probe import applied
+    from benchmarks.probe import applied
 
     async with node.runtime.db("receiver").unit_of_work() as uow:
         await uow.session.execute(applied.insert().values(event_id=opened_id, n=0, type="opened c"))

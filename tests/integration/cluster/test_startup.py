@@ -11,9 +11,9 @@ import logging
 import pytest
 from sqlalchemy.engine import make_url
 
+from benchmarks.probe import RECEIVER, SENDER, applied_rows, send
 from services.runtime.embedded import LocalCluster, free_port
 from services.runtime.node import Node
-from tests.integration.backbone.probe import RECEIVER, SENDER, applied_rows, send
 
 from .conftest import cluster_settings, eventually, leftovers
 

@@ -12,12 +12,12 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from db.schema import MessagingTables, service_metadata
-from services.edge.app import create_app
-from services.kit.definition import Runtime, ServiceDef
+from services.kit.definition import ServiceDef
 from services.kit.errors import ConflictError, NotFoundError
-from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator, ensure_office
+from services.kit.identity import Principal, ensure_office
 from services.kit.routes import require
 from services.kit.settings import Settings
+from tests.support import bearer, client, make_app, make_runtime
 
 TOKENS = {
     "cw-a": Principal("ana", "caseworker", frozenset({"OFFICE-A"})),
@@ -73,18 +73,14 @@ DEMO = ServiceDef(
 
 
 def build_app(tmp_path: Path, **kwargs: Any) -> Any:
-    rt = Runtime(settings=Settings(data_dir=tmp_path), databases={})
-    rt.put(AUTHENTICATOR, StaticAuthenticator(TOKENS))
-    return create_app(rt, [DEMO], **kwargs)
+    """The real app over the demo routes, with ``TOKENS``; no database."""
+    return make_app(make_runtime(Settings(data_dir=tmp_path), {}), [DEMO], tokens=TOKENS, **kwargs)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+__all__ = ["TOKENS", "bearer", "build_app"]
 
 
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(tmp_path, max_body_bytes=1024)
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+@pytest.fixture(name="client")
+async def client_fixture(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(build_app(tmp_path, max_body_bytes=1024)) as c:
         yield c

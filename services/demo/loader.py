@@ -20,10 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
-from services.kit.definition import Runtime
-from services.kit.errors import ConflictError
-from services.runtime.answers import fund_not_known_yet
-from services.runtime.demo_data import (
+from services.demo.data import (
     INELIGIBLE,
     OFFICES,
     PATH,
@@ -34,6 +31,9 @@ from services.runtime.demo_data import (
     _money,
     sample_cases,
 )
+from services.kit.definition import Runtime
+from services.kit.errors import ConflictError
+from services.runtime.answers import fund_not_known_yet
 
 USERS = [(f"demo-caseworker-{o[:2].lower()}", "caseworker", [o]) for o in OFFICES] + [
     ("demo-supervisor", "supervisor", list(OFFICES)),

@@ -1,4 +1,6 @@
-"""Two small test-only services, sender and receiver, to prove the backbone's guarantees."""
+"""Two small services, sender and receiver, that prove the backbone's guarantees: the backbone
+tests run them, and `benchmarks.pipeline` measures the pipeline with them (they are not part
+of the product)."""
 
 from __future__ import annotations
 
