@@ -51,8 +51,7 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
         ] = None,
         person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
     ) -> None:
-        """Every office's transfers, newest first (offices, codes, who and when; no personal
-        data)."""
+        """Every office's transfers, newest first (offices, codes, who, when; no personal data)."""
         if status is not None and status not in TRANSFER_STATUSES:
             console.print("[bold red]transfers:[/] --status is requested, approved or refused")
             raise typer.Exit(2)

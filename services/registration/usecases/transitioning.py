@@ -20,8 +20,6 @@ from services.registration.schemas.cases import TransitionDone
 from services.registration.schemas.registering import TransitionIn
 from services.registration.store import SERVICE
 
-SCREENING = domain.SCREENING
-
 
 async def apply_transition(
     uow: UnitOfWork,
@@ -45,7 +43,7 @@ async def apply_transition(
         "to_status": to,
         "reason_code": reason_code,
     }
-    if to in SCREENING:
+    if to in domain.SCREENING:
         common.update(
             eligible=to == "eligible", failed_checks=list(failed), eligibility_exception=exception
         )
@@ -54,7 +52,7 @@ async def apply_transition(
     elif to == "closed":
         common["closed_on"] = now.date()
     payload = TRANSITION_EVENTS[to](**common)
-    extra = {"eligibility_exception": exception} if to in SCREENING else {}
+    extra = {"eligibility_exception": exception} if to in domain.SCREENING else {}
     if not await store.move(uow.session, case["case_id"], current, to, now, **extra):
         raise domain.CaseChangedMeanwhileError(
             f"case {case['case_id']} changed meanwhile; reload it and retry"
@@ -67,7 +65,7 @@ async def apply_transition(
             "from_status": current,
             "to_status": to,
             "reason_code": reason_code,
-            "failed_checks": list(failed) if to in SCREENING else None,
+            "failed_checks": list(failed) if to in domain.SCREENING else None,
             "detail_person_ref": detail[0] if detail else None,
             "detail_field": detail[1] if detail else None,
             "reason_detail": detail[2] if detail else None,
@@ -111,7 +109,7 @@ async def transition_case(
         people = await store.people_of(session, [case_id])
     domain.check_transition(case["status"], body.to)
     failed: list[str] = []
-    if body.to in SCREENING:
+    if body.to in domain.SCREENING:
         failed = domain.failed_checks(
             [
                 domain.PersonForScreening(
