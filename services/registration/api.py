@@ -11,26 +11,25 @@ from events.registration import CaseStatus
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.routes import get_runtime, require
-from services.kit.vault import VAULT, Vault
-from services.registration import correcting, lifecycle, queries, registering, transfers
-from services.registration.commands import (
-    EmergencyReadIn,
-    RegisterCase,
-    TransferDecisionIn,
-    TransferRequestIn,
-    TransitionIn,
-)
-from services.registration.corrections import CaseCorrectionIn
-from services.registration.views import (
+from services.registration.queries import cases, transfers
+from services.registration.schemas.cases import (
     CaseDetail,
     CasePage,
-    EmergencyReadPage,
-    PersonRecord,
     SubjectAccessReport,
-    TransferPage,
-    TransferView,
     TransitionDone,
 )
+from services.registration.schemas.correcting import CaseCorrectionIn
+from services.registration.schemas.registering import RegisterCase, TransitionIn
+from services.registration.schemas.transfers import (
+    EmergencyReadIn,
+    EmergencyReadPage,
+    PersonRecord,
+    TransferDecisionIn,
+    TransferPage,
+    TransferRequestIn,
+    TransferView,
+)
+from services.registration.usecases import correcting, registering, transferring, transitioning
 
 TRANSITIONS_DOC = """Move a case to its next status: one route for every transition.
 
@@ -74,10 +73,6 @@ PERSON_REF = r"^p_[0-9a-f]{32}$"
 PersonRefPath = Annotated[str, Path(pattern=PERSON_REF)]
 
 
-def _vault(rt: Runtime) -> Vault:
-    return rt.part(VAULT)
-
-
 def router() -> APIRouter:
     api = APIRouter(prefix="/api", tags=["registration"])
 
@@ -89,16 +84,16 @@ def router() -> APIRouter:
         principal: Principal = require("cases.create"),
     ) -> CaseDetail:
         """Register a return case (requested -> registered); personal data is encrypted."""
-        case_id = await registering.register_case(rt, _vault(rt), body, principal)
+        case_id = await registering.register_case(rt, principal, body)
         response.headers["Location"] = f"/api/cases/{case_id}"
-        return await queries.get_case(rt, _vault(rt), case_id, principal)
+        return await cases.get_case(rt, principal, case_id)
 
     @api.get("/cases/{case_id}", response_model=CaseDetail)
     async def get_case(
         case_id: uuid.UUID, rt: Rt, principal: Principal = require("cases.read")
     ) -> CaseDetail:
         """A case; personal data only for roles allowed to see it, and every such read is logged."""
-        return await queries.get_case(rt, _vault(rt), case_id, principal)
+        return await cases.get_case(rt, principal, case_id)
 
     @api.patch("/cases/{case_id}", response_model=CaseDetail, description=CORRECTION_DOC)
     async def correct_case(
@@ -107,8 +102,8 @@ def router() -> APIRouter:
         rt: Rt,
         principal: Principal = require("cases.create"),
     ) -> CaseDetail:
-        await correcting.correct_case(rt, _vault(rt), case_id, body, principal)
-        return await queries.get_case(rt, _vault(rt), case_id, principal)
+        await correcting.correct_case(rt, principal, case_id, body)
+        return await cases.get_case(rt, principal, case_id)
 
     @api.get("/cases", response_model=CasePage)
     async def list_cases(
@@ -120,7 +115,7 @@ def router() -> APIRouter:
         principal: Principal = require("cases.read"),
     ) -> CasePage:
         """Cases of the offices you work for, newest first; no personal data."""
-        return await queries.list_cases(
+        return await cases.list_cases(
             rt, principal, status=status, office=office, page=page, size=page_size
         )
 
@@ -133,7 +128,7 @@ def router() -> APIRouter:
         rt: Rt,
         principal: Principal = require("cases.transition"),
     ) -> TransitionDone:
-        return await lifecycle.transition_case(rt, _vault(rt), case_id, body, principal)
+        return await transitioning.transition_case(rt, principal, case_id, body)
 
     @api.get("/people/{person_ref}/data", response_model=SubjectAccessReport)
     async def subject_access(
@@ -143,7 +138,7 @@ def router() -> APIRouter:
     ) -> SubjectAccessReport:
         """Subject access: everything held about the person, readable, with consents and the
         access log. The read itself is logged."""
-        return await queries.subject_access(rt, _vault(rt), person_ref, principal)
+        return await cases.subject_access(rt, principal, person_ref)
 
     @api.get("/people/{person_ref}/record", response_model=PersonRecord)
     async def person_record(
@@ -151,7 +146,7 @@ def router() -> APIRouter:
     ) -> PersonRecord:
         """The record the person's owning office holds (the office of their first case): for
         that office's staff, for an office granted a transfer, and for the DPO. Logged."""
-        return await transfers.read_record(rt, _vault(rt), person_ref, principal)
+        return await transfers.read_record(rt, principal, person_ref)
 
     @api.post(
         "/people/{person_ref}/transfers",
@@ -169,7 +164,7 @@ def router() -> APIRouter:
         (event `registration.record_transfer_requested`). Until a supervisor of the owning
         office or the DPO approves, your cases show the person's reference and
         non-identifying facts only."""
-        made = await transfers.request_transfer(rt, person_ref, body, principal)
+        made = await transferring.request_transfer(rt, principal, person_ref, body)
         response.headers["Location"] = f"/api/transfers/{made.transfer_id}"
         return made
 
@@ -188,7 +183,7 @@ def router() -> APIRouter:
         transfer_id: uuid.UUID, rt: Rt, principal: Principal = require("transfers.read")
     ) -> TransferView:
         """One transfer, for staff of its two offices and the DPO."""
-        return await transfers.get_transfer(rt, transfer_id, principal)
+        return await transfers.get_transfer(rt, principal, transfer_id)
 
     @api.post("/transfers/{transfer_id}/decision", response_model=TransferView)
     async def decide_transfer(
@@ -199,7 +194,7 @@ def router() -> APIRouter:
     ) -> TransferView:
         """Approve or refuse, with a reason code: a supervisor of the owning office or the DPO
         (events `registration.record_transfer_approved` / `_refused`). A decision is final."""
-        return await transfers.decide_transfer(rt, transfer_id, body, principal)
+        return await transferring.decide_transfer(rt, principal, transfer_id, body)
 
     @api.post("/people/{person_ref}/emergency-read", response_model=PersonRecord)
     async def emergency_read(
@@ -212,7 +207,7 @@ def router() -> APIRouter:
         mandatory reason code. Recorded (event `registration.record_emergency_read`), in the
         person's access log, and listed for the DPO (`GET /api/emergency-reads`). 409 when
         your office may read the record anyway."""
-        return await transfers.break_the_glass(rt, _vault(rt), person_ref, body, principal)
+        return await transferring.break_the_glass(rt, principal, person_ref, body)
 
     @api.get("/emergency-reads", response_model=EmergencyReadPage)
     async def list_emergency_reads(

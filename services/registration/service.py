@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.kit.definition import ServiceDef
-from services.registration import api, handlers, store
+from services.registration import api, cli, handlers, store
 
 SERVICE = ServiceDef(
     name="registration",
@@ -11,4 +11,5 @@ SERVICE = ServiceDef(
     tables=store.messaging,
     handlers=handlers.handlers,
     router=api.router,
+    cli=cli.install,
 )

@@ -1,4 +1,4 @@
-"""Tables of the registration service and its queries.
+"""Tables of the registration service and every SQL statement on them.
 
 Personal data (names, date of birth, document, contacts, free-text reasons) is held only as
 ciphertext from the privacy vault, one row per field, under the person's own key.
@@ -35,9 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
+from services.registration import domain
 
+SERVICE = "registration"
 metadata = service_metadata()
-messaging = MessagingTables(metadata, "registration")
+messaging = MessagingTables(metadata, SERVICE)
 
 cases = Table(
     "registration_cases",
@@ -222,6 +224,29 @@ async def record_offices(session: AsyncSession, person_ref: str) -> set[str]:
     return set(result.scalars())
 
 
+async def holders(session: AsyncSession, person_ref: str) -> domain.RecordHolders | None:
+    """Who holds a record of the person (None: no case has them)."""
+    rows = await person_cases(session, person_ref)
+    if not rows:
+        return None
+    return domain.RecordHolders(
+        owner=domain.owning_office([r["office"] for r in rows]),
+        own_records=frozenset(await record_offices(session, person_ref)),
+        granted=frozenset(await granted_offices(session, person_ref)),
+    )
+
+
+async def record_ciphertexts(
+    session: AsyncSession, person_ref: str, choice: domain.RecordChoice
+) -> dict[str, bytes]:
+    """The ciphertexts of the record ``choice`` shows (none when it is withheld)."""
+    if choice.kind == "owner":
+        return await ciphertexts(session, person_ref)
+    if choice.kind == "office" and choice.office is not None:
+        return await office_ciphertexts(session, person_ref, choice.office)
+    return {}
+
+
 async def transfers_of(session: AsyncSession, person_ref: str) -> list[RowMapping]:
     t = transfers
     result = await session.execute(
@@ -308,6 +333,14 @@ async def add_transition(session: AsyncSession, row: dict[str, Any]) -> None:
 async def get_case(session: AsyncSession, case_id: uuid.UUID) -> RowMapping | None:
     result = await session.execute(select(cases).where(cases.c.case_id == case_id))
     return result.mappings().first()
+
+
+async def load_case(session: AsyncSession, case_id: uuid.UUID) -> RowMapping:
+    """The case, or ``CaseNotFoundError``."""
+    row = await get_case(session, case_id)
+    if row is None:
+        raise domain.CaseNotFoundError(f"no case {case_id}")
+    return row
 
 
 async def move(
@@ -526,3 +559,62 @@ funding_outcomes = Table(
     PrimaryKeyConstraint("case_id", "person_ref"),
 )
 """The latest ``funding.commitment_approved`` / ``commitment_rejected`` per person of a case."""
+
+
+async def fund_currency(session: AsyncSession, period: str) -> str | None:
+    """The currency of the fund of ``period``; None when registration knows no such fund."""
+    result = await session.execute(select(funds.c.currency).where(funds.c.period == period))
+    return result.scalar()
+
+
+async def add_fund(session: AsyncSession, period: str, currency: str, at: datetime) -> None:
+    """Record a fund once (a redelivery changes nothing)."""
+    if await fund_currency(session, period) is None:
+        await session.execute(insert(funds).values(period=period, currency=currency, created_at=at))
+
+
+async def currencies(session: AsyncSession, periods: Iterable[str]) -> dict[str, str]:
+    t = funds
+    result = await session.execute(
+        select(t.c.period, t.c.currency).where(t.c.period.in_(sorted(set(periods))))
+    )
+    return {row.period: row.currency for row in result}
+
+
+async def decisions(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[Any, RowMapping]:
+    t = funding_decisions
+    result = await session.execute(select(t).where(t.c.case_id.in_(list(case_ids))))
+    return {row["case_id"]: row for row in result.mappings()}
+
+
+async def outcomes(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    t = funding_outcomes
+    result = await session.execute(select(t).where(t.c.case_id == case_id))
+    return list(result.mappings())
+
+
+async def _keep_latest(
+    session: AsyncSession, table: Table, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Insert, or replace the stored row only with a decision at least as recent."""
+    where = [table.c[name] == value for name, value in key.items()]
+    stored = (await session.execute(select(table.c.decided_at).where(*where))).scalar()
+    if stored is None:
+        await session.execute(insert(table).values(**key, **values))
+    elif stored <= values["decided_at"]:
+        await session.execute(update(table).where(*where).values(**values))
+
+
+async def keep_case_decision(
+    session: AsyncSession, case_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    """The case's latest funding decision (an older one changes nothing)."""
+    await _keep_latest(session, funding_decisions, {"case_id": case_id}, values)
+
+
+async def keep_person_outcome(
+    session: AsyncSession, case_id: uuid.UUID, person_ref: str, values: dict[str, Any]
+) -> None:
+    """The latest decision about one person of a case (an older one changes nothing)."""
+    key = {"case_id": case_id, "person_ref": person_ref}
+    await _keep_latest(session, funding_outcomes, key, values)

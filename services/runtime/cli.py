@@ -12,7 +12,6 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from db import migrate as migrations
 from db.engine import make_engine
@@ -31,16 +30,6 @@ dead_letters_app = typer.Typer(
     help="Events a service gave up on after its maximum deliveries.", no_args_is_help=True
 )
 app.add_typer(dead_letters_app, name="dead-letters")
-transfers_app = typer.Typer(
-    help="Transfers of a person's record between offices (decided through the API).",
-    no_args_is_help=True,
-)
-app.add_typer(transfers_app, name="transfers")
-break_glass_app = typer.Typer(
-    help="Break-the-glass reads of a record without a transfer: the DPO's review.",
-    no_args_is_help=True,
-)
-app.add_typer(break_glass_app, name="break-glass")
 console = Console()
 T = TypeVar("T")
 
@@ -279,60 +268,6 @@ def demo(
         console.print(f"[bold red]demo:[/] {e}")
         raise typer.Exit(1) from e
     print_report(console, report)
-
-
-@transfers_app.command("list")
-def transfers_list(
-    status: Annotated[
-        str | None, typer.Option(help="requested, approved or refused; default: all")
-    ] = None,
-    person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
-) -> None:
-    """Every office's transfers, newest first (offices, codes, who and when; no personal data)."""
-    from services.kit.identity import Principal
-    from services.registration.transfers import list_transfers
-
-    if status is not None and status not in ("requested", "approved", "refused"):
-        console.print("[bold red]transfers:[/] --status is requested, approved or refused")
-        raise typer.Exit(2)
-    everyone = Principal("cli", "data_protection_officer")
-    page = run_offline(lambda rt: list_transfers(rt, everyone, status=status, person_ref=person))
-    table = Table("transfer", "person", "from", "to", "status", "reason", "asked", "decided")
-    for t in page.items:
-        decided = f"{t.decided_by} {t.decision_reason_code} {t.decided_at}" if t.decided_at else ""
-        table.add_row(
-            str(t.transfer_id),
-            t.person_ref,
-            t.from_office,
-            t.to_office,
-            t.status,
-            t.reason_code,
-            f"{t.requested_by} {t.requested_at}",
-            decided,
-        )
-    console.print(table)
-
-
-@break_glass_app.command("list")
-def break_glass_list(
-    person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
-) -> None:
-    """Every break-the-glass read, newest first: who, which office, whose record, why."""
-    from services.registration.transfers import emergency_reads
-
-    page = run_offline(lambda rt: emergency_reads(rt, person))
-    table = Table("at", "person", "office", "owning office", "user", "role", "reason")
-    for r in page.items:
-        table.add_row(
-            str(r.at),
-            r.person_ref,
-            r.office,
-            r.owning_office,
-            r.actor_id,
-            r.actor_role,
-            r.reason_code,
-        )
-    console.print(table)
 
 
 @dead_letters_app.command("list")

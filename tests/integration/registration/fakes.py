@@ -26,6 +26,7 @@ class Consent:
     partner: str | None
     granted: bool
     recorded_by: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ class FakeVault:
             return
         self.applied.add(envelope.event_id)
         for c in envelope.parse(ReturnRegistered).consents:
-            consent = Consent(c.purpose, c.partner, c.granted, envelope.actor.id)
+            consent = Consent(
+                c.purpose, c.partner, c.granted, envelope.actor.id, envelope.occurred_at
+            )
             self.consent_log.setdefault(c.person_ref, []).append(consent)
 
     async def is_erased(self, person_ref: str) -> bool:
@@ -108,7 +111,7 @@ class FakeVault:
         recorded_by: str,
         partner: str | None = None,
     ) -> Consent:
-        consent = Consent(purpose, partner, granted, recorded_by)
+        consent = Consent(purpose, partner, granted, recorded_by, datetime.now(UTC))
         self.consent_log.setdefault(person_ref, []).append(consent)
         return consent
 

@@ -418,6 +418,7 @@ async def test_a_screened_case_is_409_naming_its_status_and_stores_nothing(
 
     assert response.status_code == 409
     problem = response.json()
+    assert problem["type"] == "urn:retorno:problem:case-not-correctable"
     assert problem["current_status"] == "ineligible"
     assert "'ineligible'" in problem["detail"] and "only before screening" in problem["detail"]
     assert "register the return again" in problem["detail"]
@@ -435,6 +436,7 @@ async def test_a_stale_version_is_409_saying_the_case_changed_and_stores_nothing
 
     assert response.status_code == 409
     assert "changed meanwhile" in response.json()["detail"]
+    assert response.json()["type"] == "urn:retorno:problem:case-changed-meanwhile"
     assert response.json()["current_version"] == 2
     assert await stored(db) == before
 

@@ -75,6 +75,7 @@ async def test_illegal_transition_is_409_naming_current_and_allowed(client: Clie
 
     assert response.status_code == 409
     problem = response.json()
+    assert problem["type"] == "urn:retorno:problem:illegal-transition"
     assert problem["current_status"] == "registered"
     assert problem["allowed_next"] == ["eligible", "ineligible", "withdrawn", "cancelled"]
     assert "'registered'" in problem["detail"]
@@ -87,6 +88,7 @@ async def test_eligible_is_refused_while_checks_fail(client: Client, db: Service
 
     assert response.status_code == 409
     assert response.json()["failed_checks"] == ["destination_not_nationality"]
+    assert response.json()["type"] == "urn:retorno:problem:eligibility-checks-failed"
     assert len(await outbox(db)) == 1
 
 

@@ -11,7 +11,7 @@ from db.uow import ServiceDatabase
 from events.registration import ReturnRegistered
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
-from services.registration import queries
+from services.registration.queries import cases as case_queries
 from tests.integration.registration.conftest import Client, case_body, person
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import counts, outbox
@@ -74,8 +74,8 @@ async def test_role_without_personal_permission_gets_facts_only_and_no_vault_rea
     ref = case["people"][0]["person_ref"]
     reads_before = len(await vault.access_log(ref))
 
-    seen = await queries.get_case(
-        runtime, vault, uuid.UUID(case["case_id"]), Principal("u-aud", "auditor")
+    seen = await case_queries.get_case(
+        runtime, Principal("u-aud", "auditor"), uuid.UUID(case["case_id"])
     )
 
     assert seen.personal_data_included is False

@@ -107,6 +107,7 @@ async def test_a_person_still_in_an_open_case_is_refused_naming_it(
     assert response.status_code == 409, response.text
     assert first["case_id"] in response.json()["detail"]
     assert "open case" in response.json()["detail"]
+    assert response.json()["type"] == "urn:retorno:problem:person-in-open-case"
     assert await counts(db) == before
 
 
@@ -144,6 +145,7 @@ async def test_an_erased_person_is_409_and_nothing_is_stored(
 
     assert response.status_code == 409, response.text
     assert "erased" in response.json()["detail"]
+    assert response.json()["type"] == "urn:retorno:problem:person-erased"
     assert await counts(db) == before
 
 

@@ -147,6 +147,7 @@ async def test_an_approved_transfer_lets_the_requesting_office_read_the_record(
     assert asked.status_code == 201, asked.text
     assert asked.json()["from_office"] == "GT-GUA" and asked.json()["status"] == "requested"
     assert twice.status_code == 409
+    assert twice.json()["type"] == "urn:retorno:problem:transfer-pending"
     assert by_caseworker.status_code == 403  # caseworkers do not decide
     assert by_requester.status_code == 403  # nor the requesting office's supervisor
     assert before.json()["people"][0]["record_access"] == "withheld"
@@ -160,6 +161,7 @@ async def test_an_approved_transfer_lets_the_requesting_office_read_the_record(
     assert record.json()["record_access"] == "transfer"
     assert record.json()["personal"]["travel_document_number"] == "P1234567"
     assert again.status_code == 409
+    assert again.json()["type"] == "urn:retorno:problem:transfer-already-decided"
     purposes = {a.purpose for a in await vault.access_log(ref) if a.actor_id == "u-cw"}
     assert {"transferred_record", "case_management_transferred_record"} <= purposes
     events = [e for e in await outbox(db) if "record_transfer" in e.type]

@@ -11,14 +11,14 @@ from pydantic import ValidationError
 from events.registration import PersonFacts, RequestedLine
 from services.kit.errors import ConflictError, InvalidInputError
 from services.kit.settings import DEFAULT_CATEGORIES, DEFAULT_COST_CATEGORIES
-from services.registration.corrections import (
-    CaseCorrectionIn,
+from services.registration.domain.correcting import (
     CaseNow,
     Correction,
     check_correctable,
     correct,
     personal_values,
 )
+from services.registration.schemas.correcting import CaseCorrectionIn
 
 A, B = "p_" + "a" * 32, "p_" + "b" * 32
 ON = date(2026, 3, 10)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.kit.errors import InvalidInputError
-from services.registration.commands import RegisterCase, check_fund
-from services.registration.views import funding_explanation
-from tests.unit.registration.test_commands import body
+from services.registration.domain import funding_explanation
+from services.registration.schemas.registering import RegisterCase, check_fund
+from tests.unit.registration.test_schemas import body
 
 
 def line(currency: str) -> dict[str, str | int]:

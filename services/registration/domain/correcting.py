@@ -1,12 +1,12 @@
-"""Corrections of a case before screening: the request body and the pure rules.
+"""Corrections of a case before screening: the pure rules.
 
 A case may be corrected while it is ``registered``: nobody has decided anything on its data
 yet. After screening a decision was made on the data, so a wrong case is withdrawn or
 cancelled and registered again. Every registration-time check applies to the corrected case
 as a whole; a problem anywhere refuses the whole correction (422, naming the fields).
 
-Pure: standard library, pydantic, ``events``, ``services.kit.errors`` and the registration
-rules (``domain``, the shared field types of ``commands``). No storage, no I/O.
+The request (``schemas.correcting``) is read through the protocols below. Pure: standard
+library, ``events``, ``services.kit.errors`` and the registration rules. No storage, no I/O.
 """
 
 from __future__ import annotations
@@ -14,27 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Any, Protocol
 
 from events.registration import CaseStatus, PersonFacts, RequestedLine
-from events.types import CountryCode, CurrencyCode, RequesterType, Sex
-from services.kit.errors import ConflictError
+from events.types import RequesterType, Sex
 from services.registration import domain
-from services.registration.commands import (
-    Amount,
-    Code,
-    ContactIn,
-    PersonRefStr,
-    RequesterIn,
-    Text,
-    TravelDocumentIn,
-    age_category_problems,
-    cost_category_problems,
-    refuse_problems,
-    to_cents,
-)
 
 CORRECTABLE_STATUS: CaseStatus = "registered"
 
@@ -50,102 +34,88 @@ FACT_FIELDS = ("sex", "nationality", "date_of_birth", "vulnerability_categories"
 PERSONAL_INPUTS = ("given_names", "family_name", "date_of_birth", "travel_document", "contact")
 CONTACT_FIELDS = ("phone", "email", "address")
 
-_NOT_REMOVABLE = "cannot be removed (null); give the corrected value, or leave it out"
+
+# --- the correction as requested (``schemas.correcting`` implements these) -----------------
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DocumentGiven(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def number(self) -> str: ...
 
 
-def _not_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError(_NOT_REMOVABLE)
-    return value
+class ContactGiven(Protocol):
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def address(self) -> str | None: ...
 
 
-class PersonCorrectionIn(_Body):
-    """What to correct of one person of the case; only the fields given change.
-
-    ``travel_document`` and ``contact`` are replaced as a whole (a contact without ``email``
-    removes the email); ``null`` removes them. The other fields cannot be removed.
-    """
-
-    person_ref: PersonRefStr
-    sex: Sex | None = None
-    nationality: CountryCode | None = None
-    date_of_birth: date | None = Field(
-        default=None, description="Their age (at the registration date) is computed again"
-    )
-    vulnerability_categories: list[Code] | None = Field(default=None, max_length=20)
-    given_names: Text | None = None
-    family_name: Text | None = None
-    travel_document: TravelDocumentIn | None = Field(default=None, description="null removes it")
-    contact: ContactIn | None = Field(
-        default=None, description="Replaces the contact as a whole; null removes it"
-    )
-
-    _required = field_validator(*FACT_FIELDS, "given_names", "family_name", mode="before")(
-        _not_null
-    )
-
-    @model_validator(mode="after")
-    def _something(self) -> PersonCorrectionIn:
-        if not self.model_fields_set - {"person_ref"}:
-            raise ValueError(f"nothing to correct for person {self.person_ref}")
-        return self
-
-    def given(self, names: Sequence[str] = FACT_FIELDS + PERSONAL_INPUTS) -> list[str]:
-        """The names of ``names`` this correction gives (in that order, no repeats)."""
-        return [n for n in dict.fromkeys(names) if n in self.model_fields_set]
+class RequesterGiven(Protocol):
+    @property
+    def type(self) -> RequesterType: ...
+    @property
+    def name(self) -> str: ...
 
 
-class CorrectedLineIn(_Body):
-    person: PersonRefStr | Literal["all"] = Field(
-        description="The person_ref of a person of the case, or 'all': the same amount for each"
-    )
-    category: Code
-    amount: Amount
-    currency: CurrencyCode
+class PersonCorrection(Protocol):
+    """What to correct of one person; ``given`` names the fields the request gave."""
+
+    @property
+    def person_ref(self) -> str: ...
+    @property
+    def sex(self) -> Sex | None: ...
+    @property
+    def nationality(self) -> str | None: ...
+    @property
+    def date_of_birth(self) -> date | None: ...
+    @property
+    def vulnerability_categories(self) -> Sequence[str] | None: ...
+    @property
+    def given_names(self) -> str | None: ...
+    @property
+    def family_name(self) -> str | None: ...
+    @property
+    def travel_document(self) -> DocumentGiven | None: ...
+    @property
+    def contact(self) -> ContactGiven | None: ...
+    def given(self, names: Sequence[str] = ...) -> list[str]: ...
 
 
-class CaseCorrectionIn(_Body):
-    """Only the fields to change; ``version`` is the case version you saw."""
+class CorrectedLine(Protocol):
+    @property
+    def person(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def amount_cents(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
 
-    version: int = Field(
-        ge=1,
-        description="The case's `version` as you read it (GET /api/cases/{case_id}); a case "
-        "changed since then answers 409 and nothing is stored",
-    )
-    requester: RequesterIn | None = None
-    fund_period: Annotated[str, Field(min_length=1, max_length=20)] | None = None
-    departure_country: CountryCode | None = None
-    destination_country: CountryCode | None = None
-    allow_partial: bool | None = None
-    requested: list[CorrectedLineIn] | None = Field(
-        default=None,
-        max_length=100,
-        description="Replaces every requested line of the case; [] requests none",
-    )
-    people: list[PersonCorrectionIn] = Field(
-        default_factory=list,
-        max_length=30,
-        description="Per person of the case, by person_ref: what to correct",
-    )
 
-    _required = field_validator(*CASE_FIELDS, mode="before")(_not_null)
+class CaseCorrection(Protocol):
+    """Only the fields to change; ``version`` is the case version the user saw."""
 
-    @model_validator(mode="after")
-    def _something(self) -> CaseCorrectionIn:
-        if not self.model_fields_set - {"version", "people"} and not self.people:
-            raise ValueError("nothing to correct: give at least one field to change")
-        refs = [p.person_ref for p in self.people]
-        repeated = sorted({r for r in refs if refs.count(r) > 1})
-        if repeated:
-            raise ValueError(f"people: person {', '.join(repeated)} is listed more than once")
-        return self
-
-    def given(self) -> list[str]:
-        return [n for n in CASE_FIELDS if n in self.model_fields_set]
+    @property
+    def version(self) -> int: ...
+    @property
+    def requester(self) -> RequesterGiven | None: ...
+    @property
+    def fund_period(self) -> str | None: ...
+    @property
+    def departure_country(self) -> str | None: ...
+    @property
+    def destination_country(self) -> str | None: ...
+    @property
+    def allow_partial(self) -> bool | None: ...
+    @property
+    def requested(self) -> Sequence[CorrectedLine] | None: ...
+    @property
+    def people(self) -> Sequence[PersonCorrection]: ...
+    def given(self) -> list[str]: ...
 
 
 # --- the case as stored, and as corrected -------------------------------------------------
@@ -208,33 +178,35 @@ class Correction:
 def check_correctable(status: CaseStatus, version: int, seen: int) -> None:
     """Only a ``registered`` case is corrected, and only from the version the user saw."""
     if status != CORRECTABLE_STATUS:
-        raise ConflictError(
+        raise domain.CaseNotCorrectableError(
             f"the case is '{status}'; corrections are possible only before screening, while "
             "it is 'registered'. Once screened, a decision was made on its data: withdraw or "
             "cancel the case and register the return again with the right data",
             current_status=status,
         )
     if version != seen:
-        raise ConflictError(
+        raise domain.CaseChangedMeanwhileError(
             f"the case changed meanwhile (it is at version {version}, the correction was made "
             f"on version {seen}); reload it and send the correction again",
             current_version=version,
         )
 
 
-def personal_values(person: PersonCorrectionIn) -> dict[str, str | None]:
+def personal_values(person: PersonCorrection) -> dict[str, str | None]:
     """The vault fields a correction writes (a value) or removes (None). Never logged."""
     values: dict[str, str | None] = {}
-    for name in ("given_names", "family_name"):
-        if name in person.model_fields_set:
-            values[name] = getattr(person, name)
+    given = person.given(PERSONAL_INPUTS)
+    if "given_names" in given:
+        values["given_names"] = person.given_names
+    if "family_name" in given:
+        values["family_name"] = person.family_name
     if person.date_of_birth is not None:
         values["date_of_birth"] = person.date_of_birth.isoformat()
-    if "travel_document" in person.model_fields_set:
+    if "travel_document" in given:
         doc = person.travel_document
         values["travel_document_type"] = doc.type if doc else None
         values["travel_document_number"] = doc.number if doc else None
-    if "contact" in person.model_fields_set:
+    if "contact" in given:
         contact = person.contact
         for name in CONTACT_FIELDS:
             values[name] = (getattr(contact, name) or None) if contact else None
@@ -258,13 +230,13 @@ def _category_problems(cats: Sequence[str], age: int, known: Sequence[str]) -> l
     if not cats:
         return ["is empty; at least one category is required"]
     found = [f"unknown category '{c}'; known: {', '.join(known)}" for c in cats if c not in known]
-    return found + age_category_problems(cats, age)
+    return found + domain.age_category_problems(cats, age)
 
 
 def _corrected_person(
     i: int,
     now: PersonFacts,
-    body: PersonCorrectionIn,
+    body: PersonCorrection,
     on: date,
     known: Sequence[str],
     problems: list[dict[str, str]],
@@ -298,7 +270,7 @@ def _corrected_person(
 
 
 def _lines(
-    body: Sequence[CorrectedLineIn], refs: Sequence[str], problems: list[dict[str, str]]
+    body: Sequence[CorrectedLine], refs: Sequence[str], problems: list[dict[str, str]]
 ) -> tuple[RequestedLine, ...]:
     lines: list[RequestedLine] = []
     for i, line in enumerate(body):
@@ -312,7 +284,7 @@ def _lines(
             RequestedLine(
                 person_ref=ref,
                 category=line.category,
-                amount_cents=to_cents(line.amount),
+                amount_cents=line.amount_cents,
                 currency=line.currency,
             )
             for ref in targets
@@ -322,18 +294,18 @@ def _lines(
 
 def correct(
     case: CaseNow,
-    body: CaseCorrectionIn,
+    body: CaseCorrection,
     *,
     categories: Sequence[str],
     cost_categories: Sequence[str],
 ) -> Correction:
     """The case as corrected by ``body``, checked as a whole by the registration rules (ages
     at the registration date). Raises InvalidInputError naming every problem, or
-    ConflictError when the case may not be corrected (status, stale version)."""
+    CaseNotCorrectableError / CaseChangedMeanwhileError when the case may not be corrected (status, stale version)."""
     check_correctable(case.status, case.version, body.version)
     problems: list[dict[str, str]] = []
     refs = [p.person_ref for p in case.people]
-    by_ref: Mapping[str, PersonCorrectionIn] = {p.person_ref: p for p in body.people}
+    by_ref: Mapping[str, PersonCorrection] = {p.person_ref: p for p in body.people}
     for i, person in enumerate(body.people):
         if person.person_ref not in refs:
             problems.append(
@@ -367,8 +339,8 @@ def correct(
         )
     lines = case.lines if body.requested is None else _lines(body.requested, refs, problems)
     asked = [line.category for line in body.requested or ()]
-    problems += cost_category_problems(asked, cost_categories)
-    refuse_problems("corrected", problems)
+    problems += domain.cost_category_problems(asked, cost_categories)
+    domain.refuse_problems("corrected", problems)
     requester = body.requester
     values = {
         "fund_period": body.fund_period or case.fund_period,

@@ -1,4 +1,5 @@
-"""Registering a person who returned before: their earlier record, checked and reused."""
+"""Part of registering: a person who returned before, their earlier record checked and
+reused."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.registration import PersonFacts
 from events.types import Sex
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.kit.errors import InvalidInputError
 from services.kit.identity import Principal
 from services.kit.vault import Vault
 from services.registration import domain, store
-from services.registration.commands import KnownPersonIn
-
-SERVICE = "registration"
+from services.registration.schemas.registering import KnownPersonIn
+from services.registration.store import SERVICE
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _check_not_in_open_case(ref: str, rows: Sequence[RowMapping]) -> None:
     open_cases = [r for r in rows if domain.is_open(r["status"])]
     if open_cases:
         case = open_cases[-1]
-        raise ConflictError(
+        raise domain.PersonInOpenCaseError(
             f"person {ref} is already in open case {case['case_id']} (status "
             f"'{case['status']}'); close, withdraw or cancel that case before registering "
             "them in a new one",
@@ -61,8 +61,8 @@ def _check_not_in_open_case(ref: str, rows: Sequence[RowMapping]) -> None:
         )
 
 
-def _erased(ref: str) -> ConflictError:
-    return ConflictError(
+def _erased(ref: str) -> domain.PersonErasedError:
+    return domain.PersonErasedError(
         f"person {ref} was erased: their personal data no longer exists; register "
         "them as a new person with their personal data",
         person_ref=ref,
@@ -85,7 +85,7 @@ async def earlier_records(
             ref = person.person_ref
             rows = await store.person_cases(session, ref)
             if not rows:
-                raise NotFoundError(
+                raise domain.PersonNotFoundError(
                     f"no person {ref} was registered before; register them as a new person "
                     "with their personal data",
                     person_ref=ref,
@@ -93,13 +93,10 @@ async def earlier_records(
             if any(r["erased_at"] is not None for r in rows):
                 raise _erased(ref)
             _check_not_in_open_case(ref, rows)
-            owner = domain.owning_office([r["office"] for r in rows])
-            choice = domain.record_for(
-                office,
-                owner,
-                await store.record_offices(session, ref),
-                await store.granted_offices(session, ref),
-            )
+            holders = await store.holders(session, ref)
+            assert holders is not None, f"{ref} is in a case"
+            owner = holders.owner
+            choice = holders.record_for(office)
             if person.personal is not None and office == owner:
                 raise InvalidInputError(
                     f"office {office!r} is the owning office of person {ref} and holds their "
@@ -108,7 +105,7 @@ async def earlier_records(
                 )
             if choice.kind == "office":
                 sealed = await store.office_ciphertexts(session, ref, office)
-            else:
+            else:  # the owning office's record, if only for the age
                 sealed = await store.ciphertexts(session, ref)
             found[ref] = (rows[-1], choice, owner, sealed.get("date_of_birth"))
     earlier: dict[str, Earlier] = {}
@@ -156,7 +153,7 @@ async def check_assistance_consent(vault: Vault, person: KnownPersonIn) -> None:
         return  # the request carries it (a refusal is already a 422)
     decisions = [c for c in await vault.consents(person.person_ref) if c.purpose == "assistance"]
     if decisions and not decisions[-1].granted:
-        raise ConflictError(
+        raise domain.AssistanceConsentWithdrawnError(
             f"return is voluntary: person {person.person_ref} withdrew their consent to "
             '\'assistance\'; include {"purpose": "assistance", "granted": true} in their '
             "consents once they grant it again",
@@ -170,5 +167,7 @@ async def recheck_known(session: AsyncSession, refs: Sequence[str]) -> None:
         await store.person_cases(session, ref, lock=True)
         rows = await store.person_cases(session, ref)  # a new statement sees recent commits
         if any(r["erased_at"] is not None for r in rows):
-            raise ConflictError(f"person {ref} was erased meanwhile; nothing was registered")
+            raise domain.PersonErasedError(
+                f"person {ref} was erased meanwhile; nothing was registered"
+            )
         _check_not_in_open_case(ref, rows)

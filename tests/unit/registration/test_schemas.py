@@ -11,7 +11,12 @@ from pydantic import ValidationError
 
 from services.kit.errors import InvalidInputError
 from services.kit.settings import DEFAULT_CATEGORIES, DEFAULT_COST_CATEGORIES
-from services.registration.commands import RegisterCase, TransitionIn, check_registration, to_cents
+from services.registration.schemas.registering import (
+    RegisterCase,
+    TransitionIn,
+    check_registration,
+    to_cents,
+)
 
 
 def body(**changes: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Use cases that move a case through its lifecycle: one event per transition."""
+"""Use case: move a case through its lifecycle, one event per transition (also applied by
+the funding handler inside the runner's unit of work)."""
 
 from __future__ import annotations
 
@@ -7,32 +8,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.uow import UnitOfWork
 from events.envelope import Actor, Envelope
 from events.registration import TRANSITION_EVENTS, CaseStatus
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from services.kit.identity import Principal, ensure_office
-from services.kit.vault import Vault
+from services.kit.vault import VAULT, Vault
 from services.registration import domain, store
-from services.registration.commands import TransitionIn
-from services.registration.views import TransitionDone
-
-SERVICE = "registration"
-SCREENING: tuple[CaseStatus, ...] = ("eligible", "ineligible")
-FROM_EVENTS_ONLY: tuple[CaseStatus, ...] = ("funding_approved", "registered")
-
-
-async def visible_case(
-    session: AsyncSession, case_id: uuid.UUID, principal: Principal
-) -> RowMapping:
-    case = await store.get_case(session, case_id)
-    if case is None:
-        raise NotFoundError(f"no case {case_id}")
-    ensure_office(principal, case["office"])
-    return case
+from services.registration.schemas.cases import TransitionDone
+from services.registration.schemas.registering import TransitionIn
+from services.registration.store import SERVICE
 
 
 async def apply_transition(
@@ -57,7 +43,7 @@ async def apply_transition(
         "to_status": to,
         "reason_code": reason_code,
     }
-    if to in SCREENING:
+    if to in domain.SCREENING:
         common.update(
             eligible=to == "eligible", failed_checks=list(failed), eligibility_exception=exception
         )
@@ -66,9 +52,11 @@ async def apply_transition(
     elif to == "closed":
         common["closed_on"] = now.date()
     payload = TRANSITION_EVENTS[to](**common)
-    extra = {"eligibility_exception": exception} if to in SCREENING else {}
+    extra = {"eligibility_exception": exception} if to in domain.SCREENING else {}
     if not await store.move(uow.session, case["case_id"], current, to, now, **extra):
-        raise ConflictError(f"case {case['case_id']} changed meanwhile; reload it and retry")
+        raise domain.CaseChangedMeanwhileError(
+            f"case {case['case_id']} changed meanwhile; reload it and retry"
+        )
     envelope = uow.emit(payload, actor=actor)
     await store.add_transition(
         uow.session,
@@ -77,7 +65,7 @@ async def apply_transition(
             "from_status": current,
             "to_status": to,
             "reason_code": reason_code,
-            "failed_checks": list(failed) if to in SCREENING else None,
+            "failed_checks": list(failed) if to in domain.SCREENING else None,
             "detail_person_ref": detail[0] if detail else None,
             "detail_field": detail[1] if detail else None,
             "reason_detail": detail[2] if detail else None,
@@ -91,22 +79,6 @@ async def apply_transition(
     return envelope
 
 
-def _check_body(body: TransitionIn) -> None:
-    if body.to in FROM_EVENTS_ONLY:
-        raise InvalidInputError(
-            f"'{body.to}' is set by the system ('funding_approved' follows the funding "
-            "service's decision; 'registered' by POST /api/cases), not by a request",
-            errors=[{"field": "to", "problem": "cannot be requested"}],
-        )
-    if body.eligibility_exception_reason and body.to not in SCREENING:
-        raise InvalidInputError(
-            "eligibility_exception_reason is recorded only with a screening decision "
-            "('eligible' or 'ineligible')",
-            errors=[{"field": "eligibility_exception_reason", "problem": "only with a screening"}],
-        )
-    domain.check_reason(body.to, body.reason_code)
-
-
 async def _seal_detail(
     vault: Vault, people: Sequence[RowMapping], text: str
 ) -> tuple[str, str, bytes]:
@@ -117,20 +89,27 @@ async def _seal_detail(
         ref = person["person_ref"]
         if person["erased_at"] is None and not await vault.is_erased(ref):
             return ref, field, (await vault.encrypt_many(ref, {field: text}))[field]
-    raise ConflictError("everyone in this case was erased; free text can no longer be stored")
+    raise domain.EveryoneErasedError(
+        "everyone in this case was erased; free text can no longer be stored"
+    )
 
 
 async def transition_case(
-    rt: Runtime, vault: Vault, case_id: uuid.UUID, body: TransitionIn, principal: Principal
+    rt: Runtime, principal: Principal, case_id: uuid.UUID, body: TransitionIn
 ) -> TransitionDone:
-    _check_body(body)
+    """Move a case to ``body.to``: check the request and the move, run the eligibility
+    checks of a screening, seal free text through the vault, then compare-and-set the status
+    and emit the transition's event in one commit."""
+    domain.check_transition_request(body.to, body.reason_code, body.eligibility_exception_reason)
+    vault = rt.part(VAULT)
     db = rt.db(SERVICE)
-    async with db.unit_of_work() as uow:
-        case = await visible_case(uow.session, case_id, principal)
-        people = await store.people_of(uow.session, [case_id])
+    async with db.reading() as session:
+        case = await store.load_case(session, case_id)
+        ensure_office(principal, case["office"])
+        people = await store.people_of(session, [case_id])
     domain.check_transition(case["status"], body.to)
     failed: list[str] = []
-    if body.to in SCREENING:
+    if body.to in domain.SCREENING:
         failed = domain.failed_checks(
             [
                 domain.PersonForScreening(
@@ -147,7 +126,8 @@ async def transition_case(
             domain.check_eligible_decision(failed)
     detail = await _seal_detail(vault, people, body.reason_detail) if body.reason_detail else None
     async with db.unit_of_work() as uow:
-        case = await visible_case(uow.session, case_id, principal)
+        case = await store.load_case(uow.session, case_id)
+        ensure_office(principal, case["office"])
         envelope = await apply_transition(
             uow,
             case,

@@ -1,18 +1,22 @@
-"""Response bodies of the registration API. Personal fields appear only when allowed."""
+"""Response bodies of the case routes, built from stored rows. Personal fields appear only
+when allowed."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-from sqlalchemy.engine import RowMapping
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.registration import CaseStatus
 from services.registration import domain
 from services.registration.domain import RecordAccess
+
+Row = Mapping[Any, Any]
+"""A stored row (``store`` returns them) that a response model is built from."""
 
 PERSONAL_FIELDS = (
     "given_names",
@@ -204,6 +208,30 @@ class SubjectCase(BaseModel):
     history: list[TransitionView]
 
 
+class ConsentView(BaseModel):
+    """A consent decision as the vault recorded it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    purpose: str
+    partner: str | None
+    granted: bool
+    recorded_by: str
+    recorded_at: datetime
+
+
+class AccessView(BaseModel):
+    """A logged read of the person's data: who, in which role, why, which fields."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    actor_id: str
+    role: str
+    purpose: str
+    fields: list[str]
+    accessed_at: datetime
+
+
 class SubjectAccessReport(BaseModel):
     """Everything the registration service holds about one person, readable."""
 
@@ -216,64 +244,18 @@ class SubjectAccessReport(BaseModel):
     office_records: list[OfficeRecord] = Field(
         default_factory=list, description="What other offices entered themselves"
     )
-    consents: list[Any]
-    access_log: list[Any]
+    consents: list[ConsentView]
+    access_log: list[AccessView]
 
 
-class PersonRecord(BaseModel):
-    """The owning office's record of a person, read by that office or after a transfer."""
-
-    person_ref: str
-    owning_office: str
-    record_access: RecordAccess
-    sex: str
-    nationality: str
-    erased: bool
-    personal: PersonalData
-
-
-class TransferView(BaseModel):
-    transfer_id: uuid.UUID
-    person_ref: str
-    from_office: str
-    to_office: str
-    status: str
-    reason_code: str
-    requested_by: str
-    requested_role: str
-    requested_at: datetime
-    decision_reason_code: str | None
-    decided_by: str | None
-    decided_role: str | None
-    decided_at: datetime | None
-
-
-class EmergencyReadView(BaseModel):
-    person_ref: str
-    office: str
-    owning_office: str
-    actor_id: str
-    actor_role: str
-    reason_code: str
-    at: datetime
-
-
-class EmergencyReadPage(BaseModel):
-    items: list[EmergencyReadView]
-
-
-class TransferPage(BaseModel):
-    items: list[TransferView]
-
-
-def summary(row: RowMapping, funding: FundingBrief | None = None) -> CaseSummary:
+def summary(row: Row, funding: FundingBrief | None = None) -> CaseSummary:
     values = {k: row[k] for k in CaseSummary.model_fields if k in row}
     allowed = list(domain.allowed_next(row["status"]))
     return CaseSummary(**values, allowed_next=allowed, funding=funding)
 
 
 def person_view(
-    row: RowMapping,
+    row: Row,
     personal: dict[str, str | None] | None,
     choice: domain.RecordChoice | None = None,
 ) -> PersonView:
@@ -290,21 +272,17 @@ def person_view(
     )
 
 
-def transfer_view(row: RowMapping) -> TransferView:
-    return TransferView(**{k: row[k] for k in TransferView.model_fields})
-
-
-def line_view(row: RowMapping) -> LineView:
+def line_view(row: Row) -> LineView:
     amount = Decimal(row["amount_cents"]).scaleb(-2)
     return LineView(**{k: row[k] for k in LineView.model_fields if k in row}, amount=amount)
 
 
-def transition_view(row: RowMapping, detail: str | None) -> TransitionView:
+def transition_view(row: Row, detail: str | None) -> TransitionView:
     fields = {k: row[k] for k in TransitionView.model_fields if k in row and k != "reason_detail"}
     return TransitionView(**fields, reason_detail=detail)
 
 
-def correction_view(row: RowMapping) -> TransitionView:
+def correction_view(row: Row) -> TransitionView:
     """A correction as an entry of the case's history (it left the case 'registered')."""
     return TransitionView(
         from_status="registered",
@@ -321,7 +299,7 @@ def correction_view(row: RowMapping) -> TransitionView:
     )
 
 
-def funding_brief(row: RowMapping | None, currency: str | None) -> FundingBrief | None:
+def funding_brief(row: Row | None, currency: str | None) -> FundingBrief | None:
     if row is None:
         return None
     return FundingBrief(
@@ -336,7 +314,7 @@ def funding_brief(row: RowMapping | None, currency: str | None) -> FundingBrief 
 
 
 def funding_detail(
-    row: RowMapping | None, outcomes: list[RowMapping], currency: str | None, order: list[str]
+    row: Row | None, outcomes: Sequence[Row], currency: str | None, order: list[str]
 ) -> FundingDetail | None:
     """The case's decision and its people's outcomes, in the case's order of people."""
     brief = funding_brief(row, currency)
@@ -349,12 +327,12 @@ def funding_detail(
     )
 
 
-def person_funding(row: RowMapping, currency: str | None) -> PersonFunding:
+def person_funding(row: Row, currency: str | None) -> PersonFunding:
     return PersonFunding(
         person_ref=row["person_ref"],
         outcome="approved" if row["approved"] else "refused",
         reason=row["reason"],
-        explanation=funding_explanation(
+        explanation=domain.funding_explanation(
             approved=row["approved"],
             reason=row["reason"],
             partial=row["partial"],
@@ -375,41 +353,3 @@ def person_funding(row: RowMapping, currency: str | None) -> PersonFunding:
         available_cents=row["available_cents"],
         decided_at=row["decided_at"],
     )
-
-
-def _amount(cents: int, currency: str | None) -> str:
-    return f"{Decimal(cents).scaleb(-2)} {currency or ''}".rstrip()
-
-
-def funding_explanation(
-    *,
-    approved: bool,
-    reason: str | None,
-    partial: bool,
-    requested_cents: int,
-    committed_cents: int,
-    remaining_cap_cents: int,
-    available_cents: int | None,
-    currency: str | None,
-) -> str:
-    """One sentence for the caseworker: what was decided about the person, and why."""
-    asked = _amount(requested_cents, currency)
-    if approved:
-        got = _amount(committed_cents, currency)
-        left = _amount(remaining_cap_cents, currency)
-        if partial:
-            return f"approved in part: {got} of {asked} (the person's cap allowed no more)"
-        return f"approved: {got} committed; {left} of the person's cap remains"
-    if reason == "cap_exhausted":
-        left = _amount(remaining_cap_cents, currency)
-        return f"refused: {asked} asked, but the person's cap has only {left} left"
-    if reason == "insufficient_fund_balance":
-        have = _amount(available_cents or 0, currency)
-        return f"refused: {asked} asked, but the fund has only {have} available"
-    if reason == "unknown_fund":
-        return "refused: funding knows no fund for the case's period"
-    if reason == "currency_mismatch":
-        return f"refused: the cost lines are not in the fund's currency ({currency or '?'})"
-    if reason == "case_not_eligible":
-        return "refused: the case was not eligible when funding decided"
-    return f"refused: {reason}"

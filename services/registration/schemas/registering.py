@@ -1,4 +1,4 @@
-"""Request bodies of the registration API (transport models, ``extra="forbid"``).
+"""Request bodies of a registration and a transition (transport models, ``extra="forbid"``).
 
 Shape and format are checked here (FastAPI answers 422 with the field's location); checks
 that depend on settings or on the registration date are in ``check_registration``.
@@ -6,7 +6,6 @@ that depend on settings or on the registration date are in ``check_registration`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -29,7 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from events.privacy import Purpose
 from events.registration import CaseStatus
 from events.types import CountryCode, CurrencyCode, RequesterType, Sex, ascii_decimal
-from services.kit.errors import InvalidInputError
+from services.registration import domain
 from services.registration.domain import MAX_AGE_YEARS, completed_years
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -187,6 +186,10 @@ class CostLineIn(_Body):
     amount: Amount
     currency: CurrencyCode
 
+    @property
+    def amount_cents(self) -> int:
+        return to_cents(self.amount)
+
 
 class RegisterCase(_Body):
     requester: RequesterIn
@@ -274,39 +277,10 @@ def check_registration(
                 "a return goes from one country to another",
             }
         )
-    problems += cost_category_problems([line.category for line in body.requested], cost_categories)
-    refuse_problems("registered", problems)
-
-
-def cost_category_problems(
-    categories: Sequence[str], cost_categories: Sequence[str]
-) -> list[dict[str, str]]:
-    """The requested lines' categories (``requested[i]``) not in the configured list."""
-    return [
-        {
-            "field": f"requested[{i}].category",
-            "problem": f"unknown cost category '{category}'; known: " + ", ".join(cost_categories),
-        }
-        for i, category in enumerate(categories)
-        if category not in cost_categories
-    ]
-
-
-def refuse_problems(what: str, problems: Sequence[dict[str, str]]) -> None:
-    """422 naming every problem at once: "the case was not <what>: <field>: <problem>; ..."."""
-    if problems:
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise InvalidInputError(f"the case was not {what}: {summary}", errors=list(problems))
-
-
-def age_category_problems(categories: Sequence[str], age: int) -> list[str]:
-    """The age-bound categories must agree with the age in whole years."""
-    found = []
-    if "unaccompanied_minor" in categories and age >= 18:
-        found.append(f"unaccompanied_minor needs an age under 18, not {age}")
-    if "elderly_over_70" in categories and age <= 70:
-        found.append(f"elderly_over_70 needs an age over 70, not {age}")
-    return found
+    problems += domain.cost_category_problems(
+        [line.category for line in body.requested], cost_categories
+    )
+    domain.refuse_problems("registered", problems)
 
 
 def _category_problems(i: int, person: Any, on: date) -> list[dict[str, str]]:
@@ -319,76 +293,20 @@ def _category_problems(i: int, person: Any, on: date) -> list[dict[str, str]]:
         return []
     age = completed_years(person.date_of_birth, on)
     cats = person.vulnerability_categories
-    return [{"field": field, "problem": p} for p in age_category_problems(cats, age)]
+    return [{"field": field, "problem": p} for p in domain.age_category_problems(cats, age)]
 
 
 def to_cents(amount: Decimal) -> int:
     return int(amount.scaleb(2).to_integral_exact())
 
 
-class TransferRequestIn(_Body):
-    office: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
-    ] = Field(description="Your office that asks for the record (it registers the person now)")
-    reason_code: Code = Field(description="Why, as a code, e.g. 'person_returned'")
-
-
-class TransferDecisionIn(_Body):
-    decision: Literal["approve", "refuse"]
-    reason_code: Code = Field(description="Why, as a code, e.g. 'same_person_confirmed'")
-
-
-class EmergencyReadIn(_Body):
-    office: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)
-    ] = Field(description="Your office that needs the record now")
-    reason_code: Code = Field(
-        description="Mandatory: why it cannot wait for a transfer, e.g. 'medical_emergency'"
-    )
-
-
 def check_fund(body: RegisterCase, period: str, currency: str | None) -> None:
     """The case's fund period must have a fund (``currency`` is its currency, None when
     registration knows no fund for it), and every requested line must be in its currency."""
-    check_fund_terms(
+    domain.check_fund_terms(
         period,
         [line.currency for line in body.requested],
         currency,
         defaulted=body.fund_period is None,
         outcome="the case was not registered",
     )
-
-
-def check_fund_terms(
-    period: str,
-    line_currencies: Sequence[str],
-    currency: str | None,
-    *,
-    defaulted: bool = False,
-    outcome: str,
-) -> None:
-    """A period with a fund (``currency``: its currency, None when registration knows no fund
-    for it), and cost lines in that currency; else a 422 naming each field."""
-    problems: list[dict[str, str]] = []
-    if currency is None:
-        given = " (the default: the year of registration)" if defaulted else ""
-        problems.append(
-            {
-                "field": "fund_period",
-                "problem": f"no fund is known for period '{period}'{given}; a supervisor "
-                "creates it (POST /api/funds). A fund created seconds ago may take a moment "
-                "to reach registration: try again shortly",
-            }
-        )
-    for i, line_currency in enumerate(line_currencies):
-        if currency is not None and line_currency != currency:
-            problems.append(
-                {
-                    "field": f"requested[{i}].currency",
-                    "problem": f"is {line_currency}, but the fund of {period} is kept in "
-                    f"{currency}; request the amount in {currency}",
-                }
-            )
-    if problems:
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise InvalidInputError(f"{outcome}: {summary}", errors=problems)

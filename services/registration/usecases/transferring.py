@@ -1,13 +1,12 @@
-"""Transfers: an office asks to read the record a person's owning office holds; a supervisor
-of the owning office or the DPO approves or refuses. Every step is an event (offices, codes,
-the person_ref: no personal data). Also reading the owning office's record itself."""
+"""Use cases of transfers: an office asks to read the record a person's owning office holds;
+a supervisor of the owning office or the DPO approves or refuses. Every step is an event
+(offices, codes, the person_ref: no personal data). Also breaking the glass: reading the
+owning office's record now, recorded first."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
-
-from sqlalchemy.engine import RowMapping
 
 from events.envelope import Actor
 from events.registration import (
@@ -17,28 +16,20 @@ from events.registration import (
     RecordTransferRequested,
 )
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError, ForbiddenError, NotFoundError
+from services.kit.errors import ForbiddenError
 from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_office
-from services.kit.vault import Vault
+from services.kit.vault import VAULT
 from services.registration import domain, store
-from services.registration.commands import (
+from services.registration.schemas.cases import PERSONAL_FIELDS, PersonalData
+from services.registration.schemas.transfers import (
     EmergencyReadIn,
+    PersonRecord,
     TransferDecisionIn,
     TransferRequestIn,
-)
-from services.registration.queries import owner_of
-from services.registration.views import (
-    PERSONAL_FIELDS,
-    EmergencyReadPage,
-    EmergencyReadView,
-    PersonalData,
-    PersonRecord,
-    TransferPage,
     TransferView,
     transfer_view,
 )
-
-SERVICE = "registration"
+from services.registration.store import SERVICE
 
 
 def _actor(principal: Principal) -> Actor:
@@ -46,7 +37,7 @@ def _actor(principal: Principal) -> Actor:
 
 
 async def request_transfer(
-    rt: Runtime, person_ref: str, body: TransferRequestIn, principal: Principal
+    rt: Runtime, principal: Principal, person_ref: str, body: TransferRequestIn
 ) -> TransferView:
     """``body.office`` (one of the principal's offices) asks for the owning office's record."""
     ensure_office(principal, body.office)
@@ -54,9 +45,13 @@ async def request_transfer(
     async with rt.db(SERVICE).unit_of_work() as uow:
         rows = await store.person_cases(uow.session, person_ref, lock=True)
         if not rows:
-            raise NotFoundError(f"no person {person_ref} was registered; check the reference")
+            raise domain.PersonNotFoundError(
+                f"no person {person_ref} was registered; check the reference"
+            )
         if any(r["erased_at"] is not None for r in rows):
-            raise ConflictError(f"person {person_ref} was erased: there is no record to transfer")
+            raise domain.PersonErasedError(
+                f"person {person_ref} was erased: there is no record to transfer"
+            )
         owner = domain.owning_office([r["office"] for r in rows])
         earlier = [
             domain.TransferState(str(t["transfer_id"]), t["to_office"], t["status"])
@@ -94,26 +89,16 @@ async def request_transfer(
     return TransferView(**row)
 
 
-def _ensure_party(principal: Principal, row: RowMapping) -> None:
-    """A transfer is visible to staff of its two offices (and the DPO)."""
-    offices = {row["from_office"], row["to_office"]}
-    if not any(principal.can_see_office(o) for o in offices):
-        raise ForbiddenError(
-            f"transfer {row['transfer_id']} is between offices {', '.join(sorted(offices))}, "
-            "none of which is one of your offices"
-        )
-
-
 async def decide_transfer(
-    rt: Runtime, transfer_id: uuid.UUID, body: TransferDecisionIn, principal: Principal
+    rt: Runtime, principal: Principal, transfer_id: uuid.UUID, body: TransferDecisionIn
 ) -> TransferView:
     """A supervisor of the owning office (``from_office``) or the DPO decides, once."""
     now = rt.clock()
     async with rt.db(SERVICE).unit_of_work() as uow:
         row = await store.get_transfer(uow.session, transfer_id, lock=True)
         if row is None:
-            raise NotFoundError(f"there is no transfer {transfer_id}")
-        _ensure_party(principal, row)
+            raise domain.TransferNotFoundError(f"there is no transfer {transfer_id}")
+        domain.check_transfer_party(principal, row)
         if principal.role in OFFICE_SCOPED_ROLES and not principal.can_see_office(
             row["from_office"]
         ):
@@ -131,7 +116,9 @@ async def decide_transfer(
             "decided_at": now,
         }
         if not await store.decide_transfer(uow.session, transfer_id, status, **decided):
-            raise ConflictError(f"transfer {transfer_id} was decided meanwhile; read it again")
+            raise domain.TransferAlreadyDecidedError(
+                f"transfer {transfer_id} was decided meanwhile; read it again"
+            )
         model = RecordTransferApproved if status == "approved" else RecordTransferRefused
         uow.emit(
             model(
@@ -148,29 +135,8 @@ async def decide_transfer(
     return result
 
 
-async def get_transfer(rt: Runtime, transfer_id: uuid.UUID, principal: Principal) -> TransferView:
-    async with rt.db(SERVICE).reading() as session:
-        row = await store.get_transfer(session, transfer_id)
-    if row is None:
-        raise NotFoundError(f"there is no transfer {transfer_id}")
-    _ensure_party(principal, row)
-    return transfer_view(row)
-
-
-async def list_transfers(
-    rt: Runtime, principal: Principal, *, status: str | None, person_ref: str | None
-) -> TransferPage:
-    """Transfers from or to the principal's offices (every office for the DPO), newest first."""
-    offices = sorted(principal.offices) if principal.role in OFFICE_SCOPED_ROLES else None
-    async with rt.db(SERVICE).reading() as session:
-        rows = await store.list_transfers(
-            session, offices=offices, status=status, person_ref=person_ref
-        )
-    return TransferPage(items=[transfer_view(r) for r in rows])
-
-
 async def break_the_glass(
-    rt: Runtime, vault: Vault, person_ref: str, body: EmergencyReadIn, principal: Principal
+    rt: Runtime, principal: Principal, person_ref: str, body: EmergencyReadIn
 ) -> PersonRecord:
     """Read the owning office's record without a transfer, with a mandatory reason code: the
     read is recorded (for the DPO's review) and emitted before the record is decrypted, and
@@ -180,13 +146,17 @@ async def break_the_glass(
     async with rt.db(SERVICE).unit_of_work() as uow:
         rows = await store.person_cases(uow.session, person_ref)
         if not rows:
-            raise NotFoundError(f"no person {person_ref} was registered; check the reference")
+            raise domain.PersonNotFoundError(
+                f"no person {person_ref} was registered; check the reference"
+            )
         if any(r["erased_at"] is not None for r in rows):
-            raise ConflictError(f"person {person_ref} was erased: there is no record to read")
+            raise domain.PersonErasedError(
+                f"person {person_ref} was erased: there is no record to read"
+            )
         owner = domain.owning_office([r["office"] for r in rows])
         granted = await store.granted_offices(uow.session, person_ref)
         if domain.may_read_owner_record({body.office}, owner, granted):
-            raise ConflictError(
+            raise domain.BreakGlassNotNeededError(
                 f"office {body.office!r} may read person {person_ref}'s record without breaking "
                 f"the glass: GET /api/people/{person_ref}/record"
             )
@@ -213,7 +183,7 @@ async def break_the_glass(
             actor=_actor(principal),
         )
         await uow.commit()
-    opened = await vault.decrypt_many(
+    opened = await rt.part(VAULT).decrypt_many(
         person_ref,
         sealed,
         actor_id=principal.user_id,
@@ -228,52 +198,5 @@ async def break_the_glass(
         sex=latest["sex"],
         nationality=latest["nationality"],
         erased=False,
-        personal=PersonalData(**{f: opened.get(f) for f in PERSONAL_FIELDS}),
-    )
-
-
-async def emergency_reads(rt: Runtime, person_ref: str | None) -> EmergencyReadPage:
-    """Every break-the-glass read, newest first (the DPO's review list)."""
-    async with rt.db(SERVICE).reading() as session:
-        rows = await store.list_emergency_reads(session, person_ref=person_ref)
-    return EmergencyReadPage(
-        items=[EmergencyReadView(**{k: r[k] for k in EmergencyReadView.model_fields}) for r in rows]
-    )
-
-
-async def read_record(
-    rt: Runtime, vault: Vault, person_ref: str, principal: Principal
-) -> PersonRecord:
-    """The owning office's record: for its staff, for staff of an office granted a transfer,
-    and for the DPO. The read is logged in the access log."""
-    async with rt.db(SERVICE).reading() as session:
-        rows = await store.person_cases(session, person_ref)
-        if not rows:
-            raise NotFoundError(f"no person {person_ref} was registered; check the reference")
-        owner = await owner_of(session, person_ref)
-        assert owner is not None
-        granted = await store.granted_offices(session, person_ref)
-        sealed = await store.ciphertexts(session, person_ref)
-    access: domain.RecordAccess = "own"
-    purpose = "record_read"
-    if principal.role in OFFICE_SCOPED_ROLES:
-        if not domain.may_read_owner_record(principal.offices, owner, granted):
-            raise ForbiddenError(
-                f"person {person_ref}'s record is held by office {owner!r}; request a transfer "
-                f"(POST /api/people/{person_ref}/transfers) and wait for its approval"
-            )
-        if owner not in principal.offices:
-            access, purpose = "transfer", "transferred_record"
-    opened = await vault.decrypt_many(
-        person_ref, sealed, actor_id=principal.user_id, role=principal.role, purpose=purpose
-    )
-    latest = rows[-1]
-    return PersonRecord(
-        person_ref=person_ref,
-        owning_office=owner,
-        record_access=access,
-        sex=latest["sex"],
-        nationality=latest["nationality"],
-        erased=any(r["erased_at"] is not None for r in rows),
         personal=PersonalData(**{f: opened.get(f) for f in PERSONAL_FIELDS}),
     )

@@ -13,25 +13,24 @@ from events.registration import ConsentGiven, PersonFacts, RequestedLine, Return
 from services.kit.definition import Runtime
 from services.kit.errors import ForbiddenError
 from services.kit.identity import Principal
-from services.kit.vault import Vault
-from services.registration import domain, fund_view, store
-from services.registration.commands import (
+from services.kit.vault import VAULT, Vault
+from services.registration import domain, store
+from services.registration.schemas.registering import (
     FreshPersonalIn,
     KnownPersonIn,
     PersonIn,
     RegisterCase,
     check_fund,
     check_registration,
-    to_cents,
 )
-from services.registration.returning import (
+from services.registration.store import SERVICE
+from services.registration.usecases.returning import (
     check_assistance_consent,
     earlier_records,
     recheck_known,
     returning_facts,
 )
 
-SERVICE = "registration"
 log = logging.getLogger(__name__)
 
 
@@ -72,10 +71,12 @@ def requested_lines(body: RegisterCase, refs: list[str]) -> list[RequestedLine]:
     lines: list[RequestedLine] = []
     for line in body.requested:
         targets = refs if line.person == "all" else [refs[line.person]]
-        cents = to_cents(line.amount)
         lines.extend(
             RequestedLine(
-                person_ref=ref, category=line.category, amount_cents=cents, currency=line.currency
+                person_ref=ref,
+                category=line.category,
+                amount_cents=line.amount_cents,
+                currency=line.currency,
             )
             for ref in targets
         )
@@ -141,9 +142,7 @@ async def _stored(rt: Runtime, case_id: uuid.UUID) -> bool:
         return True
 
 
-async def register_case(
-    rt: Runtime, vault: Vault, body: RegisterCase, principal: Principal
-) -> uuid.UUID:
+async def register_case(rt: Runtime, principal: Principal, body: RegisterCase) -> uuid.UUID:
     """Record the request and register it (requested -> registered) in one step.
 
     Every check that can refuse the command runs before the vault is written. The vault
@@ -160,6 +159,7 @@ async def register_case(
     """
     if not principal.can_see_office(body.office):
         raise ForbiddenError(f"you cannot register cases for office '{body.office}'")
+    vault = rt.part(VAULT)
     now = rt.clock()
     on = now.date()
     check_registration(
@@ -170,8 +170,8 @@ async def register_case(
     )
     period = body.fund_period or str(on.year)
     async with rt.db(SERVICE).reading() as session:
-        fund = await fund_view.fund_terms(session, period)
-    check_fund(body, period, None if fund is None else fund.currency)
+        currency = await store.fund_currency(session, period)
+    check_fund(body, period, currency)
     known = [p for p in body.people if isinstance(p, KnownPersonIn)]
     earlier = await earlier_records(rt, vault, known, principal, body.office) if known else {}
     for person in known:

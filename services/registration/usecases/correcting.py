@@ -1,6 +1,6 @@
 """Use case: correct a registered case before screening (event ``case_corrected``).
 
-The rules are in ``corrections``; here the case is read, the corrected personal fields are
+The rules are in ``domain.correcting``; here the case is read, the corrected personal fields are
 sealed through the vault under the person's key, and the case's rows, the ciphertexts, the
 correction's record and the event commit together, compare-and-set on the case's version.
 """
@@ -16,14 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.envelope import Actor
 from events.registration import CaseCorrected, PersonalFieldsCorrected, PersonFacts, RequestedLine
 from services.kit.definition import Runtime
-from services.kit.errors import ConflictError, ForbiddenError
-from services.kit.identity import Principal
-from services.kit.vault import Vault
-from services.registration import corrections, fund_view, store
-from services.registration.commands import check_fund_terms
-from services.registration.corrections import CaseCorrectionIn, CaseNow, Correction
-from services.registration.lifecycle import SERVICE, visible_case
-from services.registration.queries import owner_of, record_choice
+from services.kit.identity import Principal, ensure_office
+from services.kit.vault import VAULT
+from services.registration import domain, store
+from services.registration.domain import correcting as rules
+from services.registration.domain.correcting import CaseNow, Correction
+from services.registration.schemas.correcting import CaseCorrectionIn
+from services.registration.store import SERVICE
 
 
 def case_now(
@@ -55,18 +54,20 @@ async def _record_to_write(
     an office read a record, not change it)."""
     ref = person["person_ref"]
     if person["erased_at"] is not None:
-        raise ConflictError(
+        raise domain.PersonErasedError(
             f"person {ref} was erased: their personal data no longer exists and cannot be "
             "corrected (their sex, nationality and categories in this case still can)",
             person_ref=ref,
         )
-    choice, _ = await record_choice(session, ref, case_office)
+    holders = await store.holders(session, ref)
+    assert holders is not None, f"{ref} is in a case"
+    choice = holders.record_for(case_office)
     if choice.kind == "office":
         return case_office
     if choice.kind == "owner" and choice.access == "own":
         return None
-    owner = await owner_of(session, ref)
-    raise ForbiddenError(
+    owner = holders.owner
+    raise domain.RecordOfAnotherOfficeError(
         f"the personal record of person {ref} belongs to their owning office {owner!r}, not "
         f"to office {case_office!r}; only that office corrects it. In this case you may "
         "correct their sex, nationality and vulnerability categories",
@@ -97,16 +98,18 @@ def _event(case: RowMapping, fixed: Correction, version: int) -> CaseCorrected:
 
 
 async def correct_case(
-    rt: Runtime, vault: Vault, case_id: uuid.UUID, body: CaseCorrectionIn, principal: Principal
+    rt: Runtime, principal: Principal, case_id: uuid.UUID, body: CaseCorrectionIn
 ) -> None:
     """Correct a registered case (404 unknown, 403 another office's, 409 not ``registered``
     or changed since ``body.version``, 422 a rule broken); nothing is stored on a refusal."""
+    vault = rt.part(VAULT)
     db = rt.db(SERVICE)
     async with db.reading() as session:
-        case = await visible_case(session, case_id, principal)
+        case = await store.load_case(session, case_id)
+        ensure_office(principal, case["office"])
         people = await store.people_of(session, [case_id])
         lines = await store.lines_of(session, case_id)
-        fixed = corrections.correct(
+        fixed = rules.correct(
             case_now(case, people, lines),
             body,
             categories=rt.settings.vulnerability_categories,
@@ -114,11 +117,10 @@ async def correct_case(
         )
         if body.fund_period is not None or body.requested is not None:
             period = fixed.values["fund_period"]
-            fund = await fund_view.fund_terms(session, period)
-            check_fund_terms(
+            domain.check_fund_terms(
                 period,
                 [line.currency for line in fixed.lines],
-                None if fund is None else fund.currency,
+                await store.fund_currency(session, period),
                 outcome="the case was not corrected",
             )
         rows = {p["person_ref"]: p for p in people}
@@ -129,7 +131,9 @@ async def correct_case(
     sealed: dict[str, dict[str, bytes]] = {}
     for ref, values in fixed.personal.items():
         if await vault.is_erased(ref):
-            raise ConflictError(f"person {ref} was erased: their personal data cannot be corrected")
+            raise domain.PersonErasedError(
+                f"person {ref} was erased: their personal data cannot be corrected"
+            )
         plain = {f: v for f, v in values.items() if v is not None}
         sealed[ref] = dict(await vault.encrypt_many(ref, plain)) if plain else {}
     version = body.version + 1
@@ -140,8 +144,8 @@ async def correct_case(
         if not await store.correct_case(uow.session, case_id, body.version, now, **fixed.values):
             current = await store.get_case(uow.session, case_id)
             assert current is not None, "a case is never deleted"
-            corrections.check_correctable(current["status"], current["version"], body.version)
-            raise ConflictError(
+            rules.check_correctable(current["status"], current["version"], body.version)
+            raise domain.CaseChangedMeanwhileError(
                 "the case changed meanwhile; reload it and send the correction again"
             )
         for person in fixed.changed:

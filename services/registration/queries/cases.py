@@ -1,4 +1,4 @@
-"""Read use cases: one case, a page of cases, and a person's subject access report.
+"""Read use cases of cases: one case, a page of cases, and a person's subject access report.
 
 Rows are read in a short transaction; decryption happens afterwards through the vault,
 which logs every read of personal data with who, which person and the purpose.
@@ -6,24 +6,21 @@ which logs every read of personal data with who, which person and the purpose.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.definition import Runtime
-from services.kit.errors import NotFoundError
 from services.kit.identity import Principal, can, ensure_office
-from services.kit.vault import Vault
-from services.registration import domain, fund_view, store
-from services.registration.lifecycle import SERVICE, visible_case
-from services.registration.views import (
+from services.kit.vault import VAULT, Vault
+from services.registration import domain, store
+from services.registration.schemas.cases import (
     PERSONAL_FIELDS,
+    AccessView,
     CaseDetail,
     CasePage,
+    ConsentView,
     OfficeRecord,
     PersonalData,
     SubjectAccessReport,
@@ -37,6 +34,7 @@ from services.registration.views import (
     summary,
     transition_view,
 )
+from services.registration.store import SERVICE
 
 
 def may_read_personal(principal: Principal) -> bool:
@@ -83,50 +81,26 @@ def _personal(plain: dict[str, dict[str, str | None]], ref: str) -> dict[str, st
     return {f: plain.get(ref, {}).get(f) for f in PERSONAL_FIELDS}
 
 
-async def owner_of(session: AsyncSession, person_ref: str) -> str | None:
-    rows = await store.person_cases(session, person_ref)
-    return domain.owning_office([r["office"] for r in rows]) if rows else None
-
-
-async def record_choice(
-    session: AsyncSession, person_ref: str, case_office: str
-) -> tuple[domain.RecordChoice, dict[str, bytes]]:
-    """Which record of the person a case of ``case_office`` shows, and its ciphertexts."""
-    owner = await owner_of(session, person_ref)
-    assert owner is not None, f"{person_ref} is in a case"
-    choice = domain.record_for(
-        case_office,
-        owner,
-        await store.record_offices(session, person_ref),
-        await store.granted_offices(session, person_ref),
-    )
-    if choice.kind == "owner":
-        return choice, await store.ciphertexts(session, person_ref)
-    if choice.kind == "office":
-        return choice, await store.office_ciphertexts(session, person_ref, case_office)
-    return choice, {}
-
-
-async def get_case(
-    rt: Runtime, vault: Vault, case_id: uuid.UUID, principal: Principal
-) -> CaseDetail:
+async def get_case(rt: Runtime, principal: Principal, case_id: uuid.UUID) -> CaseDetail:
     """A case with, per person, the record its office may show (``domain.record_for``)."""
     async with rt.db(SERVICE).reading() as session:
-        case = await visible_case(session, case_id, principal)
+        case = await store.load_case(session, case_id)
+        ensure_office(principal, case["office"])
         people = await store.people_of(session, [case_id])
         lines = await store.lines_of(session, case_id)
         history = await store.history(session, case_id)
         corrected = await store.corrections_of(session, case_id)
-        decided = (await fund_view.decisions(session, [case_id])).get(case_id)
-        outcomes = await fund_view.outcomes(session, case_id)
-        currency = (await fund_view.currencies(session, [case["fund_period"]])).get(
-            case["fund_period"]
-        )
+        decided = (await store.decisions(session, [case_id])).get(case_id)
+        outcomes = await store.outcomes(session, case_id)
+        currency = await store.fund_currency(session, case["fund_period"])
         choices: dict[str, domain.RecordChoice] = {}
         sealed: dict[str, dict[str, bytes]] = {}
         for p in people:
             ref = p["person_ref"]
-            choices[ref], sealed[ref] = await record_choice(session, ref, case["office"])
+            holders = await store.holders(session, ref)
+            assert holders is not None, f"{ref} is in a case"
+            choices[ref] = holders.record_for(case["office"])
+            sealed[ref] = await store.record_ciphertexts(session, ref, choices[ref])
     personal = may_read_personal(principal)
     purposes = {
         ref: "case_management_transferred_record"
@@ -134,7 +108,9 @@ async def get_case(
         if c.access == "transfer"
     }
     plain = (
-        await _decrypt(vault, people, sealed, history, principal, "case_management", purposes)
+        await _decrypt(
+            rt.part(VAULT), people, sealed, history, principal, "case_management", purposes
+        )
         if personal
         else {}
     )
@@ -183,8 +159,8 @@ async def list_cases(
         rows, total = await store.list_cases(
             session, offices=scope, status=status, page=page, size=size
         )
-        decided = await fund_view.decisions(session, [r["case_id"] for r in rows])
-        currency = await fund_view.currencies(session, [r["fund_period"] for r in rows])
+        decided = await store.decisions(session, [r["case_id"] for r in rows])
+        currency = await store.currencies(session, [r["fund_period"] for r in rows])
     items = [
         summary(r, funding_brief(decided.get(r["case_id"]), currency.get(r["fund_period"])))
         for r in rows
@@ -192,27 +168,19 @@ async def list_cases(
     return CasePage(items=items, page=page, page_size=size, total=total)
 
 
-def _plain(item: Any) -> Any:
-    if hasattr(item, "model_dump"):
-        return item.model_dump(mode="json")
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return dataclasses.asdict(item)
-    return item
-
-
-async def subject_access(
-    rt: Runtime, vault: Vault, person_ref: str, principal: Principal
-) -> SubjectAccessReport:
+async def subject_access(rt: Runtime, principal: Principal, person_ref: str) -> SubjectAccessReport:
     """Everything held about one person in all their cases, readable, with their consents and
     the access log. One logged vault read covers their data and the notes of every case."""
+    vault = rt.part(VAULT)
     async with rt.db(SERVICE).reading() as session:
         rows = await store.person_cases(session, person_ref)
         if not rows:
-            raise NotFoundError(f"no person {person_ref} in the registration service")
+            raise domain.PersonNotFoundError(f"no person {person_ref} in the registration service")
         found: list[tuple[RowMapping, RowMapping, list[RowMapping], list[RowMapping]]] = []
         corrected: dict[uuid.UUID, list[RowMapping]] = {}
         for row in rows:
-            case = await visible_case(session, row["case_id"], principal)
+            case = await store.load_case(session, row["case_id"])
+            ensure_office(principal, case["office"])
             lines = [
                 r
                 for r in await store.lines_of(session, case["case_id"])
@@ -261,6 +229,6 @@ async def subject_access(
         history=latest.history,
         owning_office=owner,
         office_records=office_records,
-        consents=[_plain(c) for c in await vault.consents(person_ref)],
-        access_log=[_plain(a) for a in await vault.access_log(person_ref)],
+        consents=[ConsentView.model_validate(c) for c in await vault.consents(person_ref)],
+        access_log=[AccessView.model_validate(a) for a in await vault.access_log(person_ref)],
     )

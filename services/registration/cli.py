@@ -1,0 +1,95 @@
+"""``retorno transfers ...`` and ``retorno break-glass ...``: the DPO's review of transfers of
+a person's record and of break-the-glass reads (offices, codes, who and when; no personal
+data). Decisions are taken through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.kit.definition import Runtime, RuntimeFactory
+from services.kit.errors import RetornoError
+from services.kit.identity import Principal
+from services.kit.offline import run_with
+from services.registration.queries import transfers
+
+T = TypeVar("T")
+TRANSFER_STATUSES = ("requested", "approved", "refused")
+EVERYONE = Principal("cli", "data_protection_officer")
+
+
+def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
+    console = Console()
+
+    def run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+        """A user's mistake (a RetornoError) is one clear line and exit code 1."""
+        try:
+            return run_with(runtime, work)
+        except RetornoError as e:
+            console.print(f"[bold red]error:[/] {e.detail}")
+            raise typer.Exit(1) from e
+
+    transfers_app = typer.Typer(
+        help="Transfers of a person's record between offices (decided through the API).",
+        no_args_is_help=True,
+    )
+    break_glass_app = typer.Typer(
+        help="Break-the-glass reads of a record without a transfer: the DPO's review.",
+        no_args_is_help=True,
+    )
+    app.add_typer(transfers_app, name="transfers")
+    app.add_typer(break_glass_app, name="break-glass")
+
+    @transfers_app.command("list")
+    def transfers_list(
+        status: Annotated[
+            str | None, typer.Option(help="requested, approved or refused; default: all")
+        ] = None,
+        person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
+    ) -> None:
+        """Every office's transfers, newest first (offices, codes, who, when; no personal data)."""
+        if status is not None and status not in TRANSFER_STATUSES:
+            console.print("[bold red]transfers:[/] --status is requested, approved or refused")
+            raise typer.Exit(2)
+        page = run(
+            lambda rt: transfers.list_transfers(rt, EVERYONE, status=status, person_ref=person)
+        )
+        table = Table("transfer", "person", "from", "to", "status", "reason", "asked", "decided")
+        for t in page.items:
+            decided = (
+                f"{t.decided_by} {t.decision_reason_code} {t.decided_at}" if t.decided_at else ""
+            )
+            table.add_row(
+                str(t.transfer_id),
+                t.person_ref,
+                t.from_office,
+                t.to_office,
+                t.status,
+                t.reason_code,
+                f"{t.requested_by} {t.requested_at}",
+                decided,
+            )
+        console.print(table)
+
+    @break_glass_app.command("list")
+    def break_glass_list(
+        person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
+    ) -> None:
+        """Every break-the-glass read, newest first: who, which office, whose record, why."""
+        page = run(lambda rt: transfers.emergency_reads(rt, person))
+        table = Table("at", "person", "office", "owning office", "user", "role", "reason")
+        for r in page.items:
+            table.add_row(
+                str(r.at),
+                r.person_ref,
+                r.office,
+                r.owning_office,
+                r.actor_id,
+                r.actor_role,
+                r.reason_code,
+            )
+        console.print(table)

@@ -1,0 +1,1 @@
+"""Read use cases on ``db.reading()``, returning ``schemas`` models."""

@@ -1,0 +1,1 @@
+"""Request bodies and response models of the registration API and CLI."""
