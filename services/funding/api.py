@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from events.envelope import Actor
 from events.funding import ContributionReversalReason, PaymentReversalReason
 from events.types import Category, CurrencyCode, DecimalAmount, PersonRef
-from services.funding import casework, ledger, listings, usecases, views
 from services.funding.domain import Line, check_entry_date
-from services.funding.money import contribution_scale, parse_cents, parse_country
+from services.funding.domain.money import contribution_scale, parse_cents, parse_country
+from services.funding.queries import listings, positions
+from services.funding.usecases import casework, funds, reversing
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_some_office
@@ -97,7 +98,7 @@ class ReversalOut(BaseModel):
     released: str
 
 
-def _reversal_out(done: ledger.Reversal) -> ReversalOut:
+def _reversal_out(done: reversing.Reversal) -> ReversalOut:
     return ReversalOut(
         reversal_id=done.reversal_id,
         kind=done.kind,
@@ -105,12 +106,12 @@ def _reversal_out(done: ledger.Reversal) -> ReversalOut:
         period=done.period,
         reason_code=done.reason_code,
         reversed_on=done.reversed_on,
-        **views.money("amount", done.amount_cents),
+        **positions.money("amount", done.amount_cents),
         attributions=[
-            listings.MemberPart(member=m, **views.money("amount", a))
+            listings.MemberPart(member=m, **positions.money("amount", a))
             for m, a in done.attributions.items()
         ],
-        **views.money("released", done.released_cents),
+        **positions.money("released", done.released_cents),
     )
 
 
@@ -156,7 +157,7 @@ def router() -> APIRouter:
         cap = rt.settings.default_per_person_cap_cents
         if body.per_person_cap is not None:
             cap = parse_cents(body.per_person_cap, field="per_person_cap")
-        new = usecases.NewFund(
+        new = funds.NewFund(
             body.period,
             body.currency,
             cap,
@@ -164,9 +165,9 @@ def router() -> APIRouter:
             contribution_scale((s.member, s.share_percent) for s in body.shares),
         )
         async with rt.db("funding").unit_of_work() as uow:
-            await usecases.create_fund(uow, new, _actor(principal))
+            await funds.create_fund(uow, new, _actor(principal))
             await uow.commit()
-            return await views.fund_view(uow.session, body.period)
+            return await positions.fund_view(uow.session, body.period)
 
     @r.get("/api/funds/{period}")
     async def get_fund(
@@ -175,7 +176,7 @@ def router() -> APIRouter:
         rt: Runtime = Depends(get_runtime),
     ) -> dict[str, Any]:
         async with rt.db("funding").reading() as session:
-            return await views.fund_view(session, period)
+            return await positions.fund_view(session, period)
 
     async def contribution(
         kind: Literal["pledge", "receipt"],
@@ -188,7 +189,7 @@ def router() -> APIRouter:
         today = rt.clock().date()
         on = check_entry_date(body.on or today, today, field="on")
         async with rt.db("funding").unit_of_work() as uow:
-            await usecases.record_contribution(
+            await funds.record_contribution(
                 uow,
                 kind,
                 period,
@@ -199,7 +200,7 @@ def router() -> APIRouter:
                 _actor(principal),
             )
             await uow.commit()
-            return await views.fund_view(uow.session, period)
+            return await positions.fund_view(uow.session, period)
 
     @r.post("/api/funds/{period}/pledges", status_code=201)
     async def pledge(
@@ -247,12 +248,13 @@ def router() -> APIRouter:
             "reason": d.reason,
             "period": outcome.period,
             "commitment_id": outcome.commitment_id,
-            **views.money("requested", d.requested_cents),
-            **views.money("amount", d.amount_cents),
-            **views.money("remaining_cap", d.remaining_cap_cents),
-            **views.money("available", d.available_cents),
+            **positions.money("requested", d.requested_cents),
+            **positions.money("amount", d.amount_cents),
+            **positions.money("remaining_cap", d.remaining_cap_cents),
+            **positions.money("available", d.available_cents),
             "lines": [
-                {"category": x.category, **views.money("amount", x.amount_cents)} for x in d.lines
+                {"category": x.category, **positions.money("amount", x.amount_cents)}
+                for x in d.lines
             ],
         }
         if not d.approved:
@@ -288,9 +290,9 @@ def router() -> APIRouter:
         return {
             "disbursement_id": paid.disbursement_id,
             "commitment_id": commitment_id,
-            **views.money("amount", paid.amount_cents),
+            **positions.money("amount", paid.amount_cents),
             "attributions": [
-                {"member": m, **views.money("amount", a)} for m, a in paid.attributions.items()
+                {"member": m, **positions.money("amount", a)} for m, a in paid.attributions.items()
             ],
         }
 
@@ -305,11 +307,11 @@ def router() -> APIRouter:
         person is in a case of one of their offices (403 otherwise, 404 for an unknown person)."""
         async with rt.db("funding").reading() as session:
             if principal.role in OFFICE_SCOPED_ROLES:
-                offices = await views.person_offices(session, person_ref)
+                offices = await positions.person_offices(session, person_ref)
                 if not offices:
                     raise NotFoundError(f"funding knows nothing about {person_ref}")
                 ensure_some_office(principal, offices, f"person {person_ref}")
-            return await views.person_view(session, person_ref, period)
+            return await positions.person_view(session, person_ref, period)
 
     for kind in ("pledge", "receipt"):
         _contribution_routes(r, kind)
@@ -359,7 +361,9 @@ def router() -> APIRouter:
         """Reverse a payment (event `funding.disbursement_reversed`): once. Its amount goes back
         to its commitment line and each member's attributed part is taken back exactly."""
         async with rt.db("funding").unit_of_work() as uow:
-            done = await ledger.reverse_disbursement(uow, payment_id, body.reason_code, principal)
+            done = await reversing.reverse_disbursement(
+                uow, payment_id, body.reason_code, principal
+            )
             await uow.commit()
         return _reversal_out(done)
 
@@ -410,7 +414,7 @@ def _contribution_routes(r: APIRouter, kind: Literal["pledge", "receipt"]) -> No
         rt: Runtime = Depends(get_runtime),
     ) -> ReversalOut:
         async with rt.db("funding").unit_of_work() as uow:
-            done = await ledger.reverse_contribution(
+            done = await reversing.reverse_contribution(
                 uow, kind, period, entry_id, body.reason_code, _actor(principal)
             )
             await uow.commit()

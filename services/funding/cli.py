@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.funding import listings
+from services.funding.queries import listings
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 from services.kit.offline import run_with

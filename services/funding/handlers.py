@@ -14,9 +14,9 @@ from events.registration import (
     CaseWithdrawn,
     ReturnRegistered,
 )
-from services.funding import queries, store
-from services.funding.commitments import Request, commit_people, release_case
-from services.funding.corrections import line_rows, on_case_corrected
+from services.funding import store
+from services.funding.usecases.cases import line_rows, on_case_corrected
+from services.funding.usecases.committing import Request, commit_people, release_case
 from services.kit.definition import Handler, Runtime
 from services.kit.errors import WaitingForEvent
 
@@ -28,9 +28,9 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
     if event.version != ReturnRegistered.version:
         return
     p = event.parse(ReturnRegistered)
-    if await queries.case(uow.session, p.case_id) is not None:
+    if await store.case(uow.session, p.case_id) is not None:
         return
-    await queries.insert_rows(
+    await store.insert_rows(
         uow.session,
         store.cases,
         [
@@ -45,7 +45,7 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
             }
         ],
     )
-    await queries.insert_rows(
+    await store.insert_rows(
         uow.session,
         store.case_people,
         [
@@ -53,7 +53,7 @@ async def on_return_registered(uow: UnitOfWork, event: Envelope) -> None:
             for ref in sorted({person.person_ref for person in p.people})
         ],
     )
-    await queries.insert_rows(uow.session, store.case_lines, line_rows(p.case_id, p.requested))
+    await store.insert_rows(uow.session, store.case_lines, line_rows(p.case_id, p.requested))
 
 
 def _case_not_seen(case_id: object, what: str) -> WaitingForEvent:
@@ -67,15 +67,15 @@ async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
     if event.version != CaseScreened.version:
         return
     p = event.parse(CaseScreened)
-    case = await queries.case(uow.session, p.case_id)
+    case = await store.case(uow.session, p.case_id)
     if case is None:
         raise _case_not_seen(p.case_id, "screened")
     if case.status != "registered":
         return  # already decided: nothing to do twice
     if not p.eligible:
-        await queries.set_case_status(uow.session, p.case_id, "ineligible", uow.clock())
+        await store.set_case_status(uow.session, p.case_id, "ineligible", uow.clock())
         return
-    lines = await queries.case_lines(uow.session, p.case_id)
+    lines = await store.lines_of_case(uow.session, p.case_id)
     requests = [
         Request(
             case_id=p.case_id,
@@ -90,7 +90,7 @@ async def on_case_screened(uow: UnitOfWork, event: Envelope) -> None:
     outcomes = await commit_people(uow, requests, origin="screening")
     committed = sum(o.decision.amount_cents for o in outcomes)
     approved = any(o.decision.approved for o in outcomes)
-    await queries.set_case_status(
+    await store.set_case_status(
         uow.session, p.case_id, "funded" if approved else "unfunded", uow.clock()
     )
     uow.emit(
@@ -109,14 +109,14 @@ def _release_on(status: str, model: type[CaseWithdrawn] | type[CaseCancelled]) -
         if event.version != model.version:
             return
         p = event.parse(model)
-        case = await queries.case(uow.session, p.case_id)
+        case = await store.case(uow.session, p.case_id)
         if case is None:
             # Dropping it would leave the funds committed by a later-applied screening.
             raise _case_not_seen(p.case_id, status)
         if case.status in CLOSED_STATUSES:
             return
         await release_case(uow, p.case_id, case.period, reason=f"case_{status}")
-        await queries.set_case_status(uow.session, p.case_id, status, uow.clock())
+        await store.set_case_status(uow.session, p.case_id, status, uow.clock())
 
     return handle
 

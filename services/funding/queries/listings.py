@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding import queries, store
+from services.funding import store
 from services.funding.domain import paid_per_line
-from services.funding.views import money
+from services.funding.queries.positions import money
 from services.kit.errors import NotFoundError
 from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_office
 
@@ -212,7 +212,7 @@ async def contributions(
     page: int,
     size: int,
 ) -> ContributionPage:
-    if await queries.fund(session, period) is None:
+    if await store.fund(session, period) is None:
         raise NotFoundError(f"there is no fund for period '{period}'")
     t, r = (store.pledges if kind == "pledge" else store.receipts), store.reversals
     query = (
@@ -358,7 +358,7 @@ async def commitment_detail(
             .order_by(lines_t.position)
         )
     ]
-    _, paid = await queries.line_totals(session, commitment_id)
+    _, paid = await store.line_totals(session, commitment_id)
     d = store.disbursements.c
     paid_rows = await session.execute(
         _payment_query()

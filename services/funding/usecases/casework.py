@@ -12,11 +12,11 @@ from datetime import date
 from db.uow import UnitOfWork
 from events.envelope import Actor
 from events.funding import CaseFundingDecided, DisbursementMade, MemberAmount
-from services.funding import queries, store
-from services.funding.commitments import Outcome, Request, commit_people
+from services.funding import store
 from services.funding.domain import Line, check_disbursement, check_payment_line
-from services.funding.money import attribute_payment
-from services.funding.usecases import known_fund
+from services.funding.domain.money import attribute_payment
+from services.funding.usecases.committing import Outcome, Request, commit_people
+from services.funding.usecases.funds import known_fund
 from services.kit.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from services.kit.identity import Principal
 
@@ -39,24 +39,24 @@ async def request_commitment(
 ) -> Outcome:
     """A caseworker's request to commit money for one person of an eligible case."""
     actor = Actor.user(principal.user_id, principal.role)
-    case = await queries.case(uow.session, case_id)
+    case = await store.case(uow.session, case_id)
     if case is None:
         raise ConflictError(f"case {case_id} is not known to funding yet (no registration seen)")
     _ensure_office(principal, case.office)
     if case.status not in ("funded", "unfunded"):
         raise ConflictError(f"case {case_id} is {case.status}; only eligible cases can be funded")
-    if person_ref not in await queries.case_people(uow.session, case_id):
+    if person_ref not in await store.people_of_case(uow.session, case_id):
         raise InvalidInputError(f"{person_ref} is not one of the people of case {case_id}")
     await known_fund(uow, case.period, currency)
     if not lines:
-        registered = (await queries.case_lines(uow.session, case_id)).get(person_ref, [])
+        registered = (await store.lines_of_case(uow.session, case_id)).get(person_ref, [])
         lines = tuple(line for line, _ in registered)
     if not lines:
         raise InvalidInputError("no cost lines given and none were registered for this person")
     request = Request(case_id, case.period, person_ref, lines, frozenset(), allow_partial)
     [outcome] = await commit_people(uow, [request], origin="request", actor=actor)
     if outcome.decision.approved and case.status == "unfunded":
-        await queries.set_case_status(uow.session, case_id, "funded", uow.clock())
+        await store.set_case_status(uow.session, case_id, "funded", uow.clock())
         uow.emit(
             CaseFundingDecided(
                 period=case.period,
@@ -89,28 +89,26 @@ async def disburse(
     """Pay against a commitment, never above its unspent part; attribute it to the members
     whose received money pays it (``attribute_payment``)."""
     actor = Actor.user(principal.user_id, principal.role)
-    found = await queries.commitment(uow.session, commitment_id)
+    found = await store.commitment(uow.session, commitment_id)
     if found is None:
         raise NotFoundError(f"there is no commitment {commitment_id}")
-    case = await queries.case(uow.session, found.case_id)
+    case = await store.case(uow.session, found.case_id)
     if case is not None:
         _ensure_office(principal, case.office)
     await known_fund(uow, found.period, currency)
-    await queries.fund(uow.session, found.period, lock=True)
-    await queries.lock_people(uow.session, found.period, [found.person_ref])
-    locked = await queries.commitment(uow.session, commitment_id, lock=True)
+    await store.fund(uow.session, found.period, lock=True)
+    await store.lock_people(uow.session, found.period, [found.person_ref])
+    locked = await store.commitment(uow.session, commitment_id, lock=True)
     assert locked is not None
     check_disbursement(locked.state, amount_cents)
-    check_payment_line(
-        category, amount_cents, *await queries.line_totals(uow.session, commitment_id)
-    )
+    check_payment_line(category, amount_cents, *await store.line_totals(uow.session, commitment_id))
     parts = attribute_payment(
         amount_cents,
-        await queries.unused_receipts(uow.session, found.period),
-        await queries.shares(uow.session, found.period),
+        await store.unused_receipts(uow.session, found.period),
+        await store.shares(uow.session, found.period),
     )
     payment = Payment(uuid.uuid4(), amount_cents, parts)
-    await queries.insert_rows(
+    await store.insert_rows(
         uow.session,
         store.disbursements,
         [
@@ -126,7 +124,7 @@ async def disburse(
             }
         ],
     )
-    await queries.insert_rows(
+    await store.insert_rows(
         uow.session,
         store.attributions,
         [
@@ -139,8 +137,8 @@ async def disburse(
         .where(store.commitments.c.commitment_id == commitment_id)
         .values(disbursed_cents=store.commitments.c.disbursed_cents + amount_cents)
     )
-    await queries.add_to_person(uow.session, found.period, found.person_ref, disbursed=amount_cents)
-    await queries.add_to_fund(uow.session, found.period, disbursed=amount_cents)
+    await store.add_to_person(uow.session, found.period, found.person_ref, disbursed=amount_cents)
+    await store.add_to_fund(uow.session, found.period, disbursed=amount_cents)
     uow.emit(
         DisbursementMade(
             disbursement_id=payment.disbursement_id,

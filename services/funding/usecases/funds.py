@@ -20,8 +20,8 @@ from events.funding import (
     FundCreated,
     MemberShare,
 )
-from services.funding import queries, store
-from services.funding.money import Share, split_by_shares
+from services.funding import store
+from services.funding.domain.money import Share, split_by_shares
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 
 
@@ -35,11 +35,11 @@ class NewFund:
 
 
 async def create_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
-    if await queries.fund(uow.session, new.period) is not None:
+    if await store.fund(uow.session, new.period) is not None:
         raise ConflictError(f"fund {new.period} already exists; funds cannot be redefined")
     expected = split_by_shares(new.target_cents, new.shares)
     try:
-        await queries.insert_rows(
+        await store.insert_rows(
             uow.session,
             store.funds,
             [
@@ -58,7 +58,7 @@ async def create_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
         )
     except IntegrityError as e:
         raise ConflictError(f"fund {new.period} already exists") from e
-    await queries.insert_rows(
+    await store.insert_rows(
         uow.session,
         store.member_shares,
         [
@@ -88,8 +88,8 @@ async def create_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
     )
 
 
-async def known_fund(uow: UnitOfWork, period: str, currency: str | None) -> queries.Fund:
-    fund = await queries.fund(uow.session, period)
+async def known_fund(uow: UnitOfWork, period: str, currency: str | None) -> store.Fund:
+    fund = await store.fund(uow.session, period)
     if fund is None:
         raise NotFoundError(f"there is no fund for period '{period}'; create it first")
     if currency is not None and currency != fund.currency:
@@ -109,14 +109,14 @@ async def record_contribution(
 ) -> uuid.UUID:
     """Record a pledge or receipt; returns its entry id."""
     await known_fund(uow, period, currency)
-    if member not in {s.member for s in await queries.shares(uow.session, period)}:
+    if member not in {s.member for s in await store.shares(uow.session, period)}:
         raise InvalidInputError(f"{member} is not a member of the contribution scale of {period}")
     if kind == "receipt":
-        await queries.fund(uow.session, period, lock=True)
-        await queries.add_to_fund(uow.session, period, received=amount_cents)
+        await store.fund(uow.session, period, lock=True)
+        await store.add_to_fund(uow.session, period, received=amount_cents)
     table = store.pledges if kind == "pledge" else store.receipts
     entry_id = uuid.uuid4()
-    await queries.insert_rows(
+    await store.insert_rows(
         uow.session,
         table,
         [

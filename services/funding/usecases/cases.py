@@ -17,7 +17,7 @@ from sqlalchemy import delete, update
 from db.uow import UnitOfWork
 from events.envelope import Envelope
 from events.registration import CaseCorrected, RequestedLine
-from services.funding import queries, store
+from services.funding import store
 from services.kit.errors import WaitingForEvent
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ async def on_case_corrected(uow: UnitOfWork, event: Envelope) -> None:
         log.warning("ignoring %s version %s", event.type, event.version)
         return
     p = event.parse(CaseCorrected)
-    case = await queries.case(uow.session, p.case_id)
+    case = await store.case(uow.session, p.case_id)
     if case is None:  # redelivered before its registration after a crash: wait for it
         raise WaitingForEvent(
             "case_id", p.case_id, f"case {p.case_id} corrected before its registration"
@@ -50,7 +50,7 @@ async def on_case_corrected(uow: UnitOfWork, event: Envelope) -> None:
         )
     )
     await uow.session.execute(delete(lines).where(lines.c.case_id == p.case_id))
-    await queries.insert_rows(uow.session, lines, line_rows(p.case_id, p.requested))
+    await store.insert_rows(uow.session, lines, line_rows(p.case_id, p.requested))
 
 
 def line_rows(case_id: uuid.UUID, requested: Sequence[RequestedLine]) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.funding import queries, store
-from services.funding.money import format_cents
+from services.funding import store
+from services.funding.domain.money import format_cents
 from services.kit.errors import NotFoundError
 
 
@@ -18,13 +18,13 @@ def money(name: str, cents: int) -> dict[str, Any]:
 
 
 async def fund_view(session: AsyncSession, period: str) -> dict[str, Any]:
-    fund = await queries.fund(session, period)
+    fund = await store.fund(session, period)
     if fund is None:
         raise NotFoundError(f"there is no fund for period '{period}'")
     t = store.member_shares
     rows = await session.execute(select(t).where(t.c.period == period).order_by(t.c.member))
-    pledged = await queries.member_totals(session, store.pledges, period)
-    received = await queries.member_totals(session, store.receipts, period)
+    pledged = await store.member_totals(session, store.pledges, period)
+    received = await store.member_totals(session, store.receipts, period)
     members = [
         {
             "member": r.member,
@@ -74,7 +74,7 @@ async def person_view(session: AsyncSession, person_ref: str, period: str | None
     if period is not None:
         funds = [x for x in funds if x["period"] == period]
         if not funds:
-            fund = await queries.fund(session, period)
+            fund = await store.fund(session, period)
             if fund is None:
                 raise NotFoundError(f"there is no fund for period '{period}'")
             funds = [_position(period, fund.currency, fund.cap_cents, 0, 0)]

@@ -27,7 +27,7 @@ from events.funding import (
     MemberAmount,
     PaymentReversalReason,
 )
-from services.funding import queries, store
+from services.funding import store
 from services.funding.domain import (
     EntryKind,
     Reversed,
@@ -75,7 +75,7 @@ async def _record(
     reversal_id, today = uuid.uuid4(), uow.clock().date()
     try:
         async with uow.session.begin_nested():
-            await queries.insert_rows(
+            await store.insert_rows(
                 uow.session,
                 store.reversals,
                 [
@@ -109,7 +109,7 @@ async def reverse_contribution(
 ) -> Reversal:
     """Reverse a pledge or receipt of fund ``period``. A receipt reversal is refused when the
     fund would then have committed more than it received (``check_receipt_reversal``)."""
-    fund = await queries.fund(uow.session, period, lock=kind == "receipt")
+    fund = await store.fund(uow.session, period, lock=kind == "receipt")
     if fund is None:
         raise NotFoundError(f"there is no fund for period '{period}'")
     table = store.pledges if kind == "pledge" else store.receipts
@@ -122,8 +122,8 @@ async def reverse_contribution(
         raise NotFoundError(f"fund {period} has no {kind} {entry_id}")
     check_not_reversed(kind, entry_id, await reversal_of(uow.session, entry_id))
     if kind == "receipt":
-        received = await queries.member_totals(uow.session, store.receipts, period)
-        attributed = await queries.member_attributed(uow.session, period)
+        received = await store.member_totals(uow.session, store.receipts, period)
+        attributed = await store.member_attributed(uow.session, period)
         check_receipt_reversal(
             entry.amount_cents,
             fund_received_cents=fund.received_cents,
@@ -132,7 +132,7 @@ async def reverse_contribution(
             member_received_cents=received.get(entry.member, 0),
             member_attributed_cents=attributed.get(entry.member, 0),
         )
-        await queries.add_to_fund(uow.session, period, received=-entry.amount_cents)
+        await store.add_to_fund(uow.session, period, received=-entry.amount_cents)
     reversal_id, today = await _record(
         uow, kind, entry_id, period, entry.amount_cents, reason_code, actor
     )
@@ -168,14 +168,14 @@ async def reverse_disbursement(
     ).first()
     if payment is None:
         raise NotFoundError(f"there is no payment {payment_id}")
-    found = await queries.commitment(uow.session, payment.commitment_id)
+    found = await store.commitment(uow.session, payment.commitment_id)
     assert found is not None  # a payment's commitment is a foreign key
-    case = await queries.case(uow.session, found.case_id)
+    case = await store.case(uow.session, found.case_id)
     if case is not None:
         ensure_office(principal, case.office)
-    await queries.fund(uow.session, found.period, lock=True)
-    await queries.lock_people(uow.session, found.period, [found.person_ref])
-    locked = await queries.commitment(uow.session, payment.commitment_id, lock=True)
+    await store.fund(uow.session, found.period, lock=True)
+    await store.lock_people(uow.session, found.period, [found.person_ref])
+    locked = await store.commitment(uow.session, payment.commitment_id, lock=True)
     assert locked is not None
     check_not_reversed("payment", payment_id, await reversal_of(uow.session, payment_id))
     effect = reverse_payment(locked.state, payment.amount_cents)
@@ -193,14 +193,14 @@ async def reverse_disbursement(
             released_cents=c.c.released_cents + effect.released_cents,
         )
     )
-    await queries.add_to_person(
+    await store.add_to_person(
         uow.session,
         found.period,
         found.person_ref,
         disbursed=-effect.restored_cents,
         committed=-effect.released_cents,
     )
-    await queries.add_to_fund(
+    await store.add_to_fund(
         uow.session,
         found.period,
         disbursed=-effect.restored_cents,

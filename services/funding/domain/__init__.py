@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from events.funding import RejectionReason
-from services.funding.money import allocate, format_cents
+from services.funding.domain.money import allocate, format_cents
 from services.kit.errors import ConflictError, InvalidInputError
 
 
