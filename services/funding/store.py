@@ -1,12 +1,11 @@
 """The funding service's tables and every SQL statement on them (functions of a session).
 
- Running totals live on the fund row and the person's ledger
-row; those are the rows locked (fund first, then people by reference) before a rule is checked."""
+Running totals live on the fund row and the person's ledger row; those are the rows locked (fund first, then people by reference) before a rule is checked."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,9 +20,11 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     Row,
+    Select,
     String,
     Table,
     Uuid,
+    delete,
     func,
     insert,
     select,
@@ -33,7 +34,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.schema import AutoId, MessagingTables, UtcDateTime, service_metadata
-from services.funding.domain import CommitmentState, Line
+from services.funding.domain import (
+    CaseStatus,
+    CommitmentState,
+    FundTotals,
+    LedgerFilter,
+    Line,
+    MemberTotals,
+    PersonPosition,
+    Reversed,
+    case_status,
+)
 from services.funding.domain.money import Share
 
 metadata = service_metadata()
@@ -218,7 +229,7 @@ class Case:
     case_id: uuid.UUID
     period: str
     office: str
-    status: str
+    status: CaseStatus
     allow_partial: bool
 
 
@@ -290,11 +301,13 @@ async def add_to_person(session: AsyncSession, period: str, ref: str, **deltas: 
 async def case(session: AsyncSession, case_id: uuid.UUID) -> Case | None:
     t = cases
     row = (await session.execute(select(t).where(t.c.case_id == case_id))).first()
-    return Case(row.case_id, row.period, row.office, row.status, row.allow_partial) if row else None
+    if row is None:
+        return None
+    return Case(row.case_id, row.period, row.office, case_status(row.status), row.allow_partial)
 
 
 async def set_case_status(
-    session: AsyncSession, case_id: uuid.UUID, status: str, at: datetime
+    session: AsyncSession, case_id: uuid.UUID, status: CaseStatus, at: datetime
 ) -> None:
     t = cases
     await session.execute(
@@ -417,3 +430,307 @@ async def unused_receipts(session: AsyncSession, period: str) -> dict[str, int]:
     received = await member_totals(session, receipts, period)
     used = await member_attributed(session, period)
     return {m: cents - used.get(m, 0) for m, cents in received.items()}
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+async def correct_case(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    *,
+    period: str,
+    destination_country: str,
+    allow_partial: bool,
+    at: datetime,
+) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            period=period,
+            destination_country=destination_country,
+            allow_partial=allow_partial,
+            updated_at=at,
+        )
+    )
+
+
+async def replace_case_lines(
+    session: AsyncSession, case_id: uuid.UUID, rows: list[dict[str, Any]]
+) -> None:
+    await session.execute(delete(case_lines).where(case_lines.c.case_id == case_id))
+    await insert_rows(session, case_lines, rows)
+
+
+# --- commitments, payments, reversals ------------------------------------------------------
+
+
+async def add_to_commitment(session: AsyncSession, commitment_id: uuid.UUID, **deltas: int) -> None:
+    c = commitments.c
+    values = {f"{k}_cents": getattr(c, f"{k}_cents") + v for k, v in deltas.items() if v}
+    if values:
+        await session.execute(
+            update(commitments).where(c.commitment_id == commitment_id).values(**values)
+        )
+
+
+async def close_commitment(
+    session: AsyncSession, commitment_id: uuid.UUID, released_cents: int
+) -> None:
+    await session.execute(
+        update(commitments)
+        .where(commitments.c.commitment_id == commitment_id)
+        .values(active=False, released_cents=released_cents)
+    )
+
+
+async def reversal_of(session: AsyncSession, entry_id: uuid.UUID) -> Reversed | None:
+    r = reversals.c
+    row = (
+        await session.execute(
+            select(r.reversal_id, r.reason_code, r.reversed_on).where(r.entry_id == entry_id)
+        )
+    ).first()
+    return Reversed(str(row.reversal_id), row.reason_code, row.reversed_on) if row else None
+
+
+async def contribution(
+    session: AsyncSession, table: Table, period: str, entry_id: uuid.UUID
+) -> Row[Any] | None:
+    """A pledge or receipt of fund ``period``."""
+    query = select(table).where(table.c.entry_id == entry_id, table.c.period == period)
+    return (await session.execute(query)).first()
+
+
+async def payment(session: AsyncSession, payment_id: uuid.UUID) -> Row[Any] | None:
+    d = disbursements
+    return (await session.execute(select(d).where(d.c.disbursement_id == payment_id))).first()
+
+
+async def attributions_of(session: AsyncSession, payment_id: uuid.UUID) -> dict[str, int]:
+    a = attributions.c
+    rows = await session.execute(
+        select(a.member, a.amount_cents).where(a.disbursement_id == payment_id)
+    )
+    return {m: int(cents) for m, cents in rows}
+
+
+# --- positions -----------------------------------------------------------------------------
+
+
+async def fund_totals(session: AsyncSession, period: str) -> FundTotals | None:
+    """A fund's running totals and each member's expected, pledged and received money."""
+    found = await fund(session, period)
+    if found is None:
+        return None
+    t = member_shares
+    rows = await session.execute(select(t).where(t.c.period == period).order_by(t.c.member))
+    pledged = await member_totals(session, pledges, period)
+    received = await member_totals(session, receipts, period)
+    members = tuple(
+        MemberTotals(
+            r.member,
+            r.share_percent,
+            r.expected_cents,
+            pledged.get(r.member, 0),
+            received.get(r.member, 0),
+        )
+        for r in rows
+    )
+    return FundTotals(
+        found.period,
+        found.currency,
+        found.cap_cents,
+        found.target_cents,
+        found.received_cents,
+        found.committed_cents,
+        found.disbursed_cents,
+        members,
+        sum(pledged.values()),
+    )
+
+
+async def person_positions(session: AsyncSession, person_ref: str) -> list[PersonPosition]:
+    """The person's position in each fund they have a ledger row in, by period."""
+    ledger, f = person_ledger, funds
+    query = (
+        select(
+            f.c.period,
+            f.c.currency,
+            f.c.per_person_cap_cents,
+            ledger.c.committed_cents,
+            ledger.c.disbursed_cents,
+        )
+        .join(ledger, ledger.c.period == f.c.period)
+        .where(ledger.c.person_ref == person_ref)
+        .order_by(f.c.period)
+    )
+    return [
+        PersonPosition(
+            r.period, r.currency, r.per_person_cap_cents, r.committed_cents, r.disbursed_cents
+        )
+        for r in await session.execute(query)
+    ]
+
+
+async def person_offices(session: AsyncSession, person_ref: str) -> set[str]:
+    """The offices of every case of the person that funding learned of."""
+    people, k = case_people, cases
+    query = (
+        select(k.c.office)
+        .join(people, people.c.case_id == k.c.case_id)
+        .where(people.c.person_ref == person_ref)
+        .distinct()
+    )
+    return set((await session.execute(query)).scalars())
+
+
+async def known_person(session: AsyncSession, person_ref: str) -> bool:
+    t = case_people
+    query = select(t.c.person_ref).where(t.c.person_ref == person_ref).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
+# --- listings ------------------------------------------------------------------------------
+
+
+def _reversal_columns() -> list[Any]:
+    r = reversals.c
+    return [
+        r.reversal_id,
+        r.reason_code.label("reversal_reason"),
+        r.reversed_on,
+        r.recorded_at.label("reversal_recorded_at"),
+    ]
+
+
+def _filtered(
+    query: Select[Any],
+    offices: list[str] | None,
+    where: LedgerFilter,
+    equal: Sequence[tuple[Any, Any]] = (),
+) -> Select[Any]:
+    """Only the cases of ``offices`` (None: every office), the filters of ``where``, and each
+    column of ``equal`` equal to its value where a value is given. The query joins the
+    commitments and their cases."""
+    if offices is not None:
+        query = query.where(cases.c.office.in_(offices))
+    c = commitments.c
+    common = [
+        (c.period, where.period),
+        (c.person_ref, where.person_ref),
+        (c.case_id, where.case_id),
+    ]
+    for column, value in [*common, *equal]:
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+async def _page(
+    session: AsyncSession, query: Select[Any], order: Sequence[Any], page: int, size: int
+) -> tuple[list[Any], int]:
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar()
+    offset = (page - 1) * size
+    rows = await session.execute(query.order_by(*order).limit(size).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def contribution_rows(
+    session: AsyncSession, table: Table, period: str, member: str | None, page: int, size: int
+) -> tuple[list[Any], int]:
+    """A page of a fund's pledges (or receipts), newest first, with any reversal; the total."""
+    t, r = table, reversals
+    query = (
+        select(t, *_reversal_columns())
+        .select_from(t.outerjoin(r, r.c.entry_id == t.c.entry_id))
+        .where(t.c.period == period)
+    )
+    if member is not None:
+        query = query.where(t.c.member == member)
+    return await _page(session, query, [t.c.id.desc()], page, size)
+
+
+def _commitment_query() -> Select[Any]:
+    c, k = commitments, cases
+    return select(c, k.c.office).select_from(c.join(k, k.c.case_id == c.c.case_id))
+
+
+async def commitment_rows(
+    session: AsyncSession, offices: list[str] | None, where: LedgerFilter, active: bool | None
+) -> tuple[list[Any], int]:
+    """A page of commitments (with their case's office), newest first; the total."""
+    c = commitments.c
+    query = _filtered(_commitment_query(), offices, where, [(c.active, active)])
+    order = [c.created_at.desc(), c.commitment_id]
+    return await _page(session, query, order, where.page, where.size)
+
+
+async def commitment_row(session: AsyncSession, commitment_id: uuid.UUID) -> Row[Any] | None:
+    c = commitments.c
+    query = _commitment_query().where(c.commitment_id == commitment_id)
+    return (await session.execute(query)).first()
+
+
+async def commitment_line_rows(
+    session: AsyncSession, commitment_id: uuid.UUID
+) -> list[tuple[int, str, int]]:
+    """(position, category, amount) of each line of a commitment, in order."""
+    t = commitment_lines.c
+    rows = await session.execute(
+        select(t.position, t.category, t.amount_cents)
+        .where(t.commitment_id == commitment_id)
+        .order_by(t.position)
+    )
+    return [(r.position, r.category, int(r.amount_cents)) for r in rows]
+
+
+def _payment_query() -> Select[Any]:
+    d, c, k, r = disbursements, commitments, cases, reversals
+    return select(d, c.c.case_id, c.c.person_ref, k.c.office, *_reversal_columns()).select_from(
+        d.join(c, c.c.commitment_id == d.c.commitment_id)
+        .join(k, k.c.case_id == c.c.case_id)
+        .outerjoin(r, r.c.entry_id == d.c.disbursement_id)
+    )
+
+
+async def payment_rows(
+    session: AsyncSession,
+    offices: list[str] | None,
+    where: LedgerFilter,
+    commitment_id: uuid.UUID | None,
+) -> tuple[list[Any], int]:
+    """A page of payments (with case, person, office and any reversal), newest first."""
+    d = disbursements.c
+    query = _filtered(_payment_query(), offices, where, [(d.commitment_id, commitment_id)])
+    order = [d.recorded_at.desc(), d.disbursement_id]
+    return await _page(session, query, order, where.page, where.size)
+
+
+async def payments_of(session: AsyncSession, commitment_id: uuid.UUID) -> list[Any]:
+    """Every payment of a commitment, oldest first."""
+    d = disbursements.c
+    rows = await session.execute(
+        _payment_query()
+        .where(d.commitment_id == commitment_id)
+        .order_by(d.recorded_at, d.disbursement_id)
+    )
+    return list(rows)
+
+
+async def attributions_by_payment(
+    session: AsyncSession, payment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, int]]]:
+    """Each payment's (member, amount) parts, by member."""
+    a = attributions.c
+    parts: dict[uuid.UUID, list[tuple[str, int]]] = {}
+    if payment_ids:
+        found = await session.execute(
+            select(a.disbursement_id, a.member, a.amount_cents)
+            .where(a.disbursement_id.in_(payment_ids))
+            .order_by(a.disbursement_id, a.member)
+        )
+        for payment_id, member, cents in found:
+            parts.setdefault(payment_id, []).append((member, int(cents)))
+    return parts

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from db import migrate as migrations
 from db.engine import make_engine
+from services.funding import cli as funding_cli
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
 from services.kit.offline import run_with
@@ -504,13 +505,7 @@ def _register_audit() -> None:
 _register_audit()
 
 
-def _register_funding() -> None:
-    from services.funding.cli import build_cli
-
-    app.add_typer(build_cli(offline_runtime), name="funding", help="The funding ledger: listings.")
-
-
-_register_funding()
+funding_cli.install(app, offline_runtime)
 
 if __name__ == "__main__":
     app()

@@ -175,11 +175,7 @@ async def release_case(uow: UnitOfWork, case_id: uuid.UUID, period: str, reason:
     total = 0
     for c in found:
         amount = releasable(c.state)
-        await uow.session.execute(
-            store.commitments.update()
-            .where(store.commitments.c.commitment_id == c.commitment_id)
-            .values(active=False, released_cents=amount)
-        )
+        await store.close_commitment(uow.session, c.commitment_id, amount)
         if amount <= 0:
             continue
         await store.add_to_person(uow.session, period, c.person_ref, committed=-amount)

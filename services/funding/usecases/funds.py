@@ -1,6 +1,8 @@
-"""Commands behind the HTTP routes: funds, contributions, explicit commitments, payments.
+"""Use cases on funds and contributions: define a fund, record a pledge or a receipt.
 
-Each takes an open unit of work, validates, writes and emits; the caller commits.
+``create_fund`` and ``record_contribution`` are the use cases (their own unit of work, which
+they commit); ``add_fund`` and ``add_contribution`` are their steps inside an open unit of
+work (for a caller composing several steps in one transaction).
 """
 
 from __future__ import annotations
@@ -21,8 +23,21 @@ from events.funding import (
     MemberShare,
 )
 from services.funding import store
+from services.funding.domain import check_entry_date
+from services.funding.domain.errors import (
+    CurrencyMismatchError,
+    FundAlreadyExistsError,
+    NotAMemberError,
+    UnknownFundError,
+)
 from services.funding.domain.money import Share, split_by_shares
-from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.funding.schemas import ContributionIn, FundIn, FundOut
+from services.kit.definition import Runtime
+from services.kit.identity import Principal
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor.user(principal.user_id, principal.role)
 
 
 @dataclass(frozen=True)
@@ -34,9 +49,32 @@ class NewFund:
     shares: tuple[Share, ...]
 
 
-async def create_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
+async def fund_out(uow: UnitOfWork, period: str) -> FundOut:
+    """The fund's position as the writer's session sees it."""
+    totals = await store.fund_totals(uow.session, period)
+    if totals is None:
+        raise UnknownFundError(f"there is no fund for period '{period}'")
+    return FundOut.of(totals)
+
+
+async def create_fund(rt: Runtime, principal: Principal, body: FundIn) -> FundOut:
+    """Define the fund of a period: currency, per-person cap, target, contribution scale."""
+    new = NewFund(
+        body.period,
+        body.currency,
+        body.cap_cents(rt.settings.default_per_person_cap_cents),
+        body.target_cents(),
+        body.scale(),
+    )
+    async with rt.db("funding").unit_of_work() as uow:
+        await add_fund(uow, new, actor_of(principal))
+        await uow.commit()
+        return await fund_out(uow, body.period)
+
+
+async def add_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
     if await store.fund(uow.session, new.period) is not None:
-        raise ConflictError(f"fund {new.period} already exists; funds cannot be redefined")
+        raise FundAlreadyExistsError(f"fund {new.period} already exists; funds cannot be redefined")
     expected = split_by_shares(new.target_cents, new.shares)
     try:
         await store.insert_rows(
@@ -57,7 +95,7 @@ async def create_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
             ],
         )
     except IntegrityError as e:
-        raise ConflictError(f"fund {new.period} already exists") from e
+        raise FundAlreadyExistsError(f"fund {new.period} already exists") from e
     await store.insert_rows(
         uow.session,
         store.member_shares,
@@ -91,13 +129,32 @@ async def create_fund(uow: UnitOfWork, new: NewFund, actor: Actor) -> None:
 async def known_fund(uow: UnitOfWork, period: str, currency: str | None) -> store.Fund:
     fund = await store.fund(uow.session, period)
     if fund is None:
-        raise NotFoundError(f"there is no fund for period '{period}'; create it first")
+        raise UnknownFundError(f"there is no fund for period '{period}'; create it first")
     if currency is not None and currency != fund.currency:
-        raise InvalidInputError(f"fund {period} is kept in {fund.currency}, not {currency}")
+        raise CurrencyMismatchError(f"fund {period} is kept in {fund.currency}, not {currency}")
     return fund
 
 
 async def record_contribution(
+    rt: Runtime,
+    principal: Principal,
+    kind: Literal["pledge", "receipt"],
+    period: str,
+    body: ContributionIn,
+) -> FundOut:
+    """Record a member's pledge or receipt; returns the fund's position after it."""
+    amount = body.amount_cents()
+    today = rt.clock().date()
+    on = check_entry_date(body.on or today, today, field="on")
+    async with rt.db("funding").unit_of_work() as uow:
+        await add_contribution(
+            uow, kind, period, body.member_code(), amount, on, body.currency, actor_of(principal)
+        )
+        await uow.commit()
+        return await fund_out(uow, period)
+
+
+async def add_contribution(
     uow: UnitOfWork,
     kind: Literal["pledge", "receipt"],
     period: str,
@@ -110,7 +167,7 @@ async def record_contribution(
     """Record a pledge or receipt; returns its entry id."""
     await known_fund(uow, period, currency)
     if member not in {s.member for s in await store.shares(uow.session, period)}:
-        raise InvalidInputError(f"{member} is not a member of the contribution scale of {period}")
+        raise NotAMemberError(f"{member} is not a member of the contribution scale of {period}")
     if kind == "receipt":
         await store.fund(uow.session, period, lock=True)
         await store.add_to_fund(uow.session, period, received=amount_cents)

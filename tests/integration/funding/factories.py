@@ -129,11 +129,11 @@ async def make_fund(
 ) -> str:
     name = period()
     async with db.unit_of_work() as uow:
-        await funds.create_fund(
+        await funds.add_fund(
             uow, funds.NewFund(name, currency, cap, target, contribution_scale(shares)), ADMIN
         )
         if received:
-            await funds.record_contribution(
+            await funds.add_contribution(
                 uow, "receipt", name, shares[0][0], received, date(2026, 1, 5), None, ADMIN
             )
         await uow.commit()

@@ -42,7 +42,7 @@ async def request(
 ) -> Outcome:
     """One caseworker request in its own unit of work."""
     async with db.unit_of_work() as uow:
-        outcome = await casework.request_commitment(
+        outcome = await casework.decide_request(
             uow, case_id, ref, (Line("transport", cents),), partial, None, CASEWORKER
         )
         await uow.commit()
@@ -108,7 +108,7 @@ async def test_concurrent_requests_never_take_the_fund_below_zero(db: ServiceDat
 async def pay(db: ServiceDatabase, commitment_id: uuid.UUID, cents: int) -> bool:
     try:
         async with db.unit_of_work() as uow:
-            await casework.disburse(
+            await casework.pay(
                 uow, commitment_id, cents, "transport", date(2026, 5, 1), None, SUPERVISOR
             )
             await uow.commit()

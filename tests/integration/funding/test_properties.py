@@ -53,11 +53,11 @@ async def setup(
     name = period()
     shares = [(m, Decimal(bp) / 100) for m, bp in zip(MEMBERS, bps, strict=False)]
     async with db.unit_of_work() as uow:
-        await funds.create_fund(
+        await funds.add_fund(
             uow, funds.NewFund(name, "USD", CAP, target, contribution_scale(shares)), ADMIN
         )
         if initial:
-            await funds.record_contribution(
+            await funds.add_contribution(
                 uow, "receipt", name, MEMBERS[0], initial, date(2026, 1, 1), None, ADMIN
             )
         await uow.commit()
@@ -84,11 +84,11 @@ async def apply(
         async with db.unit_of_work() as uow:
             if kind == "receipt":
                 member = MEMBERS[op[1] % members]
-                await funds.record_contribution(
+                await funds.add_contribution(
                     uow, "receipt", fund, member, op[2], date(2026, 2, 1), None, ADMIN
                 )
             elif kind == "commit":
-                await casework.request_commitment(
+                await casework.decide_request(
                     uow,
                     cases[op[1]],
                     people[op[2]],
@@ -110,7 +110,7 @@ async def apply(
                 )
                 if not ids:
                     return
-                await casework.disburse(
+                await casework.pay(
                     uow,
                     ids[op[1] % len(ids)],
                     op[2],
@@ -132,11 +132,11 @@ async def apply(
                 if not ids:
                     return
                 if kind == "reverse_receipt":
-                    await reversing.reverse_contribution(
+                    await reversing.undo_contribution(
                         uow, "receipt", fund, ids[op[1] % len(ids)], "entered_in_error", ADMIN
                     )
                 else:
-                    await reversing.reverse_disbursement(
+                    await reversing.undo_disbursement(
                         uow, ids[op[1] % len(ids)], "payment_failed", SUPERVISOR
                     )
             await uow.commit()
