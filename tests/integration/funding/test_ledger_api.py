@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -393,7 +394,9 @@ async def test_listings_are_scoped_to_the_principals_offices(api: Api, db: Servi
         == seen[(SUPERVISOR.user_id, "/api/commitments")]
     )
     assert asked.status_code == 403 and detail.status_code == 403
-    assert made["commitment_id"] not in detail.text
+    problem = detail.json()
+    assert problem.pop("instance") == f"/api/commitments/{made['commitment_id']}"  # its own path
+    assert made["commitment_id"] not in json.dumps(problem)
     assert own["total"] == 0
     api.principal = AUDITOR
     assert (await api.get(f"/api/commitments/{uuid.uuid4()}")).status_code == 404
