@@ -94,8 +94,8 @@ def _contribution_table(name: str) -> Table:
 pledges = _contribution_table("pledges")
 receipts = _contribution_table("receipts")
 
-# Cases as learned from registration events. status: registered, eligible, ineligible,
-# funded, unfunded, withdrawn, cancelled.
+# Cases as learned from registration events. status: a ``domain.CaseStatus`` (registered,
+# ineligible, funded, unfunded, withdrawn, cancelled), moved only by ``domain.case_after``.
 cases = Table(
     "funding_cases",
     metadata,

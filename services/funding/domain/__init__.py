@@ -1,7 +1,9 @@
 """Funding rules: the per-person cap, the fund balance, disbursements and releases.
 
 Pure functions over integer cents. The store loads the positions (under a lock), calls one
-of these, and writes what they return.
+of these, and writes what they return. Beside them: ``money`` (exact parsing, shares,
+largest-remainder allocation), ``cases`` (the per-case status machine) and ``errors`` (the
+named problems).
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from datetime import date, timedelta
 from typing import Literal
 
 from events.funding import RejectionReason
-from services.funding.domain.cases import (
-    CASE_STATUSES,
-    CLOSED,
-    CaseStatus,
-    CaseStep,
-    case_after,
-    case_status,
+from services.funding.domain.cases import (  # re-exported: the case's status machine
+    CASE_STATUSES as CASE_STATUSES,
 )
+from services.funding.domain.cases import CLOSED as CLOSED
+from services.funding.domain.cases import CaseStatus as CaseStatus
+from services.funding.domain.cases import CaseStep as CaseStep
+from services.funding.domain.cases import case_after as case_after
+from services.funding.domain.cases import case_status as case_status
 from services.funding.domain.errors import (
     AlreadyReversedError,
     CapExhaustedError,
@@ -37,8 +39,6 @@ from services.funding.domain.errors import (
     UnknownCategoryError,
 )
 from services.funding.domain.money import allocate, format_cents
-
-__all__ = ["CASE_STATUSES", "CLOSED", "CaseStatus", "CaseStep", "case_after", "case_status"]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ CaseStep = Literal[
 ]
 CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 CLOSED: frozenset[CaseStatus] = frozenset({"withdrawn", "cancelled"})
+LEARNED: CaseStatus = "registered"  # the status of a case funding has just learned of
 
 _TRANSITIONS: dict[tuple[CaseStatus, CaseStep], CaseStatus] = {
     ("registered", "corrected"): "registered",

@@ -18,7 +18,7 @@ from db.uow import UnitOfWork
 from events.funding import CaseFundingDecided
 from events.registration import CaseCorrected, CaseScreened, RequestedLine, ReturnRegistered
 from services.funding import store
-from services.funding.domain import case_after
+from services.funding.domain.cases import LEARNED, case_after
 from services.funding.usecases.committing import Request, commit_people, release_case
 from services.kit.errors import WaitingForEvent
 
@@ -45,7 +45,7 @@ async def learn_case(uow: UnitOfWork, p: ReturnRegistered) -> None:
                 "office": p.office,
                 "destination_country": p.destination_country,
                 "allow_partial": p.allow_partial,
-                "status": "registered",
+                "status": LEARNED,
                 "updated_at": uow.clock(),
             }
         ],
