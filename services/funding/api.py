@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from events.types import PersonRef
-from services.funding.domain import LedgerFilter
 from services.funding.queries import listings, positions
 from services.funding.schemas import (
     MAX_PAGE_SIZE,
@@ -26,6 +25,7 @@ from services.funding.schemas import (
     DisbursementOut,
     FundIn,
     FundOut,
+    LedgerFilter,
     PaymentPage,
     PaymentReversalIn,
     PersonFundingOut,

@@ -14,9 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.funding.domain import LedgerFilter
 from services.funding.queries import listings
-from services.funding.schemas import MAX_PAGE_SIZE, CommitmentStatus
+from services.funding.schemas import MAX_PAGE_SIZE, CommitmentStatus, LedgerFilter
 from services.kit.definition import Runtime, RuntimeFactory
 from services.kit.errors import RetornoError
 from services.kit.offline import run_with

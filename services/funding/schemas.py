@@ -24,6 +24,7 @@ from services.funding.domain import (
     PersonPosition,
     check_category,
 )
+from services.funding.domain import LedgerFilter as LedgerFilter  # the listings' filter
 from services.funding.domain.money import (
     Share,
     contribution_scale,
