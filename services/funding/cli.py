@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.funding import listings
-from services.kit.definition import Runtime
+from services.funding.queries import listings
+from services.funding.schemas import MAX_PAGE_SIZE, CommitmentStatus, LedgerFilter
+from services.kit.definition import Runtime, RuntimeFactory
 from services.kit.errors import RetornoError
 from services.kit.offline import run_with
 
-MakeRuntime = Callable[[], Awaitable[Runtime]]
 console = Console()
+T = TypeVar("T")
 
 Period = Annotated[str | None, typer.Option(help="Only this fund period")]
 Office = Annotated[str | None, typer.Option(help="Only this office")]
 Person = Annotated[str | None, typer.Option("--person", help="Only this person_ref")]
 Case = Annotated[str | None, typer.Option("--case", help="Only this case id")]
 PageOpt = Annotated[int, typer.Option(min=1, help="Page number, from 1")]
-Size = Annotated[int, typer.Option(min=1, max=listings.MAX_PAGE_SIZE, help="Rows per page")]
+Size = Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE, help="Rows per page")]
 
 
 def _case(value: str | None) -> uuid.UUID | None:
@@ -40,16 +41,17 @@ def _case(value: str | None) -> uuid.UUID | None:
         raise typer.Exit(2) from e
 
 
-def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
+def install(root: typer.Typer, runtime: RuntimeFactory) -> None:
+    """Add ``retorno funding ...`` to the root command line."""
+    root.add_typer(build_cli(runtime), name="funding", help="The funding ledger: listings.")
+
+
+def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
     app = typer.Typer(help="The funding ledger (read-only listings).", no_args_is_help=True)
 
-    def read(work: Callable[[Any], Awaitable[Any]]) -> Any:
-        async def go(rt: Runtime) -> Any:
-            async with rt.db("funding").reading() as session:
-                return await work(session)
-
+    def read(work: Callable[[Runtime], Awaitable[T]]) -> T:
         try:
-            return run_with(make_runtime, go)
+            return run_with(make_runtime, work)
         except RetornoError as e:
             console.print(f"[bold red]error:[/] {e.detail}")
             raise typer.Exit(1) from e
@@ -68,7 +70,7 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         page_size: Size = 50,
     ) -> None:
         """Commitments, newest first: amount, paid (net of reversals), released, remaining."""
-        wanted: listings.CommitmentStatus | None
+        wanted: CommitmentStatus | None
         if status is None:
             wanted = None
         elif status in ("active", "released"):
@@ -76,9 +78,9 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         else:
             console.print("[bold red]funding:[/] --status is active or released")
             raise typer.Exit(2)
-        where = listings.LedgerFilter(period, office, person, _case(case), page, page_size)
+        where = LedgerFilter(period, office, person, _case(case), page, page_size)
         offices = [office] if office else None
-        found = read(lambda s: listings.commitments(s, offices, where, status=wanted))
+        found = read(lambda rt: listings.commitments(rt, offices, where, status=wanted))
         table = Table(
             "commitment", "period", "office", "case", "person", "status", "amount", "paid",
             "released", "remaining", "created",
@@ -101,9 +103,9 @@ def build_cli(make_runtime: MakeRuntime) -> typer.Typer:
         page_size: Size = 50,
     ) -> None:
         """Payments, newest first, with their attribution and any reversal."""
-        where = listings.LedgerFilter(period, office, person, _case(case), page, page_size)
+        where = LedgerFilter(period, office, person, _case(case), page, page_size)
         offices = [office] if office else None
-        found = read(lambda s: listings.payments(s, offices, where, commitment_id=None))
+        found = read(lambda rt: listings.payments(rt, offices, where, commitment_id=None))
         table = Table(
             "payment", "period", "office", "case", "person", "category", "amount", "paid on",
             "attribution", "reversed",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.funding import api, handlers, store
+from services.funding import api, cli, handlers, store
 from services.kit.definition import ServiceDef
 
 SERVICE = ServiceDef(
@@ -11,4 +11,5 @@ SERVICE = ServiceDef(
     tables=store.messaging,
     handlers=handlers.handlers,
     router=api.router,
+    cli=cli.install,
 )

@@ -323,15 +323,6 @@ def dead_letters_replay(service: str, event_id: str) -> None:
     console.print(f"replayed on {asyncio.run(main())}")
 
 
-def _register_funding() -> None:
-    from services.funding.cli import build_cli
-
-    app.add_typer(build_cli(offline_runtime), name="funding", help="The funding ledger: listings.")
-
-
-_register_funding()
-
-
 def install_service_commands(root: typer.Typer) -> None:
     """Every service's command groups (``ServiceDef.cli``: ``retorno <group> ...``), their
     commands on the runtime ``offline_runtime`` builds. A new service adds its commands in

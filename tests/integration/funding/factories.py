@@ -18,9 +18,9 @@ from events.registration import (
     RequestedLine,
     ReturnRegistered,
 )
-from services.funding import usecases
+from services.funding.domain.money import contribution_scale
 from services.funding.handlers import handlers
-from services.funding.money import contribution_scale
+from services.funding.usecases import funds
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings
@@ -129,11 +129,11 @@ async def make_fund(
 ) -> str:
     name = period()
     async with db.unit_of_work() as uow:
-        await usecases.create_fund(
-            uow, usecases.NewFund(name, currency, cap, target, contribution_scale(shares)), ADMIN
+        await funds.add_fund(
+            uow, funds.NewFund(name, currency, cap, target, contribution_scale(shares)), ADMIN
         )
         if received:
-            await usecases.record_contribution(
+            await funds.add_contribution(
                 uow, "receipt", name, shares[0][0], received, date(2026, 1, 5), None, ADMIN
             )
         await uow.commit()

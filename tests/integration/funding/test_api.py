@@ -1,4 +1,5 @@
-"""The funding routes mounted in a small app, with the principal fixed by dependency override."""
+"""The funding routes mounted in a small app with the edge's problem details, the principal
+fixed by dependency override."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import update
 
 from db.uow import ServiceDatabase
+from services.edge.problems import install_problem_handlers
+from services.funding import store
 from services.funding.api import router
 from services.kit.definition import Runtime
-from services.kit.errors import RetornoError
 from services.kit.identity import Principal
 from services.kit.settings import Settings
 from tests.integration.funding.factories import (
@@ -61,11 +62,7 @@ async def api(db: ServiceDatabase) -> AsyncIterator[Api]:
     routes = router()
     app.include_router(routes)
     app.state.runtime = Runtime(Settings(), {"funding": db})
-
-    @app.exception_handler(RetornoError)
-    async def problem(_request: Request, exc: RetornoError) -> JSONResponse:
-        body = {"title": exc.title, "status": exc.status_code, "detail": exc.detail, **exc.extra}
-        return JSONResponse(jsonable_encoder(body), status_code=exc.status_code)
+    install_problem_handlers(app)  # the edge's problem details, with their named ``type``
 
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
         api = Api(client)
@@ -438,3 +435,23 @@ async def test_person_funding_is_scoped_to_the_offices_of_the_persons_cases(
     }
     assert auditor.status_code == 200
     assert unknown.status_code == 404
+
+
+async def test_the_fund_never_shows_a_negative_available_balance(
+    api: Api, db: ServiceDatabase
+) -> None:
+    """The read uses the domain's rule (``available_cents``, what decisions use): received
+    below committed (e.g. totals carried over from before receipt reversals were checked)
+    shows 0.00 available, as the commitment decisions see it."""
+    period = await funded(api, received="500.00")
+    await eligible_case(db, period, person_ref(), 40_000)
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(
+            update(store.funds).where(store.funds.c.period == period).values(received_cents=10_000)
+        )
+        await uow.commit()
+
+    fund = (await api.get(f"/api/funds/{period}")).json()
+
+    assert (fund["received_cents"], fund["committed_cents"]) == (10_000, 40_000)
+    assert (fund["available_cents"], fund["available"]) == (0, "0.00")

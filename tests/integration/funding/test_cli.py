@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from db.engine import make_engine
 from db.migrate import upgrade_async
 from db.uow import ServiceDatabase
-from services.funding import casework, ledger, store
+from services.funding import store
+from services.funding.usecases import casework, reversing
 from services.kit.settings import Settings
 from services.runtime.cli import app
 from tests.integration.funding.factories import (
@@ -40,11 +41,11 @@ async def _seed(settings: Settings) -> tuple[str, str, str]:
         await deliver(db, screened(uuid.UUID(reg.payload["case_id"])))
         [approved] = [e.payload for e in await outbox(db) if e.type.endswith("approved")]
         async with db.unit_of_work() as uow:
-            paid = await casework.disburse(
+            paid = await casework.pay(
                 uow, uuid.UUID(approved["commitment_id"]), 12_345, "transport", date(2026, 3, 1), None,
                 SUPERVISOR,
             )  # fmt: skip
-            await ledger.reverse_disbursement(uow, paid.disbursement_id, "duplicate", SUPERVISOR)
+            await reversing.undo_disbursement(uow, paid.disbursement_id, "duplicate", SUPERVISOR)
             await uow.commit()
     finally:
         await db.engine.dispose()

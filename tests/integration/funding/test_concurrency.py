@@ -9,9 +9,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from db.uow import ServiceDatabase
-from services.funding import casework, queries, store
-from services.funding.commitments import Outcome
+from services.funding import store
 from services.funding.domain import Line
+from services.funding.usecases import casework
+from services.funding.usecases.committing import Outcome
 from services.kit.errors import ConflictError
 from tests.integration.funding.factories import (
     CASEWORKER,
@@ -41,7 +42,7 @@ async def request(
 ) -> Outcome:
     """One caseworker request in its own unit of work."""
     async with db.unit_of_work() as uow:
-        outcome = await casework.request_commitment(
+        outcome = await casework.decide_request(
             uow, case_id, ref, (Line("transport", cents),), partial, None, CASEWORKER
         )
         await uow.commit()
@@ -70,8 +71,8 @@ async def test_concurrent_requests_for_one_person_stay_within_the_cap(db: Servic
     assert len(approved) == 18  # (100_000 - 10_000) / 5_000
     assert await committed_in_rows(db, fund, ref) == 100_000
     async with db.unit_of_work() as uow:
-        ledger = await queries.lock_people(uow.session, fund, [ref])
-        fund_row = await queries.fund(uow.session, fund)
+        ledger = await store.lock_people(uow.session, fund, [ref])
+        fund_row = await store.fund(uow.session, fund)
     assert ledger[ref] == 100_000
     assert fund_row is not None and fund_row.committed_cents == 100_000
 
@@ -96,7 +97,7 @@ async def test_concurrent_requests_never_take_the_fund_below_zero(db: ServiceDat
     total = await committed_in_rows(db, fund)
     assert total == 1_000 + 25 * 9_900  # screening, then as many requests as the balance allows
     async with db.unit_of_work() as uow:
-        fund_row = await queries.fund(uow.session, fund)
+        fund_row = await store.fund(uow.session, fund)
     assert fund_row is not None
     assert fund_row.committed_cents == total
     assert fund_row.received_cents - fund_row.committed_cents >= 0
@@ -107,7 +108,7 @@ async def test_concurrent_requests_never_take_the_fund_below_zero(db: ServiceDat
 async def pay(db: ServiceDatabase, commitment_id: uuid.UUID, cents: int) -> bool:
     try:
         async with db.unit_of_work() as uow:
-            await casework.disburse(
+            await casework.pay(
                 uow, commitment_id, cents, "transport", date(2026, 5, 1), None, SUPERVISOR
             )
             await uow.commit()
@@ -121,7 +122,7 @@ async def test_concurrent_disbursements_never_exceed_the_commitment(db: ServiceD
     ref = person_ref()
     case_id = await eligible_case(db, fund, {ref: [("transport", 20_000)]})
     async with db.unit_of_work() as uow:
-        [commitment] = await queries.active_commitments(uow.session, case_id)
+        [commitment] = await store.active_commitments(uow.session, case_id)
 
     paid = await asyncio.gather(
         *(pay(db, commitment.commitment_id, 1_000) for _ in range(REQUESTS))
@@ -131,6 +132,6 @@ async def test_concurrent_disbursements_never_exceed_the_commitment(db: ServiceD
     t = store.disbursements
     async with db.unit_of_work() as uow:
         total = (await uow.session.execute(select(func.sum(t.c.amount_cents)))).scalar_one()
-        fund_row = await queries.fund(uow.session, fund)
+        fund_row = await store.fund(uow.session, fund)
     assert total == 20_000
     assert fund_row is not None and fund_row.disbursed_cents == 20_000

@@ -9,7 +9,7 @@ import pytest
 from db.uow import ServiceDatabase
 from events.envelope import Envelope
 from events.registration import CaseCorrected, RequestedLine
-from services.funding import queries
+from services.funding import store
 from services.kit.errors import WaitingForEvent
 from tests.integration.funding.factories import (
     OFFICE,
@@ -88,7 +88,7 @@ async def test_screening_commits_the_corrected_lines_in_the_corrected_fund(
     [decided] = of_type(emitted, "funding.case_funding_decided")
     assert decided["committed_cents"] == decided["requested_cents"] == 42_000
     async with db.unit_of_work() as uow:
-        case = await queries.case(uow.session, case_id)
+        case = await store.case(uow.session, case_id)
     assert case is not None and case.allow_partial is True and case.period == second
 
 
@@ -103,7 +103,7 @@ async def test_a_correction_removing_every_line_leaves_nothing_to_commit(
 
     assert of_type(emitted, "funding.commitment_approved") == []
     async with db.unit_of_work() as uow:
-        assert await queries.case_lines(uow.session, case_id) == {}
+        assert await store.lines_of_case(uow.session, case_id) == {}
 
 
 async def test_a_correction_before_its_registration_waits_then_applies_after_it(
@@ -134,5 +134,5 @@ async def test_a_correction_of_a_case_already_decided_changes_nothing(
 
     assert emitted == []
     async with db.unit_of_work() as uow:
-        lines = await queries.case_lines(uow.session, case_id)
+        lines = await store.lines_of_case(uow.session, case_id)
     assert [line.amount_cents for line, _ in lines[a]] == [40_000]

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from db.uow import ServiceDatabase
-from services.funding import queries
+from services.funding import store
 from services.kit.errors import WaitingForEvent
 from tests.integration.funding.factories import (
     deliver,
@@ -133,7 +133,7 @@ async def test_redelivered_events_are_applied_once(db: ServiceDatabase) -> None:
 
     assert again == []
     async with db.unit_of_work() as uow:
-        assert (await queries.fund(uow.session, fund)).committed_cents == 10_000  # type: ignore[union-attr]
+        assert (await store.fund(uow.session, fund)).committed_cents == 10_000  # type: ignore[union-attr]
 
 
 async def test_withdrawal_releases_unspent_commitments(db: ServiceDatabase) -> None:
@@ -152,8 +152,8 @@ async def test_withdrawal_releases_unspent_commitments(db: ServiceDatabase) -> N
     assert released["reason_code"] == "case_withdrawn"
     assert again == []
     async with db.unit_of_work() as uow:
-        fund_row = await queries.fund(uow.session, fund)
-        people = await queries.lock_people(uow.session, fund, [ref])
+        fund_row = await store.fund(uow.session, fund)
+        people = await store.lock_people(uow.session, fund, [ref])
     assert fund_row is not None and fund_row.committed_cents == 0
     assert people[ref] == 0
 

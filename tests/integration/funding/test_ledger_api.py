@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from db.uow import ServiceDatabase
 from events.funding import ContributionReversed, DisbursementReversed
-from services.funding import queries
+from services.funding import store
 from services.kit.identity import Principal
 from tests.integration.funding.factories import (
     OFFICE,
@@ -184,7 +185,7 @@ async def test_a_reversed_payment_gives_its_line_back_and_takes_back_its_attribu
     )
     cid = made["commitment_id"]
     async with db.reading() as session:
-        unused_before = await queries.unused_receipts(session, period)
+        unused_before = await store.unused_receipts(session, period)
     paid = await pay(api, cid, "300.01")
     await pay(api, cid, "50.00", "medical")
 
@@ -195,8 +196,8 @@ async def test_a_reversed_payment_gives_its_line_back_and_takes_back_its_attribu
     )
     detail = await ok(await api.get(f"/api/commitments/{cid}"), 200)
     async with db.reading() as session:
-        unused_after = await queries.unused_receipts(session, period)
-        attributed = await queries.member_attributed(session, period)
+        unused_after = await store.unused_receipts(session, period)
+        attributed = await store.member_attributed(session, period)
     person = (await ok(await api.get(f"/api/people/{made['person_ref']}/funding"), 200))["funds"]
     fund = await ok(await api.get(f"/api/funds/{period}"), 200)
     [event] = of_type(await outbox(db), DisbursementReversed.type_name())
@@ -393,7 +394,9 @@ async def test_listings_are_scoped_to_the_principals_offices(api: Api, db: Servi
         == seen[(SUPERVISOR.user_id, "/api/commitments")]
     )
     assert asked.status_code == 403 and detail.status_code == 403
-    assert made["commitment_id"] not in detail.text
+    problem = detail.json()
+    assert problem.pop("instance") == f"/api/commitments/{made['commitment_id']}"  # its own path
+    assert made["commitment_id"] not in json.dumps(problem)
     assert own["total"] == 0
     api.principal = AUDITOR
     assert (await api.get(f"/api/commitments/{uuid.uuid4()}")).status_code == 404

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from db.uow import ServiceDatabase
-from services.funding import casework, ledger, queries, store, usecases
+from services.funding import store
 from services.funding.domain import Line
-from services.funding.money import contribution_scale
+from services.funding.domain.money import contribution_scale
+from services.funding.usecases import casework, funds, reversing
 from services.kit.errors import ConflictError
 from tests.integration.funding.factories import (
     ADMIN,
@@ -52,11 +53,11 @@ async def setup(
     name = period()
     shares = [(m, Decimal(bp) / 100) for m, bp in zip(MEMBERS, bps, strict=False)]
     async with db.unit_of_work() as uow:
-        await usecases.create_fund(
-            uow, usecases.NewFund(name, "USD", CAP, target, contribution_scale(shares)), ADMIN
+        await funds.add_fund(
+            uow, funds.NewFund(name, "USD", CAP, target, contribution_scale(shares)), ADMIN
         )
         if initial:
-            await usecases.record_contribution(
+            await funds.add_contribution(
                 uow, "receipt", name, MEMBERS[0], initial, date(2026, 1, 1), None, ADMIN
             )
         await uow.commit()
@@ -83,11 +84,11 @@ async def apply(
         async with db.unit_of_work() as uow:
             if kind == "receipt":
                 member = MEMBERS[op[1] % members]
-                await usecases.record_contribution(
+                await funds.add_contribution(
                     uow, "receipt", fund, member, op[2], date(2026, 2, 1), None, ADMIN
                 )
             elif kind == "commit":
-                await casework.request_commitment(
+                await casework.decide_request(
                     uow,
                     cases[op[1]],
                     people[op[2]],
@@ -109,7 +110,7 @@ async def apply(
                 )
                 if not ids:
                     return
-                await casework.disburse(
+                await casework.pay(
                     uow,
                     ids[op[1] % len(ids)],
                     op[2],
@@ -131,11 +132,11 @@ async def apply(
                 if not ids:
                     return
                 if kind == "reverse_receipt":
-                    await ledger.reverse_contribution(
+                    await reversing.undo_contribution(
                         uow, "receipt", fund, ids[op[1] % len(ids)], "entered_in_error", ADMIN
                     )
                 else:
-                    await ledger.reverse_disbursement(
+                    await reversing.undo_disbursement(
                         uow, ids[op[1] % len(ids)], "payment_failed", SUPERVISOR
                     )
             await uow.commit()
@@ -154,11 +155,11 @@ async def total(db: ServiceDatabase, column: Any, *where: Any) -> int:
 async def check_books(db: ServiceDatabase, fund: str, people: list[str], target: int) -> None:
     c, d, a = store.commitments.c, store.disbursements.c, store.attributions.c
     async with db.unit_of_work() as uow:
-        row = await queries.fund(uow.session, fund)
-        ledger = await queries.lock_people(uow.session, fund, people)
+        row = await store.fund(uow.session, fund)
+        ledger = await store.lock_people(uow.session, fund, people)
         rows = list(await uow.session.execute(select(store.commitments).where(c.period == fund)))
     assert row is not None
-    live = queries.not_reversed
+    live = store.not_reversed
     net = await total(db, c.amount_cents - c.released_cents, c.period == fund)
     paid = await total(db, d.amount_cents, d.period == fund, live(d.disbursement_id))
     attributed = await total(

@@ -174,3 +174,40 @@ def test_a_payment_needs_a_line_of_its_category_with_enough_left() -> None:
         check_payment_line("transport", 1_001, committed, paid)
     with pytest.raises(ConflictError, match="no 'housing' line"):
         check_payment_line("housing", 1, committed, paid)
+
+
+@given(
+    received=st.integers(min_value=0, max_value=10**12),
+    committed=st.integers(min_value=0, max_value=10**12),
+)
+def test_a_funds_position_shows_the_available_balance_the_decisions_use(
+    received: int, committed: int
+) -> None:
+    from services.funding.domain import FundTotals, Position
+    from services.funding.schemas import FundOut
+
+    totals = FundTotals("2026", "USD", 100_000, 10**12, received, committed, 0, (), 0)
+    decided = Position(100_000, 0, received, committed)
+
+    shown = FundOut.of(totals)
+
+    assert shown.available_cents == decided.available_cents == max(received - committed, 0)
+    assert not shown.available.startswith("-")
+
+
+def test_the_case_status_machine_moves_only_by_its_steps() -> None:
+    from services.funding.domain import CASE_STATUSES, case_after
+
+    assert case_after("registered", "screened_funded") == "funded"
+    assert case_after("registered", "screened_unfunded") == "unfunded"
+    assert case_after("registered", "screened_ineligible") == "ineligible"
+    assert case_after("registered", "corrected") == "registered"
+    assert case_after("funded", "corrected") is None  # decided already: a correction is ignored
+    assert case_after("funded", "screened_funded") is None  # screened once
+    assert case_after("unfunded", "request_approved") == "funded"
+    assert case_after("funded", "request_approved") is None  # nothing changes
+    assert {s for s in CASE_STATUSES if case_after(s, "requested")} == {"funded", "unfunded"}
+    for closing in ("withdrawn", "cancelled"):
+        assert case_after("withdrawn", closing) is None and case_after("cancelled", closing) is None
+        for status in ("registered", "ineligible", "funded", "unfunded"):
+            assert case_after(status, closing) == closing

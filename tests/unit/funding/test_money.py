@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.funding.money import (
+from services.funding.domain.money import (
     Share,
     allocate,
     attribute_payment,

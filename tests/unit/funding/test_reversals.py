@@ -20,7 +20,7 @@ from services.funding.domain import (
     reverse_attributions,
     reverse_payment,
 )
-from services.funding.money import Share, attribute_payment
+from services.funding.domain.money import Share, attribute_payment
 from services.kit.errors import ConflictError
 
 

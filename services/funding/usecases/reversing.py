@@ -3,7 +3,8 @@
 Ledgers are never edited. A reversal is a row of its own (``funding_reversals``, one per
 entry at most), with a reason code and an event; the entry itself stays as it was recorded.
 Lock order as everywhere in this service: the fund row, the person's ledger row, then the
-commitment row.
+commitment row. ``reverse_contribution`` and ``reverse_disbursement`` are the use cases (they
+commit); ``undo_contribution`` and ``undo_disbursement`` are their steps in an open unit of work.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.uow import UnitOfWork
 from events.envelope import Actor
@@ -27,16 +26,29 @@ from events.funding import (
     MemberAmount,
     PaymentReversalReason,
 )
-from services.funding import queries, store
+from services.funding import store
 from services.funding.domain import (
     EntryKind,
-    Reversed,
     check_not_reversed,
     check_receipt_reversal,
     reverse_attributions,
     reverse_payment,
 )
-from services.kit.errors import ConflictError, NotFoundError
+from services.funding.domain.errors import (
+    AlreadyReversedError,
+    UnknownEntryError,
+    UnknownFundError,
+    UnknownPaymentError,
+)
+from services.funding.schemas import (
+    ContributionReversalIn,
+    PaymentReversalIn,
+    ReversalOut,
+    member_parts,
+    money,
+)
+from services.funding.usecases.funds import actor_of
+from services.kit.definition import Runtime
 from services.kit.identity import Principal, ensure_office
 
 
@@ -53,14 +65,45 @@ class Reversal:
     released_cents: int = 0
 
 
-async def reversal_of(session: AsyncSession, entry_id: uuid.UUID) -> Reversed | None:
-    r = store.reversals.c
-    row = (
-        await session.execute(
-            select(r.reversal_id, r.reason_code, r.reversed_on).where(r.entry_id == entry_id)
+def reversal_out(done: Reversal) -> ReversalOut:
+    return ReversalOut(
+        reversal_id=done.reversal_id,
+        kind=done.kind,
+        entry_id=done.entry_id,
+        period=done.period,
+        reason_code=done.reason_code,
+        reversed_on=done.reversed_on,
+        **money("amount", done.amount_cents),
+        attributions=member_parts(done.attributions),
+        **money("released", done.released_cents),
+    )
+
+
+async def reverse_contribution(
+    rt: Runtime,
+    principal: Principal,
+    kind: Literal["pledge", "receipt"],
+    period: str,
+    entry_id: uuid.UUID,
+    body: ContributionReversalIn,
+) -> ReversalOut:
+    """Reverse a mistaken pledge or receipt, once (see ``undo_contribution``)."""
+    async with rt.db("funding").unit_of_work() as uow:
+        done = await undo_contribution(
+            uow, kind, period, entry_id, body.reason_code, actor_of(principal)
         )
-    ).first()
-    return Reversed(str(row.reversal_id), row.reason_code, row.reversed_on) if row else None
+        await uow.commit()
+    return reversal_out(done)
+
+
+async def reverse_disbursement(
+    rt: Runtime, principal: Principal, payment_id: uuid.UUID, body: PaymentReversalIn
+) -> ReversalOut:
+    """Reverse a payment, once (see ``undo_disbursement``)."""
+    async with rt.db("funding").unit_of_work() as uow:
+        done = await undo_disbursement(uow, payment_id, body.reason_code, principal)
+        await uow.commit()
+    return reversal_out(done)
 
 
 async def _record(
@@ -75,7 +118,7 @@ async def _record(
     reversal_id, today = uuid.uuid4(), uow.clock().date()
     try:
         async with uow.session.begin_nested():
-            await queries.insert_rows(
+            await store.insert_rows(
                 uow.session,
                 store.reversals,
                 [
@@ -93,13 +136,13 @@ async def _record(
                 ],
             )
     except IntegrityError as e:  # a concurrent reversal of the same entry won
-        raise ConflictError(
+        raise AlreadyReversedError(
             f"{kind} {entry_id} was already reversed; an entry is reversed once"
         ) from e
     return reversal_id, today
 
 
-async def reverse_contribution(
+async def undo_contribution(
     uow: UnitOfWork,
     kind: Literal["pledge", "receipt"],
     period: str,
@@ -109,21 +152,17 @@ async def reverse_contribution(
 ) -> Reversal:
     """Reverse a pledge or receipt of fund ``period``. A receipt reversal is refused when the
     fund would then have committed more than it received (``check_receipt_reversal``)."""
-    fund = await queries.fund(uow.session, period, lock=kind == "receipt")
+    fund = await store.fund(uow.session, period, lock=kind == "receipt")
     if fund is None:
-        raise NotFoundError(f"there is no fund for period '{period}'")
+        raise UnknownFundError(f"there is no fund for period '{period}'")
     table = store.pledges if kind == "pledge" else store.receipts
-    entry = (
-        await uow.session.execute(
-            select(table).where(table.c.entry_id == entry_id, table.c.period == period)
-        )
-    ).first()
+    entry = await store.contribution(uow.session, table, period, entry_id)
     if entry is None:
-        raise NotFoundError(f"fund {period} has no {kind} {entry_id}")
-    check_not_reversed(kind, entry_id, await reversal_of(uow.session, entry_id))
+        raise UnknownEntryError(f"fund {period} has no {kind} {entry_id}")
+    check_not_reversed(kind, entry_id, await store.reversal_of(uow.session, entry_id))
     if kind == "receipt":
-        received = await queries.member_totals(uow.session, store.receipts, period)
-        attributed = await queries.member_attributed(uow.session, period)
+        received = await store.member_totals(uow.session, store.receipts, period)
+        attributed = await store.member_attributed(uow.session, period)
         check_receipt_reversal(
             entry.amount_cents,
             fund_received_cents=fund.received_cents,
@@ -132,7 +171,7 @@ async def reverse_contribution(
             member_received_cents=received.get(entry.member, 0),
             member_attributed_cents=attributed.get(entry.member, 0),
         )
-        await queries.add_to_fund(uow.session, period, received=-entry.amount_cents)
+        await store.add_to_fund(uow.session, period, received=-entry.amount_cents)
     reversal_id, today = await _record(
         uow, kind, entry_id, period, entry.amount_cents, reason_code, actor
     )
@@ -152,7 +191,7 @@ async def reverse_contribution(
     return Reversal(reversal_id, kind, entry_id, period, entry.amount_cents, reason_code, today, {})
 
 
-async def reverse_disbursement(
+async def undo_disbursement(
     uow: UnitOfWork,
     payment_id: uuid.UUID,
     reason_code: PaymentReversalReason,
@@ -162,45 +201,35 @@ async def reverse_disbursement(
     was released meanwhile, straight back to the person's cap and the fund), and each member's
     attributed part is taken back exactly. Scoped to the case's office, like paying."""
     actor = Actor.user(principal.user_id, principal.role)
-    d = store.disbursements
-    payment = (
-        await uow.session.execute(select(d).where(d.c.disbursement_id == payment_id))
-    ).first()
+    payment = await store.payment(uow.session, payment_id)
     if payment is None:
-        raise NotFoundError(f"there is no payment {payment_id}")
-    found = await queries.commitment(uow.session, payment.commitment_id)
+        raise UnknownPaymentError(f"there is no payment {payment_id}")
+    found = await store.commitment(uow.session, payment.commitment_id)
     assert found is not None  # a payment's commitment is a foreign key
-    case = await queries.case(uow.session, found.case_id)
+    case = await store.case(uow.session, found.case_id)
     if case is not None:
         ensure_office(principal, case.office)
-    await queries.fund(uow.session, found.period, lock=True)
-    await queries.lock_people(uow.session, found.period, [found.person_ref])
-    locked = await queries.commitment(uow.session, payment.commitment_id, lock=True)
+    await store.fund(uow.session, found.period, lock=True)
+    await store.lock_people(uow.session, found.period, [found.person_ref])
+    locked = await store.commitment(uow.session, payment.commitment_id, lock=True)
     assert locked is not None
-    check_not_reversed("payment", payment_id, await reversal_of(uow.session, payment_id))
+    check_not_reversed("payment", payment_id, await store.reversal_of(uow.session, payment_id))
     effect = reverse_payment(locked.state, payment.amount_cents)
-    a = store.attributions
-    rows = await uow.session.execute(
-        select(a.c.member, a.c.amount_cents).where(a.c.disbursement_id == payment_id)
+    parts = reverse_attributions(await store.attributions_of(uow.session, payment_id))
+    await store.add_to_commitment(
+        uow.session,
+        payment.commitment_id,
+        disbursed=-effect.restored_cents,
+        released=effect.released_cents,
     )
-    parts = reverse_attributions({m: int(cents) for m, cents in rows})
-    c = store.commitments
-    await uow.session.execute(
-        c.update()
-        .where(c.c.commitment_id == payment.commitment_id)
-        .values(
-            disbursed_cents=c.c.disbursed_cents - effect.restored_cents,
-            released_cents=c.c.released_cents + effect.released_cents,
-        )
-    )
-    await queries.add_to_person(
+    await store.add_to_person(
         uow.session,
         found.period,
         found.person_ref,
         disbursed=-effect.restored_cents,
         committed=-effect.released_cents,
     )
-    await queries.add_to_fund(
+    await store.add_to_fund(
         uow.session,
         found.period,
         disbursed=-effect.restored_cents,

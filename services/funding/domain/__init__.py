@@ -1,19 +1,44 @@
 """Funding rules: the per-person cap, the fund balance, disbursements and releases.
 
 Pure functions over integer cents. The store loads the positions (under a lock), calls one
-of these, and writes what they return.
+of these, and writes what they return. Beside them: ``money`` (exact parsing, shares,
+largest-remainder allocation), ``cases`` (the per-case status machine) and ``errors`` (the
+named problems).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
 from events.funding import RejectionReason
-from services.funding.money import allocate, format_cents
-from services.kit.errors import ConflictError, InvalidInputError
+from services.funding.domain.cases import (  # re-exported: the case's status machine
+    CASE_STATUSES as CASE_STATUSES,
+)
+from services.funding.domain.cases import CLOSED as CLOSED
+from services.funding.domain.cases import CaseStatus as CaseStatus
+from services.funding.domain.cases import CaseStep as CaseStep
+from services.funding.domain.cases import case_after as case_after
+from services.funding.domain.cases import case_status as case_status
+from services.funding.domain.errors import (
+    AlreadyReversedError,
+    CapExhaustedError,
+    CommitmentRejectedError,
+    CommitmentReleasedError,
+    EntryDateInFutureError,
+    EntryDateTooOldError,
+    FundBalanceShortError,
+    InsufficientFundBalanceError,
+    LineOverpaidError,
+    MemberOverAttributedError,
+    NoSuchLineError,
+    OverDisbursementError,
+    UnknownCategoryError,
+)
+from services.funding.domain.money import allocate, format_cents
 
 
 @dataclass(frozen=True)
@@ -33,11 +58,98 @@ class Position:
 
     @property
     def remaining_cap_cents(self) -> int:
-        return max(self.cap_cents - self.person_committed_cents, 0)
+        return remaining_cap_cents(self.cap_cents, self.person_committed_cents)
 
     @property
     def available_cents(self) -> int:
-        return max(self.fund_received_cents - self.fund_committed_cents, 0)
+        return available_cents(self.fund_received_cents, self.fund_committed_cents)
+
+
+def remaining_cap_cents(cap_cents: int, committed_cents: int) -> int:
+    """What a person may still get committed in a fund: the cap less what is committed,
+    never below zero."""
+    return max(cap_cents - committed_cents, 0)
+
+
+def available_cents(received_cents: int, committed_cents: int) -> int:
+    """A fund's available balance: received less committed, never below zero (what the
+    decisions use, and what every read shows)."""
+    return max(received_cents - committed_cents, 0)
+
+
+@dataclass(frozen=True)
+class MemberTotals:
+    """A member's expected, pledged and received money in a fund (net of reversals)."""
+
+    member: str
+    share_percent: str
+    expected_cents: int
+    pledged_cents: int
+    received_cents: int
+
+
+@dataclass(frozen=True)
+class FundTotals:
+    """A fund's position: its running totals and each member's contributions."""
+
+    period: str
+    currency: str
+    cap_cents: int
+    target_cents: int
+    received_cents: int
+    committed_cents: int
+    disbursed_cents: int
+    members: tuple[MemberTotals, ...]
+    pledged_cents: int
+
+    @property
+    def available_cents(self) -> int:
+        return available_cents(self.received_cents, self.committed_cents)
+
+
+@dataclass(frozen=True)
+class PersonPosition:
+    """A person's position in one fund: the cap, what is committed and paid for them."""
+
+    period: str
+    currency: str
+    cap_cents: int
+    committed_cents: int
+    disbursed_cents: int
+
+    @property
+    def remaining_cents(self) -> int:
+        return remaining_cap_cents(self.cap_cents, self.committed_cents)
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """The filters and the page of the commitment and payment listings."""
+
+    period: str | None
+    office: str | None
+    person_ref: str | None
+    case_id: uuid.UUID | None
+    page: int
+    size: int
+
+
+def rejection_error(decision: Decision, detail: str, **extra: object) -> CommitmentRejectedError:
+    """The named problem of a rejected commitment request: the binding limit by ``type``."""
+    named: type[CommitmentRejectedError] = {
+        "cap_exhausted": CapExhaustedError,
+        "insufficient_fund_balance": InsufficientFundBalanceError,
+    }.get(decision.reason or "", CommitmentRejectedError)
+    return named(detail, **extra)
+
+
+def check_category(category: str, allowed: Sequence[str]) -> str:
+    """A cost category is one of the configured ones."""
+    if category not in allowed:
+        raise UnknownCategoryError(
+            f"unknown cost category '{category}'; use one of: {', '.join(allowed)}"
+        )
+    return category
 
 
 @dataclass(frozen=True)
@@ -124,9 +236,11 @@ class CommitmentState:
 def check_disbursement(commitment: CommitmentState, amount_cents: int) -> None:
     """A disbursement never exceeds what is committed and not yet paid or released."""
     if not commitment.active:
-        raise ConflictError("the commitment was released; nothing more can be paid against it")
+        raise CommitmentReleasedError(
+            "the commitment was released; nothing more can be paid against it"
+        )
     if amount_cents > commitment.unspent_cents:
-        raise ConflictError(
+        raise OverDisbursementError(
             f"disbursement of {format_cents(amount_cents)} exceeds the unspent commitment of "
             f"{format_cents(commitment.unspent_cents)}",
             unspent_cents=commitment.unspent_cents,
@@ -141,7 +255,7 @@ def check_payment_line(
     re-allocation between lines: a changed need is a new commitment, decided against the cap
     like the first.)"""
     if category not in committed:
-        raise ConflictError(
+        raise NoSuchLineError(
             f"the commitment has no '{category}' line (it has "
             + ", ".join(sorted(committed))
             + "); pay under one of its lines or request a new commitment",
@@ -149,7 +263,7 @@ def check_payment_line(
         )
     left = committed[category] - paid.get(category, 0)
     if amount_cents > left:
-        raise ConflictError(
+        raise LineOverpaidError(
             f"a payment of {format_cents(amount_cents)} exceeds what the '{category}' line has "
             f"left ({format_cents(left)} of {format_cents(committed[category])})",
             line_left_cents=left,
@@ -170,12 +284,12 @@ def check_entry_date(on: date, today: date, *, field: str) -> date:
     """The date of a ledger entry (receipt, pledge, payment): not in the future, not more
     than about ten years back."""
     if on > today + timedelta(days=1):
-        raise InvalidInputError(
+        raise EntryDateInFutureError(
             f"{field} {on.isoformat()} is in the future; give the day it happened",
             errors=[{"field": field, "problem": "is in the future"}],
         )
     if on < today - timedelta(days=MAX_ENTRY_AGE_DAYS):
-        raise InvalidInputError(
+        raise EntryDateTooOldError(
             f"{field} {on.isoformat()} is more than ten years ago; check the year",
             errors=[{"field": field, "problem": "is more than ten years ago"}],
         )
@@ -199,7 +313,7 @@ class Reversed:
 def check_not_reversed(kind: EntryKind, entry_id: object, existing: Reversed | None) -> None:
     """An entry is reversed at most once: a second reversal is a 409 naming the first."""
     if existing is not None:
-        raise ConflictError(
+        raise AlreadyReversedError(
             f"{kind} {entry_id} was already reversed on {existing.reversed_on.isoformat()} "
             f"({existing.reason_code}, reversal {existing.reversal_id}); an entry is reversed "
             "once. To correct it again, record the right entry anew",
@@ -222,7 +336,7 @@ def check_receipt_reversal(
     (no member is ever charged more than it paid in)."""
     available_after = fund_received_cents - amount_cents - fund_committed_cents
     if available_after < 0:
-        raise ConflictError(
+        raise FundBalanceShortError(
             f"reversing this receipt of {format_cents(amount_cents)} would leave the fund's "
             f"available balance at {format_cents(available_after)} (received minus committed): "
             f"{format_cents(-available_after)} short. Release commitments (withdraw or cancel "
@@ -232,7 +346,7 @@ def check_receipt_reversal(
         )
     left = member_received_cents - amount_cents - member_attributed_cents
     if left < 0:
-        raise ConflictError(
+        raise MemberOverAttributedError(
             f"reversing this receipt would leave {member}'s received money "
             f"{format_cents(-left)} below what payments already attributed to {member} "
             f"({format_cents(member_attributed_cents)}); reverse those payments first, or "

@@ -20,7 +20,7 @@ from events.funding import (
     CommittedLine,
     RejectionReason,
 )
-from services.funding import queries, store
+from services.funding import store
 from services.funding.domain import Decision, Line, Position, decide_commitment, rejection
 from services.funding.domain import releasable_cents as releasable
 
@@ -52,10 +52,10 @@ async def commit_people(
     period = ordered[0].period
     if any(r.period != period for r in ordered):
         raise ValueError("requests decided together must be for one fund period")
-    fund = await queries.fund(uow.session, period, lock=True)
+    fund = await store.fund(uow.session, period, lock=True)
     if fund is None:
         return [_reject(uow, r, "unknown_fund", None, actor) for r in ordered]
-    committed = await queries.lock_people(uow.session, period, (r.person_ref for r in ordered))
+    committed = await store.lock_people(uow.session, period, (r.person_ref for r in ordered))
     received, fund_committed = fund.received_cents, fund.committed_cents
     outcomes = []
     for request in ordered:
@@ -79,7 +79,7 @@ async def _record(
 ) -> uuid.UUID:
     commitment_id = uuid.uuid4()
     session, amount = uow.session, decision.amount_cents
-    await queries.insert_rows(
+    await store.insert_rows(
         session,
         store.commitments,
         [
@@ -100,7 +100,7 @@ async def _record(
             }
         ],
     )
-    await queries.insert_rows(
+    await store.insert_rows(
         session,
         store.commitment_lines,
         [
@@ -113,8 +113,8 @@ async def _record(
             for i, line in enumerate(decision.lines)
         ],
     )
-    await queries.add_to_person(session, request.period, request.person_ref, committed=amount)
-    await queries.add_to_fund(session, request.period, committed=amount)
+    await store.add_to_person(session, request.period, request.person_ref, committed=amount)
+    await store.add_to_fund(session, request.period, committed=amount)
     uow.emit(
         CommitmentApproved(
             commitment_id=commitment_id,
@@ -167,22 +167,18 @@ def _emit_rejected(
 
 async def release_case(uow: UnitOfWork, case_id: uuid.UUID, period: str, reason: str) -> int:
     """Give back what is unspent on every active commitment of a case; returns the total."""
-    fund = await queries.fund(uow.session, period, lock=True)
+    fund = await store.fund(uow.session, period, lock=True)
     if fund is None:
         return 0
-    found = await queries.active_commitments(uow.session, case_id)
-    await queries.lock_people(uow.session, period, (c.person_ref for c in found))
+    found = await store.active_commitments(uow.session, case_id)
+    await store.lock_people(uow.session, period, (c.person_ref for c in found))
     total = 0
     for c in found:
         amount = releasable(c.state)
-        await uow.session.execute(
-            store.commitments.update()
-            .where(store.commitments.c.commitment_id == c.commitment_id)
-            .values(active=False, released_cents=amount)
-        )
+        await store.close_commitment(uow.session, c.commitment_id, amount)
         if amount <= 0:
             continue
-        await queries.add_to_person(uow.session, period, c.person_ref, committed=-amount)
+        await store.add_to_person(uow.session, period, c.person_ref, committed=-amount)
         total += amount
         uow.emit(
             CommitmentReleased(
@@ -194,5 +190,5 @@ async def release_case(uow: UnitOfWork, case_id: uuid.UUID, period: str, reason:
                 reason_code=reason,
             )
         )
-    await queries.add_to_fund(uow.session, period, committed=-total)
+    await store.add_to_fund(uow.session, period, committed=-total)
     return total
