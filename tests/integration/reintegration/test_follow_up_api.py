@@ -3,8 +3,10 @@ through the vault), scores with their instrument version, assistance, closure.""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -163,9 +165,10 @@ async def test_three_failed_attempts_make_a_contact_not_reached_and_move_on(
     assert again.json()["type"] == "urn:retorno:problem:slot-already-settled"
 
 
-async def test_a_note_is_sealed_by_the_vault_and_never_in_an_event(
-    runtime, client, clock, db, vault
+async def test_a_note_is_sealed_by_the_vault_and_never_in_an_event_a_file_or_a_log(
+    runtime, client, clock, db, vault, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     (plan_id,) = await arrive(runtime, vault)
     clock.on(date(2026, 4, 16))
     note = "SENTINEL-NOTE lives with her uncle near the market"
@@ -190,6 +193,12 @@ async def test_a_note_is_sealed_by_the_vault_and_never_in_an_event(
     assert recorded[0].parse(ContactRecorded).has_note is True
     plan = await client.get("cw", f"/api/monitoring/plans/{plan_id}")
     assert "SENTINEL" not in plan.text
+    assert "SENTINEL" not in caplog.text
+    await db.engine.dispose()  # SQLite: everything checkpointed into the files
+    database = db.engine.url.database
+    if db.engine.url.get_backend_name() == "sqlite" and database:
+        for path in Path(database).parent.iterdir():
+            assert b"SENTINEL" not in path.read_bytes(), path
 
 
 async def test_a_rescore_under_a_new_version_keeps_the_old_score(
