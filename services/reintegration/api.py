@@ -24,6 +24,7 @@ from services.reintegration.schemas import (
     CountsView,
     DueFilterStatus,
     DuePage,
+    NoteView,
     PlanView,
     RescoreIn,
     ScoreView,
@@ -80,6 +81,17 @@ def router() -> APIRouter:
         """One contact attempt (needs the person's follow_up_contact consent unless recorded
         as no_consent); the survey is scored; the last settled contact closes the follow-up."""
         return await usecases.record_contact(rt, principal, plan_id, body)
+
+    @r.get("/plans/{plan_id}/contacts/{contact_id}/note", response_model=NoteView)
+    async def note(
+        rt: RuntimeDep,
+        plan_id: uuid.UUID,
+        contact_id: uuid.UUID,
+        principal: Principal = require("cases.read_personal"),
+    ) -> NoteView:
+        """A contact's free-text note (personal data: opened by the vault, which logs the
+        read)."""
+        return await queries.note(rt, principal, plan_id, contact_id)
 
     @r.post("/plans/{plan_id}/assistance", response_model=list[AssistanceView], status_code=201)
     async def record_assistance(

@@ -1,5 +1,6 @@
 """What the follow-up does when registration tells it about a case: it learns the case's
-office and people at registration, and makes each person's plan when the case arrives."""
+office and people at registration, makes each person's plan when the case arrives, and lets
+an office follow a person up once a transfer of their record to it is approved."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from collections.abc import Mapping
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
-from events.registration import CaseArrived, CaseCorrected, ReturnRegistered
+from events.registration import (
+    CaseArrived,
+    CaseCorrected,
+    RecordTransferApproved,
+    ReturnRegistered,
+)
 from services.kit.definition import Handler, Runtime
 from services.kit.errors import WaitingForEvent
 from services.reintegration import store, usecases
@@ -37,6 +43,15 @@ async def on_case_corrected(uow: UnitOfWork, event: Envelope) -> None:
         await store.set_case_office(uow.session, p.case_id, p.office, uow.clock())
 
 
+async def on_transfer_approved(uow: UnitOfWork, event: Envelope) -> None:
+    """An approved record transfer lets the receiving office follow the person up too (their
+    plans appear in its working list and its staff may record contacts)."""
+    if event.version != RecordTransferApproved.version:
+        return
+    p = event.parse(RecordTransferApproved)
+    await store.grant_office(uow.session, p.person_ref, p.to_office, uow.clock())
+
+
 def _on_case_arrived(rt: Runtime) -> Handler:
     async def handle(uow: UnitOfWork, event: Envelope) -> None:
         if event.version != CaseArrived.version:
@@ -57,4 +72,5 @@ def handlers(rt: Runtime) -> Mapping[str, Handler]:
         ReturnRegistered.type_name(): on_return_registered,
         CaseCorrected.type_name(): on_case_corrected,
         CaseArrived.type_name(): _on_case_arrived(rt),
+        RecordTransferApproved.type_name(): on_transfer_approved,
     }

@@ -16,8 +16,17 @@ from sqlalchemy.engine import RowMapping
 from services.kit.definition import Runtime
 from services.kit.errors import InvalidInputError
 from services.kit.identity import OFFICE_SCOPED_ROLES, Principal, ensure_office
+from services.kit.vault import VAULT
 from services.reintegration import store
 from services.reintegration.config import config
+from services.reintegration.domain.errors import NoteNotFoundError
+from services.reintegration.domain.records import (
+    CONSENT_PURPOSE,
+    NOTE_FIELD,
+    Row,
+    ensure_visible,
+    states_of,
+)
 from services.reintegration.domain.schedule import plan_status
 from services.reintegration.domain.worklist import DUE_STATUSES, DueStatus, work_rows
 from services.reintegration.schemas import (
@@ -25,18 +34,21 @@ from services.reintegration.schemas import (
     CountsView,
     DueItem,
     DuePage,
+    NoteView,
     OfficeCounts,
     PlanView,
     SlotView,
-)
-from services.reintegration.usecases import (
-    SERVICE,
     assistance_view,
     contact_view,
     score_view,
-    states_of,
-    visible_plan,
 )
+from services.reintegration.store import SERVICE
+
+
+async def visible_plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> Row:
+    async with rt.db(SERVICE).reading() as session:
+        found, granted = await store.plan_and_offices(session, plan_id)
+    return ensure_visible(principal, found, granted, plan_id)
 
 
 def _offices(principal: Principal | None, office: str | None) -> list[str] | None:
@@ -93,6 +105,25 @@ async def plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> PlanVie
         assistance=[assistance_view(a) for a in assistance],
         scores=[score_view(s, s["surveyed_on"]) for s in scores],
     )
+
+
+async def note(
+    rt: Runtime, principal: Principal, plan_id: uuid.UUID, contact_id: uuid.UUID
+) -> NoteView:
+    """A contact's note, opened by the vault (which logs who read it, and why)."""
+    found = await visible_plan(rt, principal, plan_id)
+    async with rt.db(SERVICE).reading() as session:
+        row = await store.contact(session, plan_id, contact_id)
+    if row is None or row["note_sealed"] is None:
+        raise NoteNotFoundError(f"contact {contact_id} of plan {plan_id} has no note")
+    opened = await rt.part(VAULT).decrypt_many(
+        found["person_ref"],
+        {NOTE_FIELD: row["note_sealed"]},
+        actor_id=principal.user_id,
+        role=principal.role,
+        purpose=CONSENT_PURPOSE,
+    )
+    return NoteView(contact_id=contact_id, note=opened.get(NOTE_FIELD))
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -232,6 +233,11 @@ class OfficeCounts(BaseModel):
     closed: dict[str, int] = Field(description="Follow-ups closed in the period, per reason")
 
 
+class NoteView(BaseModel):
+    contact_id: uuid.UUID
+    note: str | None = Field(description="None once the person's data was erased")
+
+
 class CountsView(BaseModel):
     date_from: date
     date_to: date
@@ -239,3 +245,30 @@ class CountsView(BaseModel):
 
 
 DueFilterStatus = Literal["plan_missing", "overdue", "due_this_week", "not_reached", "upcoming"]
+
+
+# --- views of stored rows ------------------------------------------------------------------
+
+
+def contact_view(row: Mapping[Any, Any]) -> ContactView:
+    return ContactView(
+        has_note=row["note_sealed"] is not None,
+        **{k: row[k] for k in ContactView.model_fields if k in row and k != "slot_status"},
+    )
+
+
+def assistance_view(row: Mapping[Any, Any]) -> AssistanceView:
+    return AssistanceView(
+        item_id=row["item_id"],
+        stage=row["stage"],
+        category=row["category"],
+        kind=row["kind"],
+        amount_cents=row["amount_cents"],
+        on=row["on_date"],
+    )
+
+
+def score_view(row: Mapping[Any, Any], surveyed_on: date) -> ScoreView:
+    return ScoreView(
+        surveyed_on=surveyed_on, **{k: row[k] for k in ScoreView.model_fields if k != "surveyed_on"}
+    )

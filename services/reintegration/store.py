@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.schema import MessagingTables, UtcDateTime, service_metadata
 
+SERVICE = "reintegration"
 metadata = service_metadata()
-messaging = MessagingTables(metadata, "reintegration")
+messaging = MessagingTables(metadata, SERVICE)
 
 # Cases as learned from registration: their office and people, until they arrive.
 cases = Table(
@@ -53,6 +54,16 @@ case_people = Table(
     Column("case_id", Uuid, ForeignKey("reintegration_cases.case_id"), nullable=False),
     Column("person_ref", String(34), nullable=False),
     PrimaryKeyConstraint("case_id", "person_ref"),
+)
+
+# Offices an approved record transfer lets follow the person up, beside the case's office.
+person_offices = Table(
+    "reintegration_person_offices",
+    metadata,
+    Column("person_ref", String(34), nullable=False),
+    Column("office", String(60), nullable=False),
+    Column("granted_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("person_ref", "office"),
 )
 
 plans = Table(
@@ -187,6 +198,27 @@ async def people_of(session: AsyncSession, case_id: uuid.UUID) -> list[str]:
     return list(rows.scalars())
 
 
+async def grant_office(session: AsyncSession, person_ref: str, office: str, now: datetime) -> None:
+    found = await session.execute(
+        select(func.count())
+        .select_from(person_offices)
+        .where(person_offices.c.person_ref == person_ref, person_offices.c.office == office)
+    )
+    if not found.scalar_one():
+        await session.execute(
+            insert(person_offices).values(person_ref=person_ref, office=office, granted_at=now)
+        )
+
+
+async def granted_offices(session: AsyncSession, person_ref: str) -> list[str]:
+    rows = await session.execute(
+        select(person_offices.c.office)
+        .where(person_offices.c.person_ref == person_ref)
+        .order_by(person_offices.c.office)
+    )
+    return list(rows.scalars())
+
+
 # --- plans ----------------------------------------------------------------------------------
 
 
@@ -197,6 +229,16 @@ async def plan(
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).mappings().first()
+
+
+async def plan_and_offices(
+    session: AsyncSession, plan_id: uuid.UUID
+) -> tuple[RowMapping | None, list[str]]:
+    """A plan and the offices an approved transfer lets follow its person up."""
+    found = await plan(session, plan_id)
+    if found is None:
+        return None, []
+    return found, await granted_offices(session, found["person_ref"])
 
 
 async def plan_of(session: AsyncSession, case_id: uuid.UUID, person_ref: str) -> RowMapping | None:
@@ -224,9 +266,12 @@ async def close_plan(session: AsyncSession, plan_id: uuid.UUID, on: date, reason
 async def open_plans(
     session: AsyncSession, offices: Sequence[str] | None, *, arrived_before: date | None = None
 ) -> list[RowMapping]:
+    """Open plans of ``offices`` (their cases' office, or an office an approved transfer
+    lets follow the person up); None: every office."""
     query = select(plans).where(plans.c.closed_on.is_(None))
     if offices is not None:
-        query = query.where(plans.c.office.in_(offices))
+        granted = select(person_offices.c.person_ref).where(person_offices.c.office.in_(offices))
+        query = query.where(plans.c.office.in_(offices) | plans.c.person_ref.in_(granted))
     if arrived_before is not None:
         query = query.where(plans.c.arrived_on <= arrived_before)
     rows = await session.execute(query.order_by(plans.c.plan_id))
@@ -261,6 +306,15 @@ async def contacts_of(session: AsyncSession, plan_ids: Sequence[uuid.UUID]) -> l
         .order_by(contacts.c.plan_id, contacts.c.contacted_on, contacts.c.recorded_at)
     )
     return list(rows.mappings())
+
+
+async def contact(
+    session: AsyncSession, plan_id: uuid.UUID, contact_id: uuid.UUID
+) -> RowMapping | None:
+    rows = await session.execute(
+        select(contacts).where(contacts.c.plan_id == plan_id, contacts.c.contact_id == contact_id)
+    )
+    return rows.mappings().first()
 
 
 async def add_contact(session: AsyncSession, row: dict[str, Any]) -> None:

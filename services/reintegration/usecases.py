@@ -28,7 +28,7 @@ from events.reintegration import (
     ScoreSource,
 )
 from services.kit.definition import Runtime
-from services.kit.identity import Principal, ensure_office
+from services.kit.identity import Principal
 from services.kit.vault import VAULT
 from services.reintegration import store
 from services.reintegration.config import FollowUpConfig, config
@@ -43,11 +43,17 @@ from services.reintegration.domain.errors import (
     PlanNotFoundError,
     UnknownInstrumentError,
 )
+from services.reintegration.domain.records import (
+    CONSENT_PURPOSE,
+    NOTE_FIELD,
+    Row,
+    attempts_of,
+    ensure_visible,
+    slot_of,
+    states_of,
+)
 from services.reintegration.domain.schedule import (
-    Attempt,
     ScheduleRules,
-    Slot,
-    SlotState,
     check_contact_date,
     choose_slot,
     closure_after_schedule,
@@ -65,14 +71,14 @@ from services.reintegration.schemas import (
     ClosureView,
     ContactIn,
     ContactRecordedView,
-    ContactView,
     RescoreIn,
     ScoreView,
+    assistance_view,
+    contact_view,
+    score_view,
 )
+from services.reintegration.store import SERVICE
 
-SERVICE = "reintegration"
-CONSENT_PURPOSE = "follow_up_contact"
-NOTE_FIELD = "contact_note"
 OVERDUE_BATCH = 500
 log = logging.getLogger(__name__)
 
@@ -84,34 +90,10 @@ def _actor(principal: Principal) -> Actor:
 # --- shared readings --------------------------------------------------------------------------
 
 
-def slot_of(row: Mapping[Any, Any]) -> Slot:
-    return Slot(row["slot"], row["offset_months"], row["due_on"], row["opens_on"], row["closes_on"])
-
-
-def attempts_of(contacts: Sequence[Mapping[Any, Any]]) -> list[Attempt]:
-    return [Attempt(c["slot"], c["contacted_on"], c["outcome"]) for c in contacts]
-
-
-def states_of(
-    slot_rows: Sequence[Mapping[Any, Any]],
-    contacts: Sequence[Mapping[Any, Any]],
-    today: date,
-    rules: ScheduleRules,
-) -> tuple[SlotState, ...]:
-    attempts = attempts_of(contacts)
-    return tuple(slot_state(slot_of(r), attempts, today, rules) for r in slot_rows)
-
-
-async def visible_plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> RowMapping:
-    """The plan, if it exists (404) and is of one of the principal's offices (403)."""
+async def visible_plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> Row:
     async with rt.db(SERVICE).reading() as session:
-        found = await store.plan(session, plan_id)
-    if found is None:
-        raise PlanNotFoundError(
-            f"no follow-up plan {plan_id}; a plan is made when the person's case arrives"
-        )
-    ensure_office(principal, found["office"])
-    return found
+        found, granted = await store.plan_and_offices(session, plan_id)
+    return ensure_visible(principal, found, granted, plan_id)
 
 
 async def _locked_open_plan(uow: UnitOfWork, plan_id: uuid.UUID) -> RowMapping:
@@ -270,12 +252,6 @@ def score_row(
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def score_view(row: Mapping[Any, Any], surveyed_on: date) -> ScoreView:
-    return ScoreView(
-        surveyed_on=surveyed_on, **{k: row[k] for k in ScoreView.model_fields if k != "surveyed_on"}
-    )
 
 
 def _score_event(
@@ -455,13 +431,6 @@ async def record_contact(
     return ContactRecordedView(contact=view, score=scored, closed=closed)
 
 
-def contact_view(row: Mapping[Any, Any]) -> ContactView:
-    return ContactView(
-        has_note=row["note_sealed"] is not None,
-        **{k: row[k] for k in ContactView.model_fields if k in row and k != "slot_status"},
-    )
-
-
 # --- assistance ----------------------------------------------------------------------------
 
 
@@ -491,17 +460,6 @@ async def record_assistance(
         )
         await uow.commit()
     return [assistance_view(r) for r in rows]
-
-
-def assistance_view(row: Mapping[Any, Any]) -> AssistanceView:
-    return AssistanceView(
-        item_id=row["item_id"],
-        stage=row["stage"],
-        category=row["category"],
-        kind=row["kind"],
-        amount_cents=row["amount_cents"],
-        on=row["on_date"],
-    )
 
 
 # --- scores ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""reintegration: cases, plans, schedule slots, contacts, assistance, surveys, scores
+"""reintegration: cases, offices by transfer, plans, schedule slots, contacts, assistance, surveys, scores
 
 Revision ID: reintegration_0001
 Revises:
@@ -59,6 +59,13 @@ def upgrade() -> None:
         ),
         sa.Column("person_ref", sa.String(34), nullable=False),
         sa.PrimaryKeyConstraint("case_id", "person_ref", name="pk_reintegration_case_people"),
+    )
+    op.create_table(
+        "reintegration_person_offices",
+        sa.Column("person_ref", sa.String(34), nullable=False),
+        sa.Column("office", sa.String(60), nullable=False),
+        _when("granted_at"),
+        sa.PrimaryKeyConstraint("person_ref", "office", name="pk_reintegration_person_offices"),
     )
     op.create_table(
         "reintegration_plans",
@@ -175,6 +182,7 @@ def downgrade() -> None:
         "reintegration_contacts",
         "reintegration_slots",
         "reintegration_plans",
+        "reintegration_person_offices",
         "reintegration_case_people",
         "reintegration_cases",
     ):

@@ -65,3 +65,7 @@ class AlreadyScoredUnderVersionError(ConflictError):
 
 class DateOutOfRangeError(InvalidInputError):
     """A closure or assistance date is in the future or before the arrival."""
+
+
+class NoteNotFoundError(NotFoundError):
+    """The plan has no such contact, or the contact has no note."""
