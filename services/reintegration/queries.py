@@ -237,8 +237,8 @@ async def counts(
             tally["contacts_due"] += 1
             if s.status == "done":
                 tally["done"] += 1
-                on_time = s.settled_on is not None and s.settled_on <= s.slot.closes_on
-                tally["done_on_time" if on_time else "done_late"] += 1
+                assert s.settled_on is not None
+                tally[f"done_{s.slot.timeliness(s.settled_on)}"] += 1
             elif s.status in ("not_reached", "no_consent", "overdue"):
                 tally[s.status] += 1
             else:

@@ -222,8 +222,9 @@ class OfficeCounts(BaseModel):
     office: str
     contacts_due: int = Field(description="Scheduled contacts due in the period")
     done: int
-    done_on_time: int
-    done_late: int
+    done_early: int = Field(description="Done before the contact's window opened")
+    done_on_time: int = Field(description="Done within the contact's window")
+    done_late: int = Field(description="Done after the window closed")
     not_reached: int
     no_consent: int
     overdue: int = Field(description="Due in the period, window closed, nothing settled it")
