@@ -86,7 +86,10 @@ class SurveyIn(_Body):
 class ContactIn(_Body):
     on: date = Field(description="The day of the attempt")
     slot: int | None = Field(
-        default=None, ge=1, description="The scheduled contact; default: the first open one"
+        default=None,
+        ge=1,
+        description="The scheduled contact; default: the open one whose window holds `on`, "
+        "else the first open one",
     )
     method: ContactMethod
     outcome: ContactOutcome

@@ -349,7 +349,7 @@ async def record_contact(
         slot_rows = await store.slots_of(uow.session, [plan_id])
         contacts = await store.contacts_of(uow.session, [plan_id])
         states = states_of(slot_rows, contacts, today, cfg.rules)
-        state = choose_slot(states, body.slot)
+        state = choose_slot(states, body.slot, body.on)
         attempt = sum(1 for c in contacts if c["slot"] == state.slot.number) + 1
         contact_id = uuid.uuid4()
         row = {

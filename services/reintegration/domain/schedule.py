@@ -160,8 +160,12 @@ def schedule_states(
     return tuple(slot_state(s, attempts, today, rules) for s in slots(arrived_on, rules))
 
 
-def choose_slot(states: Sequence[SlotState], requested: int | None) -> SlotState:
-    """The slot a new contact attempt is for: the one asked for, else the first open one."""
+def choose_slot(
+    states: Sequence[SlotState], requested: int | None, on: date | None = None
+) -> SlotState:
+    """The slot a new contact attempt is for: the one asked for; else the open one whose
+    window holds the contact's day ``on`` (a 6-month contact is for the 6-month slot even if
+    the 3-month one was missed); else the first open one."""
     if requested is not None:
         if not 1 <= requested <= len(states):
             raise UnknownSlotError(
@@ -179,6 +183,10 @@ def choose_slot(states: Sequence[SlotState], requested: int | None) -> SlotState
                 slot_status=state.status,
             )
         return state
+    if on is not None:
+        for state in states:
+            if not state.settled and state.slot.opens_on <= on <= state.slot.closes_on:
+                return state
     for state in states:
         if not state.settled:
             return state
