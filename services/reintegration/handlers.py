@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
+from events.privacy import PersonalDataErased
 from events.registration import (
     CaseArrived,
     CaseCorrected,
@@ -52,6 +53,14 @@ async def on_transfer_approved(uow: UnitOfWork, event: Envelope) -> None:
     await store.grant_office(uow.session, p.person_ref, p.to_office, uow.clock())
 
 
+async def on_personal_data_erased(uow: UnitOfWork, event: Envelope) -> None:
+    """The person was erased: their notes (already unreadable, the key is gone) and survey
+    answers are dropped here too."""
+    if event.version != PersonalDataErased.version:
+        return
+    await store.forget_person(uow.session, event.parse(PersonalDataErased).person_ref)
+
+
 def _on_case_arrived(rt: Runtime) -> Handler:
     async def handle(uow: UnitOfWork, event: Envelope) -> None:
         if event.version != CaseArrived.version:
@@ -73,4 +82,5 @@ def handlers(rt: Runtime) -> Mapping[str, Handler]:
         CaseCorrected.type_name(): on_case_corrected,
         CaseArrived.type_name(): _on_case_arrived(rt),
         RecordTransferApproved.type_name(): on_transfer_approved,
+        PersonalDataErased.type_name(): on_personal_data_erased,
     }

@@ -379,6 +379,16 @@ async def latest_survey(session: AsyncSession, plan_id: uuid.UUID) -> RowMapping
     return rows.mappings().first()
 
 
+async def forget_person(session: AsyncSession, person_ref: str) -> None:
+    """After erasure: the person's survey answers and sealed notes go (scores, dates and
+    codes stay: they name nobody once the person's data is gone)."""
+    mine = select(plans.c.plan_id).where(plans.c.person_ref == person_ref)
+    await session.execute(update(surveys).where(surveys.c.plan_id.in_(mine)).values(answers={}))
+    await session.execute(
+        update(contacts).where(contacts.c.plan_id.in_(mine)).values(note_sealed=None)
+    )
+
+
 async def add_score(session: AsyncSession, row: dict[str, Any]) -> None:
     await session.execute(insert(scores).values(**row))
 

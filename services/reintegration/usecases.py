@@ -477,9 +477,10 @@ async def rescore(
         plan = await store.plan(uow.session, plan_id, lock=True)
         assert plan is not None
         survey = await store.latest_survey(uow.session, plan_id)
-        if survey is None:
+        if survey is None or not survey["answers"]:
             raise NoSurveyToRescoreError(
-                "this person has no survey yet; record a reached contact with a survey first"
+                "this person has no survey to score (none recorded yet, or the person's data "
+                "was erased); record a reached contact with a survey first"
             )
         if await store.score_exists(uow.session, survey["survey_id"], instrument.version):
             raise AlreadyScoredUnderVersionError(

@@ -76,3 +76,43 @@ async def test_a_note_is_read_back_only_with_personal_data_rights_and_the_read_i
 
     await vault.erase(ref)
     assert (await client.get("cw", url)).json()["note"] is None
+
+
+async def test_erasing_a_person_drops_their_answers_and_notes_but_keeps_the_scores(
+    runtime, client, clock, db, vault
+):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from events.privacy import PersonalDataErased
+    from services.reintegration import store
+    from tests.integration.reintegration.conftest import ALL_ANSWERS
+
+    (plan_id,) = await arrive(runtime, vault)
+    clock.on(date(2026, 4, 16))
+    r = await client.post(
+        "cw",
+        f"/api/monitoring/plans/{plan_id}/contacts",
+        reached("2026-04-16", note="a note", survey={"answers": ALL_ANSWERS}),
+    )
+    assert r.status_code == 201, r.text
+    ref = await _person_of(client, plan_id)
+    erased = PersonalDataErased(
+        person_ref=ref,
+        erased_at=datetime(2026, 4, 17, tzinfo=UTC),
+        trigger="request",
+        key_fingerprint="0" * 64,
+    )
+    await deliver(runtime, new_envelope(erased, actor=Actor.service("privacy")))
+
+    async with db.reading() as session:
+        answers = (await session.execute(select(store.surveys.c.answers))).scalar_one()
+        notes = (await session.execute(select(store.contacts.c.note_sealed))).scalar_one()
+    assert answers == {} and notes is None
+    plan = (await client.get("cw", f"/api/monitoring/plans/{plan_id}")).json()
+    assert plan["scores"][0]["composite"] is not None
+    again = await client.post(
+        "cw", f"/api/monitoring/plans/{plan_id}/scores", {"instrument_version": "illustrative-1"}
+    )
+    assert again.json()["type"] == "urn:retorno:problem:no-survey-to-rescore"
