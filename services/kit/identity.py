@@ -16,11 +16,12 @@ role                     actions
 caseworker               cases.create, cases.read, cases.read_personal, cases.transition,
                          funding.commit, funding.read, funds.read, privacy.consent,
                          transfers.request, transfers.read, cases.break_glass,
+                         monitoring.read, monitoring.record, monitoring.read_counts,
                          me.read (own offices only)
 supervisor               everything a caseworker may, plus funding.disburse,
                          funds.manage and transfers.decide (own offices only)
-auditor                  audit.read, audit.verify, funds.read, funding.read, me.read
-                         (never personal data)
+auditor                  audit.read, audit.verify, funds.read, funding.read,
+                         monitoring.read_counts, me.read (never personal data)
 evaluator                exports.read, exports.create, me.read (anonymized data only)
 data_protection_officer  privacy.*, cases.read, cases.read_personal, transfers.read,
                          transfers.decide, me.read
@@ -66,6 +67,9 @@ ACTIONS = frozenset(
         "transfers.decide",
         "cases.break_glass",
         "privacy.emergency_reads",
+        "monitoring.read",
+        "monitoring.record",
+        "monitoring.read_counts",
     }
 )
 
@@ -83,13 +87,19 @@ _CASEWORKER = frozenset(
         "transfers.request",
         "transfers.read",
         "cases.break_glass",
+        "monitoring.read",
+        "monitoring.record",
+        "monitoring.read_counts",
     }
 )
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     "caseworker": _CASEWORKER,
     "supervisor": _CASEWORKER | {"funding.disburse", "funds.manage", "transfers.decide"},
-    "auditor": frozenset({"me.read", "audit.read", "audit.verify", "funds.read", "funding.read"}),
+    "auditor": frozenset(
+        {"me.read", "audit.read", "audit.verify", "funds.read", "funding.read"}
+        | {"monitoring.read_counts"}
+    ),
     "evaluator": frozenset({"me.read", "exports.read", "exports.create"}),
     "data_protection_officer": frozenset(
         {"me.read", "cases.read", "cases.read_personal", "transfers.read", "transfers.decide"}

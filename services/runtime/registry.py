@@ -11,8 +11,9 @@ def all_services() -> list[ServiceDef]:
     from services.audit.service import SERVICE as audit
     from services.funding.service import SERVICE as funding
     from services.registration.service import SERVICE as registration
+    from services.reintegration.service import SERVICE as reintegration
 
-    return [privacy, api, registration, funding, audit]
+    return [privacy, api, registration, funding, reintegration, audit]
 
 
 def service_names() -> list[str]:

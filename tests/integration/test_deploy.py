@@ -110,6 +110,7 @@ NEEDS = {
     "funding": {"retorno_database_url"},
     "privacy": {"retorno_database_url", "retorno_master_key"},
     "audit": {"retorno_database_url"},
+    "reintegration": {"retorno_database_url"},
     "api": {"retorno_database_urls", "retorno_master_key"},
     "migrate": {"retorno_database_urls"},
 }

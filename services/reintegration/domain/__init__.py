@@ -1,1 +1,2 @@
-"""Pure rules of the reintegration follow-up: the schedule and the sustainability scores."""
+"""Pure rules of the reintegration follow-up: the schedule, the working list, the
+sustainability scores and the named errors."""

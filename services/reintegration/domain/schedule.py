@@ -16,7 +16,13 @@ from datetime import date, timedelta
 from typing import Literal
 
 from events.reintegration import ContactOutcome, PlanStatus, SlotStatus
-from services.kit.errors import ConflictError, InvalidInputError
+from services.reintegration.domain.errors import (
+    ContactBeforeArrivalError,
+    ContactDateInFutureError,
+    ScheduleCompleteError,
+    SlotAlreadySettledError,
+    UnknownSlotError,
+)
 
 SETTLED: frozenset[SlotStatus] = frozenset({"done", "not_reached", "no_consent"})
 """A settled contact needs no more attempts: its slot is over, whatever the date."""
@@ -154,18 +160,22 @@ def schedule_states(
     return tuple(slot_state(s, attempts, today, rules) for s in slots(arrived_on, rules))
 
 
-def choose_slot(states: Sequence[SlotState], requested: int | None) -> SlotState:
-    """The slot a new contact attempt is for: the one asked for, else the first open one."""
+def choose_slot(
+    states: Sequence[SlotState], requested: int | None, on: date | None = None
+) -> SlotState:
+    """The slot a new contact attempt is for: the one asked for; else the open one whose
+    window holds the contact's day ``on`` (a 6-month contact is for the 6-month slot even if
+    the 3-month one was missed); else the first open one."""
     if requested is not None:
         if not 1 <= requested <= len(states):
-            raise InvalidInputError(
+            raise UnknownSlotError(
                 f"contact slot {requested} does not exist: the schedule has contacts 1 to "
                 f"{len(states)}",
                 errors=[{"field": "slot", "problem": f"must be between 1 and {len(states)}"}],
             )
         state = states[requested - 1]
         if state.settled:
-            raise ConflictError(
+            raise SlotAlreadySettledError(
                 f"contact {requested} ({state.slot.offset_months} months after arrival) is "
                 f"already {state.status.replace('_', ' ')} since {state.settled_on}; record "
                 "the attempt for a later contact",
@@ -173,22 +183,26 @@ def choose_slot(states: Sequence[SlotState], requested: int | None) -> SlotState
                 slot_status=state.status,
             )
         return state
+    if on is not None:
+        for state in states:
+            if not state.settled and state.slot.opens_on <= on <= state.slot.closes_on:
+                return state
     for state in states:
         if not state.settled:
             return state
-    raise ConflictError(
+    raise ScheduleCompleteError(
         "every contact of this person's schedule is settled; close the follow-up instead"
     )
 
 
 def check_contact_date(on: date, arrived_on: date, today: date) -> None:
     if on > today:
-        raise InvalidInputError(
+        raise ContactDateInFutureError(
             f"the contact date {on.isoformat()} is in the future; give the day it happened",
             errors=[{"field": "on", "problem": "is in the future"}],
         )
     if on < arrived_on:
-        raise InvalidInputError(
+        raise ContactBeforeArrivalError(
             f"the contact date {on.isoformat()} is before the person arrived "
             f"({arrived_on.isoformat()}); check the date",
             errors=[{"field": "on", "problem": "is before the arrival"}],

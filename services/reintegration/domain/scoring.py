@@ -29,7 +29,7 @@ from typing import Annotated, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from events.reintegration import Dimension
-from services.kit.errors import InvalidInputError
+from services.reintegration.domain.errors import SurveyAnswersInvalidError
 
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 SCORE_PLACES = Decimal("0.0001")
@@ -146,13 +146,15 @@ def _round(value: Fraction) -> Decimal:
     return exact.quantize(SCORE_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def check_answers(instrument: Instrument, answers: Mapping[str, str]) -> None:
+def check_answers(
+    instrument: Instrument, answers: Mapping[str, str], *, field_prefix: str = "answers"
+) -> None:
     """Every answer names an indicator of the instrument and one of its codes (or a missing
     code); otherwise a 422 naming each wrong answer."""
     problems = []
     for indicator_id, code in sorted(answers.items()):
         indicator = instrument.indicator(indicator_id)
-        field = f"answers.{indicator_id}"
+        field = f"{field_prefix}.{indicator_id}"
         if indicator is None:
             problems.append(
                 {"field": field, "problem": f"no such indicator in '{instrument.version}'"}
@@ -162,7 +164,7 @@ def check_answers(instrument: Instrument, answers: Mapping[str, str]) -> None:
         if code not in allowed:
             problems.append({"field": field, "problem": f"use one of: {', '.join(allowed)}"})
     if problems:
-        raise InvalidInputError(
+        raise SurveyAnswersInvalidError(
             f"{len(problems)} survey answer(s) do not fit instrument '{instrument.version}'",
             errors=problems,
         )

@@ -183,3 +183,13 @@ def test_schedule_settings_that_make_no_sense_are_refused_at_start(
 ) -> None:
     with pytest.raises(ValueError, match="offsets|overlap"):
         ScheduleRules(contact_offsets_months=offsets, window_days=window)
+
+
+def test_a_contact_in_a_later_window_is_for_that_slot_even_if_an_earlier_one_was_missed():
+    rules = ScheduleRules()
+    arrived = date(2026, 1, 15)
+    states = schedule_states(arrived, [], date(2026, 7, 15), rules)
+    assert states[0].status == "overdue"
+    assert choose_slot(states, None, date(2026, 7, 15)).slot.number == 2
+    assert choose_slot(states, None, date(2026, 6, 1)).slot.number == 1
+    assert choose_slot(states, None).slot.number == 1
