@@ -9,10 +9,11 @@ def all_services() -> list[ServiceDef]:
     from privacy.service import SERVICE as privacy
     from services.api.service import SERVICE as api
     from services.audit.service import SERVICE as audit
+    from services.evaluation.service import SERVICE as evaluation
     from services.funding.service import SERVICE as funding
     from services.registration.service import SERVICE as registration
 
-    return [privacy, api, registration, funding, audit]
+    return [privacy, api, registration, funding, audit, evaluation]
 
 
 def service_names() -> list[str]:
