@@ -70,6 +70,7 @@ def _bars(sheet: Sheet, column: str, title: str, ylabel: str) -> str:
             _mark(ax, x, 0.5)
         else:
             ax.bar(x, v, color=MALE)
+    ax.set_xlim(-0.6, len(rows) - 0.4)
     ax.set_xticks(range(len(rows)), rows, rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -91,6 +92,7 @@ def _paired(sheet: Sheet, groups: Sequence[tuple[str, str]], title: str) -> str:
             else:
                 ax.bar(x + dx, v, width=0.4, color=colour)
     labels = [cost if row == TOTAL else row for row, cost in groups]
+    ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_xticks(range(len(groups)), labels, rotation=30, ha="right")
     ax.set_ylabel("amount (fund currency)")
     ax.legend(
