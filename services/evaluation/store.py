@@ -25,6 +25,7 @@ from sqlalchemy import (
     Uuid,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -241,6 +242,18 @@ async def all_exports(session: AsyncSession, limit: int, offset: int) -> list[di
 async def exported_periods(session: AsyncSession, trigger: str) -> set[str]:
     rows = await session.execute(select(exports.c.period).where(exports.c.trigger == trigger))
     return {str(r[0]) for r in rows}
+
+
+# Any fixed 64-bit key: the evaluation ledger's advisory lock on PostgreSQL.
+LEDGER_LOCK = 0x52455456414C4544
+
+
+async def lock_ledger(session: AsyncSession) -> None:
+    """Exports are checked against the ledger one at a time: two made at once must not both
+    pass the differencing guard without seeing each other. SQLite's writer transaction
+    (BEGIN IMMEDIATE) already serialises them; PostgreSQL takes a transaction-level lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK})
 
 
 async def all_releases(session: AsyncSession) -> list[dict[str, Any]]:

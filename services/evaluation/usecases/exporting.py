@@ -220,6 +220,7 @@ async def _create(
     export_id = uuid.uuid4()
     directory = export_dir(rt, export_id)
     async with rt.db("evaluation").unit_of_work() as uow:
+        await store.lock_ledger(uow.session)
         if trigger == "schedule" and period.label in await store.exported_periods(
             uow.session, "schedule"
         ):
