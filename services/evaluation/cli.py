@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from pydantic import ValidationError
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from events.evaluation import ExportFormat
 from services.evaluation import usecases
@@ -48,27 +56,38 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
             raise typer.Exit(2)
         chosen: list[TableName] = [t for t in TABLE_NAMES if t in tables]
         format_: ExportFormat = fmt  # type: ignore[assignment]
-        request = ExportIn.model_validate(
-            {
-                "period": period,
-                "from": first.date() if first else None,
-                "to": last.date() if last else None,
-                "tables": chosen,
-                "format": format_,
-            }
-        )
+        try:
+            request = ExportIn.model_validate(
+                {
+                    "period": period,
+                    "from": first.date() if first else None,
+                    "to": last.date() if last else None,
+                    "tables": chosen,
+                    "format": format_,
+                }
+            )
+        except ValidationError as exc:
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+            typer.echo(f"invalid: {', '.join(fields)}", err=True)
+            raise typer.Exit(2) from None
 
         async def work(rt: Runtime) -> ExportOut:
             with Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 transient=True,
                 disable=quiet,
             ) as bar:
-                task = bar.add_task("exporting", total=None)
+                # steps: reading the facts, protecting each table, writing the files
+                task = bar.add_task("exporting", total=len(chosen) + 2)
                 return await usecases.create_export(
-                    rt, CLI_PRINCIPAL, request, lambda step: bar.update(task, description=step)
+                    rt,
+                    CLI_PRINCIPAL,
+                    request,
+                    lambda step: bar.update(task, description=step, advance=1),
                 )
 
         try:
