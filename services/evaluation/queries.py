@@ -9,7 +9,6 @@ from pathlib import Path
 from services.evaluation import store
 from services.evaluation.domain.errors import ExportFileNotFoundError, ExportNotFoundError
 from services.evaluation.schemas import ExportList, ExportOut, export_out
-from services.evaluation.usecases.exporting import export_dir
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 
@@ -51,7 +50,7 @@ async def export_file(
     made = await get_export(rt, principal, export_id)
     for f in made.files:
         if f.name == name:
-            path = export_dir(rt, export_id) / f.name
+            path = store.export_dir(rt.settings.data_dir, export_id) / f.name
             if not path.is_file():
                 break
             return ExportFile(path, f.name, MEDIA_TYPES[path.suffix], f.sha256)

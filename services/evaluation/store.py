@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -98,6 +99,11 @@ releases = Table(
     Column("position", Integer, nullable=False),
     Column("release", JSON, nullable=False),  # domain.ledger.Release as JSON
 )
+
+
+def export_dir(data_dir: Path, export_id: uuid.UUID) -> Path:
+    """Where an export's files are stored: ``data_dir/exports/<id>/``."""
+    return Path(data_dir) / "exports" / str(export_id)
 
 
 def surrogate(value: object) -> str:

@@ -73,10 +73,6 @@ def period_of(request: ExportIn) -> Period:
     return between(request.first_day, request.last_day)
 
 
-def export_dir(rt: Runtime, export_id: uuid.UUID) -> Path:
-    return Path(rt.settings.data_dir) / "exports" / str(export_id)
-
-
 def facts_of(
     persons: Sequence[dict[str, Any]], money: Sequence[dict[str, Any]], settings: TableSettings
 ) -> list[ReturnFact]:
@@ -218,7 +214,7 @@ async def _create(
     settings = table_settings(rt.settings)
     rules = disclosure_settings()
     export_id = uuid.uuid4()
-    directory = export_dir(rt, export_id)
+    directory = store.export_dir(rt.settings.data_dir, export_id)
     async with rt.db("evaluation").unit_of_work() as uow:
         await store.lock_ledger(uow.session)
         if trigger == "schedule" and period.label in await store.exported_periods(

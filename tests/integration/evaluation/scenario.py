@@ -18,6 +18,7 @@ from events.registration import (
     PersonFacts,
     ReturnRegistered,
 )
+from services.evaluation import store
 from services.evaluation.handlers import handlers
 from services.evaluation.service import SERVICE
 from services.kit.definition import Runtime
@@ -295,3 +296,7 @@ def recount(
             if sex in ("Total", s) and age in ("Total", band(a)):
                 total += 1
     return total
+
+
+def export_dir(rt: Runtime, export_id: uuid.UUID) -> Path:
+    return store.export_dir(rt.settings.data_dir, export_id)

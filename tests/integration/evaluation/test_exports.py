@@ -17,13 +17,13 @@ from services.evaluation import store
 from services.evaluation.domain.errors import InvalidPeriodError, OverlappingReleaseRefusedError
 from services.evaluation.schemas import ExportIn
 from services.evaluation.usecases import create_export
-from services.evaluation.usecases.exporting import export_dir
 from services.kit.definition import Runtime
 from tests.integration.evaluation.scenario import (
     EVALUATOR,
     SENTINEL_NAME,
     deliver,
     deliver_all,
+    export_dir,
     population,
     recount,
     returned_case,

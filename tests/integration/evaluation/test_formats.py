@@ -10,9 +10,14 @@ import openpyxl
 
 from services.evaluation.schemas import ExportIn
 from services.evaluation.usecases import create_export
-from services.evaluation.usecases.exporting import export_dir
 from services.kit.definition import Runtime
-from tests.integration.evaluation.scenario import EVALUATOR, deliver_all, population, recount
+from tests.integration.evaluation.scenario import (
+    EVALUATOR,
+    deliver_all,
+    export_dir,
+    population,
+    recount,
+)
 
 # libhxl 5 takes its options as an InputOptions (DOMAIN.md's ``allow_local=True`` keyword is
 # the older call)

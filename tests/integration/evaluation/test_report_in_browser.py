@@ -11,9 +11,8 @@ import pytest
 
 from services.evaluation.schemas import ExportIn
 from services.evaluation.usecases import create_export
-from services.evaluation.usecases.exporting import export_dir
 from services.kit.definition import Runtime
-from tests.integration.evaluation.scenario import EVALUATOR, deliver_all, population
+from tests.integration.evaluation.scenario import EVALUATOR, deliver_all, export_dir, population
 
 BROWSER = next(
     (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),
