@@ -11,7 +11,7 @@ random() { python3 -c 'import secrets; print(secrets.token_urlsafe(24), end="")'
 [ -f master_key ] || python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode(), end="")' > master_key
 [ -f postgres_password ] || random > postgres_password
 urls="{"
-for service in registration funding privacy audit reintegration api; do
+for service in registration funding privacy audit reintegration evaluation api; do
   [ -f "${service}_db_password" ] || random > "${service}_db_password"
   url="postgresql+asyncpg://${service}:$(cat "${service}_db_password")@postgres:5432/retorno_${service}"
   rm -f "${service}_database_url"

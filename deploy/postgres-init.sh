@@ -3,7 +3,7 @@
 # only its own role's password (compose secrets, /run/secrets/<service>_db_password).
 # The api container serves every service's routes and so holds each service's URL.
 set -eu
-for service in registration funding privacy audit reintegration api; do
+for service in registration funding privacy audit reintegration evaluation api; do
   password=$(cat "/run/secrets/${service}_db_password")
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" \
     -v role="$service" -v password="$password" -v db="retorno_$service" <<'SQL'

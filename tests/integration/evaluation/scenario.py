@@ -1,0 +1,302 @@
+"""Events for the evaluation tests: returns with known sexes, ages and countries, their
+lifecycle and their money, and the runtime and HTTP client the service runs in."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from db.uow import ServiceDatabase
+from events.envelope import Actor, Envelope, Payload, new_envelope
+from events.funding import CommitmentApproved, CommittedLine, DisbursementMade, DisbursementReversed
+from events.registration import (
+    CaseArrived,
+    CaseScreened,
+    CaseWithdrawn,
+    PersonFacts,
+    ReturnRegistered,
+)
+from services.evaluation import store
+from services.evaluation.handlers import handlers
+from services.evaluation.service import SERVICE
+from services.kit.definition import Runtime
+from services.kit.identity import Principal
+from services.kit.settings import Settings
+from services.runtime.composition import build_runtime
+
+EVALUATOR = Principal("u_evaluator", "evaluator")
+# A name that must never reach an export (the read model never sees names at all).
+SENTINEL_NAME = "Zzyzx-Quetzalcoatl"
+
+
+def envelope(payload: Payload, source: str) -> Envelope:
+    return new_envelope(payload, actor=Actor.service(source))
+
+
+def band(age: int) -> str:
+    return (
+        "0-4"
+        if age < 5
+        else "5-11"
+        if age < 12
+        else "12-17"
+        if age < 18
+        else "18-59"
+        if age < 60
+        else "60+"
+    )
+
+
+@dataclass
+class Case:
+    case_id: uuid.UUID
+    people: list[str]
+    events: list[Envelope] = field(default_factory=list)
+    destination: str = ""
+    sexes: tuple[str, ...] = ()
+    ages: tuple[int, ...] = ()
+    outcome: str = ""
+
+
+def returned_case(
+    *,
+    destination: str = "GT",
+    sexes: tuple[str, ...] = ("female",),
+    ages: tuple[int, ...] = (30,),
+    on: date = date(2026, 2, 10),
+    categories: tuple[str, ...] = ("woman_at_risk",),
+    committed: int = 0,
+    paid: int = 0,
+    outcome: str = "returned",
+    fund: str = "F2026",
+) -> Case:
+    case_id = uuid.uuid4()
+    refs = [f"p_{uuid.uuid4().hex}" for _ in sexes]
+    people = [
+        PersonFacts(
+            person_ref=ref,
+            sex=sex,  # type: ignore[arg-type]
+            age_years=age,
+            age_band=band(age),  # type: ignore[arg-type]
+            nationality=destination,
+            vulnerability_categories=list(categories),
+        )
+        for ref, sex, age in zip(refs, sexes, ages, strict=True)
+    ]
+    events = [
+        envelope(
+            ReturnRegistered(
+                case_id=case_id,
+                fund_period=fund,
+                office="MX-01",
+                requester_type="international_organisation",
+                departure_country="MX",
+                destination_country=destination,
+                registered_on=on,
+                people=people,
+            ),
+            "registration",
+        )
+    ]
+    if outcome == "ineligible":
+        events.append(
+            envelope(
+                CaseScreened(
+                    case_id=case_id,
+                    office="MX-01",
+                    from_status="registered",
+                    to_status="ineligible",
+                    eligible=False,
+                    reason_code="not_a_national",
+                ),
+                "registration",
+            )
+        )
+        return Case(case_id, refs, events, destination, sexes, ages, outcome)
+    events.append(
+        envelope(
+            CaseScreened(
+                case_id=case_id,
+                office="MX-01",
+                from_status="registered",
+                to_status="eligible",
+                eligible=True,
+            ),
+            "registration",
+        )
+    )
+    for ref in refs:
+        commitment = uuid.uuid4()
+        if committed:
+            events.append(
+                envelope(
+                    CommitmentApproved(
+                        commitment_id=commitment,
+                        period=fund,
+                        case_id=case_id,
+                        person_ref=ref,
+                        requested_cents=committed,
+                        amount_cents=committed,
+                        lines=[CommittedLine(category="transport", amount_cents=committed)],
+                        partial=False,
+                        remaining_cap_cents=0,
+                    ),
+                    "funding",
+                )
+            )
+        if paid:
+            events.append(
+                envelope(
+                    DisbursementMade(
+                        disbursement_id=uuid.uuid4(),
+                        commitment_id=commitment,
+                        period=fund,
+                        case_id=case_id,
+                        person_ref=ref,
+                        category="transport",
+                        amount_cents=paid,
+                        paid_on=on,
+                        attributions=[],
+                    ),
+                    "funding",
+                )
+            )
+    if outcome == "withdrawn":
+        events.append(
+            envelope(
+                CaseWithdrawn(
+                    case_id=case_id,
+                    office="MX-01",
+                    from_status="eligible",
+                    to_status="withdrawn",
+                    reason_code="person_request",
+                ),
+                "registration",
+            )
+        )
+    elif outcome == "returned":
+        events.append(
+            envelope(
+                CaseArrived(
+                    case_id=case_id,
+                    office="MX-01",
+                    from_status="departed",
+                    to_status="arrived",
+                    arrived_on=on,
+                ),
+                "registration",
+            )
+        )
+    return Case(case_id, refs, events, destination, sexes, ages, outcome)
+
+
+def reversal(case: Case, cents: int) -> Envelope:
+    return envelope(
+        DisbursementReversed(
+            reversal_id=uuid.uuid4(),
+            disbursement_id=uuid.uuid4(),
+            commitment_id=uuid.uuid4(),
+            period="F2026",
+            case_id=case.case_id,
+            person_ref=case.people[0],
+            category="transport",
+            amount_cents=cents,
+            attributions=[],
+            reason_code="duplicate",
+            reversed_on=date(2026, 3, 1),
+        ),
+        "funding",
+    )
+
+
+def make_runtime(db: ServiceDatabase, data_dir: Path) -> Runtime:
+    return build_runtime(Settings(data_dir=data_dir), [SERVICE], databases={"evaluation": db})
+
+
+async def deliver(rt: Runtime, event: Envelope) -> None:
+    """Apply one event through the service's handler in its own committed unit of work."""
+    handler = handlers(rt)[event.type]
+    async with rt.db("evaluation").unit_of_work(cause=event) as uow:
+        await handler(uow, event)
+        await uow.commit()
+
+
+async def deliver_all(rt: Runtime, cases: list[Case]) -> None:
+    for case in cases:
+        for event in case.events:
+            await deliver(rt, event)
+
+
+def population() -> list[Case]:
+    """A half-year of returns to GT (many), HN (some) and SV (a few), with small cells."""
+    cases = []
+    for i in range(12):
+        cases.append(
+            returned_case(
+                destination="GT", sexes=("female",), ages=(25 + i,), committed=50_000, paid=40_000
+            )
+        )
+    for i in range(9):
+        cases.append(
+            returned_case(
+                destination="GT", sexes=("male",), ages=(30 + i,), committed=60_000, paid=60_000
+            )
+        )
+    for i in range(6):
+        cases.append(
+            returned_case(
+                destination="HN",
+                sexes=("male",),
+                ages=(40 + i,),
+                on=date(2026, 4, 3),
+                committed=30_000,
+            )
+        )
+    cases.append(
+        returned_case(
+            destination="HN", sexes=("female", "female"), ages=(33, 3), on=date(2026, 5, 2)
+        )
+    )
+    cases.append(
+        returned_case(
+            destination="SV",
+            sexes=("male",),
+            ages=(70,),
+            on=date(2026, 6, 1),
+            committed=90_000,
+            paid=90_000,
+        )
+    )
+    cases.append(
+        returned_case(destination="SV", sexes=("other",), ages=(19,), on=date(2026, 6, 20))
+    )
+    for i in range(5):
+        cases.append(
+            returned_case(destination="GT", sexes=("female",), ages=(20 + i,), outcome="withdrawn")
+        )
+    cases.append(returned_case(destination="HN", sexes=("male",), ages=(50,), outcome="ineligible"))
+    # in progress: in no table
+    cases.append(
+        returned_case(destination="GT", sexes=("female",), ages=(44,), outcome="in_progress")
+    )
+    return cases
+
+
+def recount(
+    cases: list[Case], destination: str, sex: str, age: str, outcome: str = "returned"
+) -> int:
+    """Independent re-aggregation from the events' facts: people of a cell, one by one."""
+    total = 0
+    for case in cases:
+        if case.outcome != outcome or destination not in ("Total", case.destination):
+            continue
+        for s, a in zip(case.sexes, case.ages, strict=True):
+            if sex in ("Total", s) and age in ("Total", band(a)):
+                total += 1
+    return total
+
+
+def export_dir(rt: Runtime, export_id: uuid.UUID) -> Path:
+    return store.export_dir(rt.settings.data_dir, export_id)
