@@ -17,6 +17,7 @@ from db.uow import UnitOfWork
 from events.envelope import Actor, Envelope
 from events.funding import CaseFundingDecided, CommitmentApproved, CommitmentRejected, FundCreated
 from events.privacy import PersonalDataErased
+from events.reintegration import FollowUpClosed
 from services.kit.definition import Handler, Runtime
 from services.kit.errors import WaitingForEvent
 from services.registration import domain, store
@@ -123,8 +124,40 @@ async def on_personal_data_erased(uow: UnitOfWork, event: Envelope) -> None:
     await store.erase_person(uow.session, erased.person_ref, erased.erased_at)
 
 
+async def on_follow_up_closed(uow: UnitOfWork, event: Envelope) -> None:
+    """A person's reintegration follow-up closed. Once every person of the case has theirs
+    closed, an arrived or monitored case moves to ``closed`` (registration's own
+    ``case_closed``, as the reintegration service). A redelivery, or a case already closed by
+    a caseworker, changes nothing; one for a case not stored yet waits for it."""
+    if event.version != FollowUpClosed.version:
+        log.warning("ignoring %s version %s", event.type, event.version)
+        return
+    closed = event.parse(FollowUpClosed)
+    await _known_case(uow, closed.case_id, "a closed follow-up")
+    await store.keep_follow_up_closed(
+        uow.session,
+        {
+            "case_id": closed.case_id,
+            "person_ref": closed.person_ref,
+            "reason_code": closed.reason_code,
+            "closed_on": closed.closed_on,
+            "event_id": event.event_id,
+        },
+    )
+    case = await store.get_case(uow.session, closed.case_id)
+    assert case is not None
+    people = [row["person_ref"] for row in await store.people_of(uow.session, [closed.case_id])]
+    reasons = await store.follow_up_reasons(uow.session, closed.case_id)
+    reason = domain.closure_after_follow_ups(case["status"], people, reasons)
+    if reason is not None:
+        await apply_transition(
+            uow, case, "closed", actor=Actor.service(SERVICE), reason_code=reason
+        )
+
+
 def handlers(_rt: Runtime) -> Mapping[str, Handler]:
     return {
+        FollowUpClosed.type_name(): on_follow_up_closed,
         CaseFundingDecided.type_name(): on_case_funding_decided,
         CommitmentApproved.type_name(): on_commitment_approved,
         CommitmentRejected.type_name(): on_commitment_rejected,

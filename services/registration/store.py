@@ -618,3 +618,38 @@ async def keep_person_outcome(
     """The latest decision about one person of a case (an older one changes nothing)."""
     key = {"case_id": case_id, "person_ref": person_ref}
     await _keep_latest(session, funding_outcomes, key, values)
+
+
+follow_ups = Table(
+    "registration_follow_ups",
+    metadata,
+    Column("case_id", Uuid, ForeignKey("registration_cases.case_id"), nullable=False),
+    Column("person_ref", String(34), nullable=False),
+    Column("reason_code", String(40), nullable=False),
+    Column("closed_on", Date, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("case_id", "person_ref"),
+)
+"""Each person's follow-up closed by reintegration (``reintegration.case_closed``)."""
+
+
+async def keep_follow_up_closed(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Record a person's closed follow-up once (a redelivery changes nothing)."""
+    found = await session.scalar(
+        select(follow_ups.c.event_id).where(
+            follow_ups.c.case_id == values["case_id"],
+            follow_ups.c.person_ref == values["person_ref"],
+        )
+    )
+    if found is None:
+        await session.execute(insert(follow_ups).values(**values))
+
+
+async def follow_up_reasons(session: AsyncSession, case_id: uuid.UUID) -> dict[str, str]:
+    """person_ref -> the reason code of their closed follow-up, for a case."""
+    rows = await session.execute(
+        select(follow_ups.c.person_ref, follow_ups.c.reason_code).where(
+            follow_ups.c.case_id == case_id
+        )
+    )
+    return {row.person_ref: row.reason_code for row in rows}

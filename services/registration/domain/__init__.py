@@ -45,6 +45,7 @@ from services.registration.domain.funding import (
 from services.registration.domain.lifecycle import (
     BEFORE_DEPARTURE,
     FINAL,
+    FOLLOWED_UP,
     FROM_EVENTS_ONLY,
     OPEN_STATUSES,
     REASON_REQUIRED,
@@ -56,6 +57,7 @@ from services.registration.domain.lifecycle import (
     check_reason,
     check_transition,
     check_transition_request,
+    closure_after_follow_ups,
     is_open,
 )
 from services.registration.domain.offices import (
@@ -94,6 +96,8 @@ __all__ = [
     "EligibilityChecksFailedError",
     "EveryoneErasedError",
     "FINAL",
+    "FOLLOWED_UP",
+    "closure_after_follow_ups",
     "FROM_EVENTS_ONLY",
     "IllegalTransitionError",
     "MAX_AGE_YEARS",

@@ -3,6 +3,7 @@ request may ask."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import get_args
 
 from events.registration import CaseStatus
@@ -116,3 +117,23 @@ def check_reason(to: CaseStatus, reason_code: str | None) -> None:
             "'changed_mind', 'duplicate_request')",
             errors=[{"field": "reason_code", "problem": f"required for '{to}'"}],
         )
+
+
+FOLLOWED_UP: tuple[CaseStatus, ...] = ("arrived", "monitoring")
+"""A case whose people are being followed up after their return."""
+
+
+def closure_after_follow_ups(
+    status: CaseStatus, people: Iterable[str], closed: Mapping[str, str]
+) -> str | None:
+    """The reason code to close the case with once every person's follow-up has closed
+    (reintegration's ``case_closed``), or None while one is still followed up or the case is
+    not in follow-up. One reason for all (``follow_up_completed``, ``follow_up_re_migrated``...)
+    is kept; mixed reasons close with ``follow_up_closed``."""
+    if status not in FOLLOWED_UP:
+        return None
+    refs = set(people)
+    if not refs or not refs <= closed.keys():
+        return None
+    reasons = {closed[ref] for ref in refs}
+    return f"follow_up_{reasons.pop()}" if len(reasons) == 1 else "follow_up_closed"

@@ -41,7 +41,7 @@ class System:
 
 @pytest.fixture
 async def system(tmp_path: Path) -> AsyncIterator[System]:
-    from services.api.users import add_user
+    from services.api.usecases import add_user
 
     settings = Settings(
         data_dir=tmp_path / "var",

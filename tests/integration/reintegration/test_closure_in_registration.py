@@ -1,0 +1,101 @@
+"""A closed follow-up closes the registration case: registration consumes
+``reintegration.case_closed`` and closes an arrived case once every person's follow-up is
+closed. Carried in process over the real app by ``tests.support.InProcessFlow``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from events.reintegration import PlanCreated
+from services.kit.settings import Settings
+from services.runtime.composition import close_runtime
+from services.runtime.registry import all_services
+from tests.support import (
+    InProcessFlow,
+    bearer,
+    case_request,
+    client,
+    fund_request,
+    make_app,
+    open_runtime,
+    outbox,
+    person_request,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_case_closes_when_the_last_of_its_people_has_their_follow_up_closed(
+    tmp_path: Path,
+) -> None:
+    services = all_services()
+    rt = await open_runtime(Settings(data_dir=tmp_path), services)
+    flow = InProcessFlow(rt, services)
+    sup, cw = bearer("supervisor"), bearer("caseworker")
+    try:
+        async with client(make_app(rt, services)) as http:
+            period = str(rt.clock().year)
+            assert (
+                await http.post("/api/funds", json=fund_request(period), headers=sup)
+            ).is_success
+            receipt = {"member": "CA", "amount": "60000.00"}
+            assert (
+                await http.post(f"/api/funds/{period}/receipts", json=receipt, headers=sup)
+            ).is_success
+            await flow.run()
+            child = person_request(
+                given_names="Luis",
+                date_of_birth=f"{rt.clock().year - 8}-01-01",
+                sex="male",
+                travel_document={"type": "passport", "number": "P7654321"},
+                vulnerability_categories=["unaccompanied_minor"],
+            )
+            body = case_request(fund_period=period, people=[person_request(), child])
+            created = await http.post("/api/cases", json=body, headers=cw)
+            assert created.status_code == 201, created.text
+            case_id = created.json()["case_id"]
+            url = f"/api/cases/{case_id}/transitions"
+            screen = {"to": "eligible", "reason_code": "meets_criteria"}
+            assert (await http.post(url, json=screen, headers=cw)).status_code == 200
+            await flow.run()
+            for to in ("documents_ready", "departed", "arrived"):
+                moved = await http.post(url, json={"to": to}, headers=cw)
+                assert moved.status_code == 200, moved.text
+            await flow.run()
+            plans = [
+                e.parse(PlanCreated)
+                for e in await outbox(rt, "reintegration")
+                if e.type == PlanCreated.type_name()
+            ]
+            assert len(plans) == 2
+            today = rt.clock().date().isoformat()
+
+            first = await http.post(
+                f"/api/monitoring/plans/{plans[0].plan_id}/closure",
+                json={"on": today, "reason": "declined"},
+                headers=cw,
+            )
+            assert first.status_code == 201, first.text
+            await flow.run()
+            case = (await http.get(f"/api/cases/{case_id}", headers=cw)).json()
+            assert case["status"] == "arrived"  # the other person is still followed up
+
+            second = await http.post(
+                f"/api/monitoring/plans/{plans[1].plan_id}/closure",
+                json={"on": today, "reason": "re_migrated"},
+                headers=cw,
+            )
+            assert second.status_code == 201, second.text
+            await flow.run()
+            await flow.run()  # a redelivery of everything changes nothing
+            case = (await http.get(f"/api/cases/{case_id}", headers=cw)).json()
+            assert case["status"] == "closed"
+            closures = [
+                e for e in await outbox(rt, "registration") if e.type == "registration.case_closed"
+            ]
+            assert len(closures) == 1
+            assert closures[0].payload["reason_code"] == "follow_up_closed"  # mixed reasons
+    finally:
+        await close_runtime(rt)
