@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.web import i18n
+from services.web import i18n, messages
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -34,6 +34,7 @@ def environment(language: str) -> Environment:
     env.filters["moment"] = lambda value: i18n.moment(value, language)
     env.globals["language"] = language
     env.globals["language_names"] = i18n.LANGUAGE_NAMES
+    env.globals["role_names"] = messages.role_names(language)
     return env
 
 

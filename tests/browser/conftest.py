@@ -18,6 +18,14 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
+from services.api.service import SERVICE
+from services.edge.app import create_app
+from services.kit.definition import Runtime
+from services.kit.settings import Settings
+from services.runtime.composition import start_services
+from services.web.pages import mount
+from tests.support import open_service_db
+
 ASSETS = Path(__file__).resolve().parents[2] / "services" / "web" / "assets"
 AXE = ASSETS / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -81,3 +89,16 @@ async def axe_violations(page: Page) -> list[dict[str, Any]]:
     await page.add_script_tag(path=str(AXE))
     result = await page.evaluate("async () => await axe.run(document)")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+async def served(sqlite_url: str, tmp_path: Path) -> AsyncIterator[tuple[Served, Runtime]]:
+    """The real app (the edge) with the web UI, over the users service's database."""
+    db = await open_service_db(SERVICE, sqlite_url)
+    rt = Runtime(settings=Settings(data_dir=tmp_path), databases={"api": db})
+    await start_services(rt, [SERVICE])
+    app = create_app(rt, [SERVICE])
+    mount(app)
+    async with Served(app) as server:
+        yield server, rt
+    await db.engine.dispose()
