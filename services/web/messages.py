@@ -34,7 +34,10 @@ BY_ERROR: dict[str, str] = {
     ),
 }
 BY_KIND: list[tuple[type[RetornoError], str]] = [
-    (InvalidInputError, N_("Some of what you entered is not valid. Check the fields and send again.")),
+    (
+        InvalidInputError,
+        N_("Some of what you entered is not valid. Check the fields and send again."),
+    ),
     (NotFoundError, N_("That record does not exist, or it is not yours to see.")),
     (ForbiddenError, N_("Your role or office may not do this. Ask a supervisor.")),
     (ConflictError, N_("The record changed meanwhile. Reload the page and try again.")),

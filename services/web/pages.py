@@ -117,9 +117,7 @@ def router() -> APIRouter:
             return sign_in_page(
                 request,
                 username=username,
-                problem=i18n.translations(language).gettext(
-                    "This form expired. Sign in again."
-                ),
+                problem=i18n.translations(language).gettext("This form expired. Sign in again."),
                 status_code=403,
             )
         try:
@@ -147,9 +145,7 @@ def router() -> APIRouter:
         if signed_in is not None and token is not None:
             expected = security.session_csrf_token(signed_in.csrf_secret)
             if not security.same_origin(request) or not security.same_token(expected, csrf_token):
-                return page(
-                    request, "expired.html", signed_in=signed_in, status_code=403
-                )
+                return page(request, "expired.html", signed_in=signed_in, status_code=403)
             await users.sign_out(rt, token)
         response = RedirectResponse("/sign-in", status_code=303)
         security.clear_cookie(response, security.SESSION_COOKIE)

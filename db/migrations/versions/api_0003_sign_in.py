@@ -18,7 +18,9 @@ def upgrade() -> None:
     with op.batch_alter_table("api_users") as batch:
         batch.add_column(sa.Column("password_hash", sa.String(255), nullable=True))
         batch.add_column(
-            sa.Column("password_must_change", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column(
+                "password_must_change", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
         )
         batch.add_column(
             sa.Column("failed_sign_ins", sa.Integer(), nullable=False, server_default="0")
@@ -45,6 +47,11 @@ def downgrade() -> None:
     op.drop_index("ix_api_sessions_user_id", table_name="api_sessions")
     op.drop_table("api_sessions")
     with op.batch_alter_table("api_users") as batch:
-        for column in ("language", "locked_until", "failed_sign_ins", "password_must_change",
-                       "password_hash"):
+        for column in (
+            "language",
+            "locked_until",
+            "failed_sign_ins",
+            "password_must_change",
+            "password_hash",
+        ):
             batch.drop_column(column)
