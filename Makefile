@@ -14,7 +14,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The web UI's front-end files come from npm packages (services/web/assets/package-lock.json)
+# and are served by us, never a CDN. Without npm the UI still works: pages are plain HTML
+# forms, htmx only makes some updates partial (browser tests need axe-core from npm).
+ASSETS := services/web/assets
+VENDOR := services/web/static/vendor
+$(VENDOR)/.stamp: $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(ASSETS) --no-audit --no-fund --ignore-scripts --silent && \
+	  mkdir -p $(VENDOR) && cp $(ASSETS)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/ && \
+	  touch $@; \
+	else echo "npm not found: the web UI runs without htmx (plain forms)"; fi
+
+install: $(STAMP) $(VENDOR)/.stamp
 
 run: install  ## migrate, start the embedded broker, every service and the HTTP API (Ctrl-C stops)
 	$(BIN)/retorno up

@@ -46,6 +46,12 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
             list[str] | None,
             typer.Option(help="Office scope (caseworker, supervisor); repeat for several"),
         ] = None,
+        password: Annotated[
+            bool,
+            typer.Option(
+                "--password", help="Also print a one-time password for the web UI (shown once)"
+            ),
+        ] = False,
     ) -> None:
         """Create a user and print their API token (shown once; only its hash is stored)."""
         settings = Settings()
@@ -54,6 +60,20 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
         _user, token = run(lambda rt: usecases.add_user(rt, name, role, office or []))
         console.print(f"user '{name}' ({role}) created. API token (shown once):")
         print(token)
+        if password:
+            one_time = run(lambda rt: usecases.set_password(rt, name))
+            console.print(
+                "one-time password for the web UI (shown once; changed at first sign-in):"
+            )
+            print(one_time)
+
+    @users_app.command("password")
+    def users_password(name: str) -> None:
+        """Set a one-time password for the web UI and print it (shown once): the person signs
+        in with it and must choose their own at once. Also unlocks a locked account."""
+        one_time = run(lambda rt: usecases.set_password(rt, name))
+        console.print(f"one-time password for '{name}' (shown once; changed at first sign-in):")
+        print(one_time)
 
     @users_app.command("list")
     def users_list() -> None:

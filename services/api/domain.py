@@ -14,9 +14,9 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
+from services.kit.errors import ConflictError, InvalidInputError, NotFoundError, RetornoError
 from services.kit.identity import OFFICE_SCOPED_ROLES, ROLES
 
 TOKEN_PREFIX = "rt_"
@@ -94,3 +94,94 @@ def parse_token_id(value: uuid.UUID | str) -> uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
     except ValueError as e:
         raise InvalidInputError(f"{value!r} is not a token id; list users to see them.") from e
+
+
+# --- people signing in to the web UI ---------------------------------------------------
+
+SESSION_PREFIX = "rs_"
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+
+
+class SignInRefusedError(RetornoError):
+    """Wrong name or password. One message for both: the page must not tell an attacker which
+    user names exist."""
+
+    status_code = 401
+    title = "Sign-in refused"
+
+
+class AccountLockedError(RetornoError):
+    """Too many failed sign-ins in a row: the account waits before accepting another."""
+
+    status_code = 429
+    title = "Account locked for a while"
+
+
+class PasswordRejectedError(InvalidInputError):
+    """A new password that the policy refuses (too short, too long, the user's name)."""
+
+
+class CurrentPasswordWrongError(InvalidInputError):
+    """Changing a password needs the current one, and it was not right."""
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """After ``threshold`` failed sign-ins in a row the account refuses every sign-in, even
+    with the right password, for ``lock`` (a correct sign-in resets the count)."""
+
+    threshold: int = 5
+    lock: timedelta = timedelta(minutes=15)
+
+    def after_failure(self, failures: int, now: datetime) -> tuple[int, datetime | None]:
+        """The failure count after one more failure, and until when the account is locked."""
+        failures += 1
+        if failures >= self.threshold:
+            return failures, now + self.lock
+        return failures, None
+
+
+def is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and now < locked_until
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """A web session ends after ``idle`` without a request, and after ``absolute`` in any case."""
+
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=12)
+    # a request refreshes the session's last-seen time at most this often (not one write each)
+    touch_every: timedelta = timedelta(minutes=1)
+
+    def alive(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
+        return now < created_at + self.absolute and now < last_seen_at + self.idle
+
+    def needs_touch(self, last_seen_at: datetime, now: datetime) -> bool:
+        return now - last_seen_at >= self.touch_every
+
+
+def check_new_password(password: str, user_name: str) -> None:
+    """PasswordRejectedError unless the password may be set (NIST SP 800-63B: length, not
+    composition rules)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejectedError(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters "
+            "(a few words make a good one)."
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordRejectedError(
+            f"The password is too long: use at most {MAX_PASSWORD_LENGTH} characters."
+        )
+    if user_name.lower() in password.lower():
+        raise PasswordRejectedError("The password must not contain the user name.")
+
+
+def new_session_token() -> str:
+    return SESSION_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_one_time_password() -> str:
+    """A password for a first sign-in, to be changed at once: 20 characters, ~120 bits."""
+    return secrets.token_urlsafe(15)

@@ -3,26 +3,46 @@ routes call them."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.uow import ServiceDatabase
+from events.api import SignedIn, SignedOut, SignInFailed
+from events.envelope import Actor
 from services.api import store
 from services.api.domain import (
+    SESSION_PREFIX,
+    AccountLockedError,
+    CurrentPasswordWrongError,
+    LockoutPolicy,
+    PasswordRejectedError,
+    SessionPolicy,
+    SignInRefusedError,
     TokenInfo,
     UnknownTokenError,
     UnknownUserError,
     User,
     UserNameTakenError,
+    check_new_password,
     check_user,
     hash_token,
+    is_locked,
+    new_one_time_password,
+    new_session_token,
     new_token,
     parse_token_id,
 )
 from services.kit.definition import Runtime
+from services.kit.identity import Principal
 
 
 async def add_user(
@@ -80,3 +100,201 @@ async def revoke_token(rt: Runtime, token_id: uuid.UUID | str) -> None:
             raise UnknownTokenError(f"No token with id {key}; list users to see token ids.")
         await store.revoke(uow.session, key, db.clock())
         await uow.commit()
+
+
+# --- people signing in to the web UI ---------------------------------------------------
+
+# argon2id with the RFC 9106 low-memory profile (argon2-cffi's default): about 50 ms of CPU
+# a check on this machine, run in a thread so the event loop keeps serving others.
+_hasher = PasswordHasher()
+# Verified against when no account has the name given, so that an unknown name costs the
+# same time as a wrong password and response times do not tell which names exist.
+_DUMMY_HASH = _hasher.hash("retorno: no such user")
+LOCKOUT = LockoutPolicy()
+SESSIONS = SessionPolicy()
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A session just opened: its token goes in the cookie, once."""
+
+    token: str
+    csrf_secret: str
+    principal: Principal
+    must_change_password: bool
+    language: str | None
+
+
+@dataclass(frozen=True)
+class SignedInSession:
+    """The person behind a session cookie, for one request."""
+
+    principal: Principal
+    user_id: uuid.UUID
+    csrf_secret: str
+    must_change_password: bool
+    language: str | None
+
+
+async def set_password(rt: Runtime, name: str, password: str | None = None) -> str | None:
+    """Set a user's password for the web UI. Without one, make a one-time password (returned,
+    shown once) that must be changed at the first sign-in. Unlocks the account."""
+    if password is not None:
+        check_new_password(password, name)
+    one_time = new_one_time_password() if password is None else None
+    hashed = await asyncio.to_thread(_hasher.hash, password or one_time or "")
+    async with rt.db("api").unit_of_work() as uow:
+        account = await store.account_named(uow.session, name, lock=True)
+        if account is None:
+            raise UnknownUserError(f"No user named {name!r}; list users to see who exists.")
+        await store.set_password(uow.session, account.id, hashed, must_change=one_time is not None)
+        await uow.commit()
+    return one_time
+
+
+async def sign_in(rt: Runtime, name: str, password: str) -> SignIn:
+    """Open a web session for ``name`` if the password is right and the account not locked.
+
+    Every outcome is an event for the audit log (``api.signed_in`` / ``api.sign_in_failed``).
+    A wrong name and a wrong password get the same refusal; after ``LOCKOUT.threshold``
+    failures in a row the account refuses sign-ins for ``LOCKOUT.lock``."""
+    db = rt.db("api")
+    async with db.unit_of_work() as uow:
+        account = await store.account_named(uow.session, name, lock=True)
+        now = rt.clock()
+        if account is None:
+            await asyncio.to_thread(_matches, _DUMMY_HASH, password)
+            uow.emit(SignInFailed(user_id=None, reason="unknown_user"), actor=_anonymous())
+            await uow.commit()
+            raise _refused()
+        actor = Actor.user(account.name, account.role)
+        if is_locked(account.locked_until, now):
+            uow.emit(SignInFailed(user_id=account.id, reason="locked"), actor=actor)
+            await uow.commit()
+            raise _locked(account.locked_until)
+        if account.password_hash is None:
+            await asyncio.to_thread(_matches, _DUMMY_HASH, password)
+            uow.emit(SignInFailed(user_id=account.id, reason="no_password"), actor=actor)
+            await uow.commit()
+            raise _refused()
+        if not await asyncio.to_thread(_matches, account.password_hash, password):
+            failures, locked_until = LOCKOUT.after_failure(account.failed_sign_ins, now)
+            await store.set_sign_in_state(uow.session, account.id, failures, locked_until)
+            uow.emit(
+                SignInFailed(
+                    user_id=account.id, reason="wrong_password", locked_now=locked_until is not None
+                ),
+                actor=actor,
+            )
+            await uow.commit()
+            raise _locked(locked_until) if locked_until is not None else _refused()
+        token, csrf_secret = new_session_token(), secrets.token_hex(32)
+        await store.set_sign_in_state(uow.session, account.id, 0, None)
+        await store.insert_session(uow.session, hash_token(token), account.id, csrf_secret, now)
+        uow.emit(SignedIn(user_id=account.id, role=account.role, method="password"), actor=actor)
+        await uow.commit()
+    return SignIn(
+        token, csrf_secret, _principal(account), account.password_must_change, account.language
+    )
+
+
+async def resume_session(rt: Runtime, token: str) -> SignedInSession | None:
+    """The person a session cookie stands for, or None if the session is unknown, ended, idle
+    too long or too old. Refreshes its last-seen time at most once a minute."""
+    if not token.startswith(SESSION_PREFIX):
+        return None
+    db = rt.db("api")
+    key = hash_token(token)
+    now = rt.clock()
+    async with db.reading() as session:
+        found = await store.open_session(session, key)
+        account = await store.account_by_id(session, found.user_id) if found else None
+    if found is None or account is None:
+        return None
+    if not SESSIONS.alive(found.created_at, found.last_seen_at, now):
+        return None
+    if SESSIONS.needs_touch(found.last_seen_at, now):
+        async with db.unit_of_work() as uow:
+            await store.touch_session(uow.session, key, now)
+            await uow.commit()
+    return SignedInSession(
+        _principal(account),
+        account.id,
+        found.csrf_secret,
+        account.password_must_change,
+        account.language,
+    )
+
+
+async def sign_out(rt: Runtime, token: str) -> None:
+    """End the session (signing out twice is harmless)."""
+    async with rt.db("api").unit_of_work() as uow:
+        user_id = await store.end_session(uow.session, hash_token(token), rt.clock())
+        account = await store.account_by_id(uow.session, user_id) if user_id else None
+        if account is not None:
+            uow.emit(
+                SignedOut(user_id=account.id, reason="user"),
+                actor=Actor.user(account.name, account.role),
+            )
+        await uow.commit()
+
+
+async def change_password(rt: Runtime, token: str, current: str, new: str) -> None:
+    """Change the signed-in person's password: the current one must be right; every other
+    session of theirs ends."""
+    signed_in = await resume_session(rt, token)
+    if signed_in is None:
+        raise _refused()
+    name = signed_in.principal.user_id
+    check_new_password(new, name)
+    hashed = await asyncio.to_thread(_hasher.hash, new)
+    async with rt.db("api").unit_of_work() as uow:
+        account = await store.account_named(uow.session, name, lock=True)
+        if account is None or account.password_hash is None:
+            raise _refused()
+        if not await asyncio.to_thread(_matches, account.password_hash, current):
+            raise CurrentPasswordWrongError(
+                "The current password is not right; type the password you signed in with."
+            )
+        if current == new:
+            raise PasswordRejectedError("The new password must differ from the current one.")
+        await store.set_password(uow.session, account.id, hashed, must_change=False)
+        await store.end_sessions_of(uow.session, account.id, rt.clock(), keep=hash_token(token))
+        uow.emit(
+            SignedOut(user_id=account.id, reason="password_changed"),
+            actor=Actor.user(account.name, account.role),
+        )
+        await uow.commit()
+
+
+async def choose_language(rt: Runtime, user_id: uuid.UUID, language: str) -> None:
+    async with rt.db("api").unit_of_work() as uow:
+        await store.set_language(uow.session, user_id, language)
+        await uow.commit()
+
+
+def _principal(account: store.Account) -> Principal:
+    return Principal(user_id=account.name, role=account.role, offices=frozenset(account.offices))
+
+
+def _anonymous() -> Actor:
+    return Actor.service("api")
+
+
+def _refused() -> SignInRefusedError:
+    return SignInRefusedError("The user name or the password is not right; try again.")
+
+
+def _locked(until: datetime | None) -> AccountLockedError:
+    return AccountLockedError(
+        "Too many failed sign-ins: this account is locked for a while. Try again later, "
+        "or ask an admin to set a new password.",
+        locked_until=until,
+    )

@@ -25,7 +25,7 @@ from services.runtime.asyncapi import asyncapi_document
 DESCRIPTION = """Case tracker for assisted return of vulnerable migrants.
 
 Every route but `/health` needs `Authorization: Bearer <token>`; `retorno users add` makes
-tokens. What each role may do is in `docs/roles.md`. Errors are RFC 9457 problem details."""
+tokens. People use the web UI at `/` (sign-in with a password). What each role may do is in `docs/roles.md`. Errors are RFC 9457 problem details."""
 
 
 def create_app(
@@ -50,6 +50,10 @@ def create_app(
     for service in services:
         if service.router is not None:
             app.include_router(service.router())
+    if "api" in rt.databases:  # the web UI signs people in through the users service
+        from services.web.pages import mount
+
+        mount(app)
     install_problem_handlers(app)
     install_problem_openapi(app)
     install_asyncapi(app, services)
