@@ -19,7 +19,7 @@ from events.funding import CommitmentApproved, DisbursementMade, DisbursementRev
 from events.registration import TRANSITION_EVENTS, CaseCorrected, ReturnRegistered
 from services.evaluation import store
 from services.evaluation.domain.lifecycle import outcome_after
-from services.evaluation.usecases.config import table_settings
+from services.evaluation.settings import table_settings
 from services.kit.definition import Handler, Runtime
 from services.kit.errors import WaitingForEvent
 

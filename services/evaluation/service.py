@@ -4,7 +4,7 @@ disclosure-controlled exports (API, CLI) and their periodic run."""
 from __future__ import annotations
 
 from services.evaluation import api, cli, handlers, store, usecases
-from services.evaluation.usecases.config import export_settings
+from services.evaluation.settings import export_settings
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 from services.kit.settings import Settings
 

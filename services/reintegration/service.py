@@ -12,7 +12,7 @@ async def _start(rt: Runtime) -> None:
     """Load and validate the settings and the instruments once: a broken instrument file
     stops the start, with the file and the field named."""
     if rt.find(CONFIG) is None:
-        rt.put(CONFIG, build_config())
+        rt.put(CONFIG, build_config(rt.settings_for(ReintegrationSettings)))
 
 
 async def _overdue(rt: Runtime) -> None:

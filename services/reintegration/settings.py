@@ -12,20 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.kit.definition import Runtime
 from services.kit.parts import PartKey
+from services.kit.settings import SettingsSection, section_config
 from services.reintegration.domain.schedule import ScheduleRules
 from services.reintegration.domain.scoring import Instrument, parse_instrument
 
 SHIPPED_INSTRUMENTS = Path(__file__).parent / "instruments"
 
 
-class ReintegrationSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="RETORNO_REINTEGRATION_", env_file=".env", extra="ignore"
-    )
+class ReintegrationSettings(SettingsSection):
+    model_config = section_config("RETORNO_REINTEGRATION_")
 
     plan_due_days: int = Field(
         default=30, ge=1, description="A plan is due this long after arrival"
@@ -102,4 +100,8 @@ CONFIG: PartKey[FollowUpConfig] = PartKey("reintegration.config")
 def config(rt: Runtime) -> FollowUpConfig:
     """The runtime's follow-up configuration (built from the environment on first use)."""
     found = rt.find(CONFIG)
-    return found if found is not None else rt.put(CONFIG, build_config())
+    return (
+        found
+        if found is not None
+        else rt.put(CONFIG, build_config(rt.settings_for(ReintegrationSettings)))
+    )

@@ -39,13 +39,13 @@ from services.evaluation.domain.protect import ProtectionError
 from services.evaluation.domain.settings import DisclosureSettings, TableSettings
 from services.evaluation.domain.spec import Period
 from services.evaluation.schemas import ExportIn, ExportOut, TableName, export_out
-from services.evaluation.usecases import formats
-from services.evaluation.usecases.config import (
+from services.evaluation.settings import (
     POPULATION,
     disclosure_settings,
     export_settings,
     table_settings,
 )
+from services.evaluation.usecases import formats
 from services.evaluation.usecases.layout import TABLES, Sheet, sheet
 from services.kit.definition import Runtime
 from services.kit.identity import Principal

@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.evaluation.domain.periods import Schedule
 from services.evaluation.domain.settings import DisclosureSettings, TableSettings
-from services.kit.settings import Settings
+from services.kit.settings import Settings, SettingsSection, section_config
 
 # Whose facts the tables are, in the ledger: every office's returns together.
 POPULATION = "retorno"
 
 
-class ExportSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RETORNO_EXPORT_", extra="ignore")
+class ExportSettings(SettingsSection):
+    model_config = section_config("RETORNO_EXPORT_")
 
     schedule: Schedule = Field(
         default="off",
