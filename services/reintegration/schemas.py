@@ -35,6 +35,9 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MAX_AMOUNT = Decimal(1_000_000_000)  # far above any grant: refuses absurd input before arithmetic
+
+
 class AssistanceItemIn(_Body):
     category: AssistanceCategory
     kind: AssistanceKind
@@ -49,9 +52,13 @@ class AssistanceItemIn(_Body):
         if self.kind == "in_kind" and self.amount is not None:
             raise ValueError("in-kind assistance has no amount")
         if self.amount is not None and (
-            self.amount <= 0 or self.amount != self.amount.quantize(Decimal("0.01"))
+            not self.amount.is_finite()
+            or not Decimal(0) < self.amount <= MAX_AMOUNT
+            or self.amount != self.amount.quantize(Decimal("0.01"))
         ):
-            raise ValueError("the amount must be above 0 with at most two decimals")
+            raise ValueError(
+                "the amount must be above 0, below 1,000,000,000, with at most two decimals"
+            )
         return self
 
     @property
