@@ -42,7 +42,8 @@ USERS = [(f"demo-caseworker-{o[:2].lower()}", "caseworker", [o]) for o in OFFICE
     ("demo-dpo", "data_protection_officer", []),
     ("demo-admin", "admin", []),
 ]
-SUP, AUD, DPO = "demo-supervisor", "demo-auditor", "demo-dpo"
+OFFICES_FIRST = next(iter(OFFICES))
+SUP, AUD, DPO, EVAL = "demo-supervisor", "demo-auditor", "demo-dpo", "demo-evaluator"
 OTHER_DATABASE = (
     "the running API does not use this database: run `retorno demo` where `make run` runs "
     "(same directory, RETORNO_DATA_DIR and RETORNO_DATABASE_URL)"
@@ -63,6 +64,8 @@ class DemoReport:
     example_person: str | None = None
     erased_person: str | None = None
     disbursements: int = 0
+    contacts: int = 0
+    export_id: str | None = None
     seconds: float = 0.0
     already_loaded: bool = False
 
@@ -218,6 +221,77 @@ async def _load(api: _Api, report: DemoReport) -> None:
             return False
 
     await _until(erased, "privacy to learn that the erased person's case is closed")
+    report.contacts = await _follow_ups(api, plans)
+    export = await api(EVAL, "POST", "/api/exports", {"period": report.period, "format": "xlsx"})
+    report.export_id = export["id"]
+
+
+async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
+    """Follow-up contacts of the people in monitoring: their plans (made by reintegration on
+    arrival) drawn up, one contact each (a reached one, one person abroad again, one not
+    reached three times; "no consent" for who has not consented), all today (invented)."""
+    followed = {c for c, (plan, _u) in plans.items() if plan == "monitoring"}
+
+    async def planned() -> list[dict[str, Any]]:
+        items = []
+        for office in OFFICES:
+            page = await api(SUP, "GET", f"/api/monitoring/due?office={office}&page_size=200")
+            items += [i for i in page["items"] if i["case_id"] in followed]
+        people = {i["person_ref"] for i in items}
+        expected = sum(len(people_of[c]) for c in followed)
+        return items if len(people) >= expected else []
+
+    people_of: dict[str, list[str]] = {}
+    for cid in followed:
+        case = await api(SUP, "GET", f"/api/cases/{cid}")
+        people_of[cid] = [p["person_ref"] for p in case["people"]]
+    items = await _until(planned, "the reintegration plans (reintegration service, on arrival)")
+    today = date.today().isoformat()
+    contacts, seen = 0, set()
+    for n, item in enumerate(sorted(items, key=lambda i: (i["case_id"], i["person_ref"]))):
+        if item["plan_id"] in seen:
+            continue
+        seen.add(item["plan_id"])
+        user = plans[item["case_id"]][1]
+        path = f"/api/monitoring/plans/{item['plan_id']}"
+        items_planned = [{"category": "training", "kind": "in_kind"}]
+        await api(
+            user,
+            "POST",
+            f"{path}/assistance",
+            {"stage": "planned", "on": today, "items": items_planned},
+        )
+        attempts: list[dict[str, Any]]
+        if n % 7 == 3:
+            attempts = [{"on": today, "method": "call", "outcome": "not_reached"}] * 3
+        else:
+            residence = "abroad_again" if n % 7 == 5 else "same_community"
+            attempts = [
+                {
+                    "on": today,
+                    "method": "visit",
+                    "outcome": "reached",
+                    "residence": residence,
+                    "remigration_intention": "none" if residence != "abroad_again" else "planning",
+                    "note": "Found work at a bakery; wants training (invented demo text)",
+                }
+            ]
+        for attempt in attempts:
+            try:
+                await api(user, "POST", f"{path}/contacts", attempt)
+            except DemoError as e:
+                if "no-follow-up-consent" not in str(e):
+                    raise
+                await api(
+                    user,
+                    "POST",
+                    f"{path}/contacts",
+                    {"on": today, "method": "call", "outcome": "no_consent"},
+                )
+                contacts += 1
+                break
+            contacts += 1
+    return contacts
 
 
 async def _disburse(api: _Api, case_id: str, *, full: bool) -> int:
@@ -274,7 +348,8 @@ def print_report(console: Console, report: DemoReport) -> None:
             f"[bold green]Demo loaded[/] in {report.seconds:.1f}s: fund {report.period}"
             f", {len(report.cases)} cases ("
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            + f"), {report.disbursements} disbursements, 1 erasure."
+            + f"), {report.disbursements} disbursements, 1 erasure, {report.contacts} follow-up "
+            "contacts, 1 evaluation export."
         )
     table = Table("role", "user", "token")
     for name, role, offices, token in report.users:
@@ -285,14 +360,20 @@ def print_report(console: Console, report: DemoReport) -> None:
     ref, gone = report.example_person or "REF", report.erased_person or "REF"
     half = f"{report.period}-H{1 if date.today().month <= 6 else 2}"
     tries = {
-        "caseworker": ["/api/cases", f"/api/cases/{case}", f"/api/people/{ref}/funding"],
+        "caseworker": [
+            "/api/cases",
+            f"/api/cases/{case}",
+            f"/api/people/{ref}/funding",
+            f"/api/monitoring/due?office={OFFICES_FIRST}",
+        ],
         "supervisor": [f"/api/funds/{report.period}", "/api/cases?status=funding_approved"],
         "auditor": [
             "/api/audit/verify",
             f"/api/audit/summary?half={half}",
             "/api/audit/disbursements?by=destination_country&by=member",
         ],
-        "evaluator": ["/api/me"],
+        "evaluator": ["/api/exports"]
+        + ([f"/api/exports/{report.export_id}"] if report.export_id else []),
         "data_protection_officer": [f"/api/people/{ref}/data", f"/api/people/{gone}/data"],
         "admin": ["/api/users", "/api/me"],
     }

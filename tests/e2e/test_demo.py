@@ -54,6 +54,20 @@ async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
 
     await eventually(audit_intact_and_caught_up)
 
+    # follow-up contacts were recorded for the people in monitoring, and the evaluator made
+    # an export they can list and download
+    assert report.contacts > 0
+    due = await s.http.get("/api/monitoring/due?office=GT-GUA", headers=sup)
+    assert due.status_code == 200, due.text
+    evaluator = {"Authorization": f"Bearer {tokens['evaluator']}"}
+    export = (await s.http.get(f"/api/exports/{report.export_id}", headers=evaluator)).json()
+    names = [f["name"] for f in export["files"]]
+    assert any(name.endswith(".xlsx") for name in names), export
+    download = await s.http.get(
+        f"/api/exports/{report.export_id}/files/{names[0]}", headers=evaluator
+    )
+    assert download.status_code == 200 and download.content
+
 
 async def test_demo_run_again_only_issues_fresh_tokens(system: System) -> None:
     s = system
