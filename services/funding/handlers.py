@@ -16,6 +16,7 @@ from events.registration import (
     CaseWithdrawn,
     ReturnRegistered,
 )
+from events.reintegration import AssistanceRecorded
 from services.funding.usecases import cases
 from services.kit.definition import Handler, Runtime
 
@@ -52,8 +53,16 @@ def _release_on(
     return handle
 
 
+async def on_assistance_recorded(uow: UnitOfWork, event: Envelope) -> None:
+    if event.version != AssistanceRecorded.version:
+        log.warning("ignoring %s version %s", event.type, event.version)
+        return
+    await cases.commit_reintegration_grants(uow, event.parse(AssistanceRecorded))
+
+
 def handlers(rt: Runtime) -> Mapping[str, Handler]:
     return {
+        AssistanceRecorded.type_name(): on_assistance_recorded,
         ReturnRegistered.type_name(): on_return_registered,
         CaseCorrected.type_name(): on_case_corrected,
         CaseScreened.type_name(): on_case_screened,

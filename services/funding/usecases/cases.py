@@ -17,7 +17,9 @@ from typing import Any, Literal
 from db.uow import UnitOfWork
 from events.funding import CaseFundingDecided
 from events.registration import CaseCorrected, CaseScreened, RequestedLine, ReturnRegistered
+from events.reintegration import AssistanceRecorded
 from services.funding import store
+from services.funding.domain import Line
 from services.funding.domain.cases import LEARNED, case_after
 from services.funding.usecases.committing import Request, commit_people, release_case
 from services.kit.errors import WaitingForEvent
@@ -152,3 +154,23 @@ async def close_case(
         return
     await release_case(uow, case_id, case.period, reason=f"case_{step}")
     await store.set_case_status(uow.session, case_id, closed, uow.clock())
+
+
+GRANT_CATEGORY = "reintegration_grant"
+
+
+async def commit_reintegration_grants(uow: UnitOfWork, p: AssistanceRecorded) -> None:
+    """Cash assistance a person received in their reintegration is paid from the fund: each
+    cash item becomes a ``reintegration_grant`` commitment of the person's case, decided
+    against the person's cap and the fund like any other (``commitment_approved`` or
+    ``commitment_rejected``; a supervisor then pays it). Planned assistance commits nothing.
+    An item for a case funding has not learned of waits for its registration."""
+    cash = [i for i in p.items if i.kind == "cash" and i.amount_cents]
+    if p.stage != "received" or not cash:
+        return
+    case = await store.case(uow.session, p.case_id)
+    if case is None:
+        raise _case_not_seen(p.case_id, "has reintegration assistance")
+    lines = tuple(Line(GRANT_CATEGORY, int(i.amount_cents or 0)) for i in cash)
+    request = Request(p.case_id, case.period, p.person_ref, lines, frozenset(), False)
+    await commit_people(uow, [request], origin="reintegration")

@@ -1,6 +1,7 @@
-"""A closed follow-up closes the registration case: registration consumes
-``reintegration.case_closed`` and closes an arrived case once every person's follow-up is
-closed. Carried in process over the real app by ``tests.support.InProcessFlow``."""
+"""Reintegration with the other services, in process over the real app
+(``tests.support.InProcessFlow``): a closed follow-up closes the registration case once every
+person's is closed; cash assistance received becomes a ``reintegration_grant`` commitment in
+funding, within the person's cap."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from events.funding import CommitmentApproved, CommitmentRejected
 from events.reintegration import PlanCreated
 from services.kit.settings import Settings
 from services.runtime.composition import close_runtime
@@ -97,5 +99,72 @@ async def test_the_case_closes_when_the_last_of_its_people_has_their_follow_up_c
             ]
             assert len(closures) == 1
             assert closures[0].payload["reason_code"] == "follow_up_closed"  # mixed reasons
+    finally:
+        await close_runtime(rt)
+
+
+async def test_cash_assistance_received_is_committed_in_funding_within_the_persons_cap(
+    tmp_path: Path,
+) -> None:
+    services = all_services()
+    rt = await open_runtime(Settings(data_dir=tmp_path), services)
+    flow = InProcessFlow(rt, services)
+    sup, cw = bearer("supervisor"), bearer("caseworker")
+    try:
+        async with client(make_app(rt, services)) as http:
+            period = str(rt.clock().year)
+            assert (
+                await http.post("/api/funds", json=fund_request(period), headers=sup)
+            ).is_success
+            receipt = {"member": "CA", "amount": "60000.00"}
+            assert (
+                await http.post(f"/api/funds/{period}/receipts", json=receipt, headers=sup)
+            ).is_success
+            await flow.run()
+            created = await http.post(
+                "/api/cases", json=case_request(fund_period=period), headers=cw
+            )  # 250.00 of transport for the one person
+            case_id = created.json()["case_id"]
+            url = f"/api/cases/{case_id}/transitions"
+            screen = {"to": "eligible", "reason_code": "meets_criteria"}
+            assert (await http.post(url, json=screen, headers=cw)).status_code == 200
+            await flow.run()
+            for to in ("documents_ready", "departed", "arrived"):
+                assert (await http.post(url, json={"to": to}, headers=cw)).status_code == 200
+            await flow.run()
+            [plan] = [
+                e.parse(PlanCreated)
+                for e in await outbox(rt, "reintegration")
+                if e.type == PlanCreated.type_name()
+            ]
+            today = rt.clock().date().isoformat()
+            assistance = f"/api/monitoring/plans/{plan.plan_id}/assistance"
+
+            def cash(amount: str) -> dict[str, object]:
+                item = {"category": "business_start_up", "kind": "cash", "amount": amount}
+                return {"stage": "received", "on": today, "items": [item]}
+
+            assert (await http.post(assistance, json=cash("400.00"), headers=cw)).is_success
+            await flow.run()
+            assert (await http.post(assistance, json=cash("900.00"), headers=cw)).is_success
+            await flow.run()
+            await flow.run()  # a redelivery commits nothing twice
+
+            funding = await outbox(rt, "funding")
+            approved = [
+                e.parse(CommitmentApproved)
+                for e in funding
+                if e.type == CommitmentApproved.type_name()
+            ]
+            grants = [c for c in approved if c.lines[0].category == "reintegration_grant"]
+            assert [(g.person_ref, g.amount_cents) for g in grants] == [(plan.person_ref, 40_000)]
+            rejected = [
+                e.parse(CommitmentRejected)
+                for e in funding
+                if e.type == CommitmentRejected.type_name()
+            ]
+            assert len(rejected) == 1 and rejected[0].reason == "cap_exhausted"
+            position = await http.get(f"/api/people/{plan.person_ref}/funding", headers=sup)
+            assert position.status_code == 200, position.text
     finally:
         await close_runtime(rt)
