@@ -327,7 +327,10 @@ class CommitmentSummary(BaseModel):
     office: str
     person_ref: str
     status: CommitmentStatus
-    origin: str = Field(description="screening (decided from the event) or request")
+    origin: str = Field(
+        description="screening (decided from the event), request, or reintegration (cash "
+        "assistance received in the follow-up, a reintegration_grant)"
+    )
     partial: bool
     requested_cents: int
     requested: str

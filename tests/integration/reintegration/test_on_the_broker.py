@@ -115,7 +115,7 @@ def _case(period: str) -> dict:
     }
 
 
-async def test_an_arrival_through_the_broker_gets_a_plan_and_a_contact_leaks_nothing(
+async def test_a_return_through_the_broker_from_arrival_through_three_contacts_and_a_grant_to_closure_leaks_nothing(
     system: System, caplog
 ):
     caplog.set_level(logging.DEBUG)
@@ -166,6 +166,46 @@ async def test_an_arrival_through_the_broker_gets_a_plan_and_a_contact_leaks_not
         headers=s.auth("cw"),
     )
     assert contact.status_code == 201, contact.text
+    grant = await s.http.post(
+        f"/api/monitoring/plans/{plan_id}/assistance",
+        json={
+            "stage": "received",
+            "on": today.isoformat(),
+            "items": [{"category": "business_start_up", "kind": "cash", "amount": "300.00"}],
+        },
+        headers=s.auth("cw"),
+    )
+    assert grant.status_code == 201, grant.text
+    for slot in (2, 3):  # early, but every contact of the schedule is then settled
+        later = await s.http.post(
+            f"/api/monitoring/plans/{plan_id}/contacts",
+            json={
+                "on": today.isoformat(),
+                "slot": slot,
+                "method": "call",
+                "outcome": "reached",
+                "residence": "same_community",
+                "note": NOTE,
+            },
+            headers=s.auth("cw"),
+        )
+        assert later.status_code == 201, later.text
+
+    async def closed_in_registration():
+        case = (await s.http.get(f"/api/cases/{case_id}", headers=s.auth("cw"))).json()
+        return case["status"] == "closed" and case
+
+    await eventually(closed_in_registration)
+
+    async def granted():
+        r = await s.http.get(
+            "/api/commitments", params={"person": person_ref}, headers=s.auth("sup")
+        )
+        items = r.json()["items"]
+        return [c for c in items if c["origin"] == "reintegration"]
+
+    (commitment,) = await eventually(granted)
+    assert commitment["amount_cents"] == 30_000
 
     async def audited():
         r = await s.http.get("/api/audit/verify", headers=s.auth("aud"))
@@ -182,7 +222,9 @@ async def test_an_arrival_through_the_broker_gets_a_plan_and_a_contact_leaks_not
         )
         return r.json()
 
-    (row,) = await eventually(chained)
+    rows = await eventually(chained)
+    assert len(rows) == 3
+    row = rows[0]
     assert row["actor_id"] and row["actor_role"] == "caseworker"
     await s.node.stop()  # flush everything to disk before looking at the files
 
