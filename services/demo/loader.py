@@ -226,6 +226,19 @@ async def _load(api: _Api, report: DemoReport) -> None:
     report.export_id = export["id"]
 
 
+def _answers(n: int) -> dict[str, str]:
+    """Invented survey answers to the shipped illustrative instrument, varied by person."""
+    from services.reintegration.domain.scoring import parse_instrument
+    from services.reintegration.settings import SHIPPED_INSTRUMENTS
+
+    text = (SHIPPED_INSTRUMENTS / "illustrative-1.toml").read_text(encoding="utf-8")
+    instrument = parse_instrument(text, source="illustrative-1.toml")
+    return {
+        indicator.id: indicator.options[(n + i) % len(indicator.options)].code
+        for i, indicator in enumerate(instrument.indicators)
+    }
+
+
 async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
     """Follow-up contacts of the people in monitoring: their plans (made by reintegration on
     arrival) drawn up, one contact each (a reached one, one person abroad again, one not
@@ -274,6 +287,7 @@ async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
                     "residence": residence,
                     "remigration_intention": "none" if residence != "abroad_again" else "planning",
                     "note": "Found work at a bakery; wants training (invented demo text)",
+                    "survey": {"answers": _answers(n)},
                 }
             ]
         for attempt in attempts:

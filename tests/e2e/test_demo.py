@@ -59,6 +59,10 @@ async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
     assert report.contacts > 0
     due = await s.http.get("/api/monitoring/due?office=GT-GUA", headers=sup)
     assert due.status_code == 200, due.text
+    scored = await s.http.get(
+        "/api/audit/events?type=reintegration.score_recorded", headers=auditor
+    )
+    assert scored.status_code == 200 and scored.json(), "the demo's surveys were scored"
     evaluator = {"Authorization": f"Bearer {tokens['evaluator']}"}
     export = (await s.http.get(f"/api/exports/{report.export_id}", headers=evaluator)).json()
     names = [f["name"] for f in export["files"]]
