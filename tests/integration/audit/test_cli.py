@@ -94,3 +94,13 @@ def test_the_service_adds_the_audit_group_to_the_command_line() -> None:
     assert SERVICE.cli is install
     listed = CliRunner().invoke(app, ["audit", "--help"])
     assert listed.exit_code == 0 and "Audit log: verify, checkpoints, queries." in listed.output
+
+
+def test_a_wrong_half_year_is_one_line_and_exit_code_1(sqlite_url: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(prepared(sqlite_url, tmp_path), ["audit", "summary", "--half", "x"])
+
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == "error: 'x' is not a half-year; write it like '2026-H1' or '2026-H2'"
+    )
