@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from privacy import api, cli, handlers, store
+from privacy.domain.settings import PrivacySettings
 from privacy.usecases.retention import run_retention
 from privacy.usecases.vault import install_vault
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
@@ -14,6 +15,11 @@ log = logging.getLogger(__name__)
 
 async def start(rt: Runtime) -> None:
     install_vault(rt)
+
+
+def retention_interval(rt: Runtime) -> float:
+    """``RETORNO_RETENTION_INTERVAL_SECONDS``: how often the retention job runs."""
+    return rt.settings_for(PrivacySettings).retention_interval_seconds
 
 
 async def retention_job(rt: Runtime) -> None:
@@ -32,7 +38,7 @@ SERVICE = ServiceDef(
     tables=store.messaging,
     handlers=handlers.handlers,
     router=api.router,
-    periodic=(PeriodicJob("retention", lambda s: s.retention_interval_seconds, retention_job),),
+    periodic=(PeriodicJob("retention", retention_interval, retention_job),),
     on_start=start,
     cli=cli.install,
 )

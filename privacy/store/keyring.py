@@ -33,6 +33,7 @@ from privacy.domain import (
     UnknownMasterKeyError,
 )
 from privacy.domain.crypto import KEY_BYTES, new_master_key
+from privacy.domain.settings import PrivacySettings
 from services.kit.definition import Runtime
 from services.kit.parts import PartKey
 
@@ -229,5 +230,7 @@ def keyring_of(rt: Runtime) -> Keyring:
     """The runtime's keyring, loaded from its settings on first use."""
     keyring = rt.find(KEYRING)
     if keyring is None:
-        keyring = rt.put(KEYRING, load_keyring(rt.settings.data_dir, rt.settings.master_key))
+        keyring = rt.put(
+            KEYRING, load_keyring(rt.settings.data_dir, rt.settings_for(PrivacySettings).master_key)
+        )
     return keyring

@@ -1,5 +1,5 @@
 """The retention job: erase the personal data of everyone whose cases all ended more than
-``settings.retention_years_after_closure`` years ago, unless a legal hold is active.
+``PrivacySettings.retention_years_after_closure`` years ago, unless a legal hold is active.
 
 Run periodically by the runtime and by ``retorno retention run``. Each erasure is its own
 transaction, so one failure does not stop the others; the report says what happened.
@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from events.envelope import Actor
 from privacy.domain import add_years, due_for_erasure
+from privacy.domain.settings import PrivacySettings
 from privacy.schemas import RetentionReport
 from privacy.store import datakeys, records, registrations
 from privacy.usecases.erasure import erase_person
@@ -22,7 +23,7 @@ async def run_retention(rt: Runtime) -> RetentionReport:
     """Erase everyone due (see ``due_for_erasure``) and report who was erased, who is kept by
     a legal hold, and who could not be erased (with the reason)."""
     now = rt.clock()
-    years = rt.settings.retention_years_after_closure
+    years = rt.settings_for(PrivacySettings).retention_years_after_closure
     report = RetentionReport(ran_at=now, today=now.date(), years=years)
     cutoff = add_years(report.today, -years) + timedelta(days=1)
     db = rt.db("privacy")

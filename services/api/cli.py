@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from db import migrate as migrations
 from services.api import usecases
 from services.api.queries import users
-from services.kit.definition import Runtime, RuntimeFactory
-from services.kit.errors import RetornoError
-from services.kit.offline import run_with
+from services.kit.cli import console, print_table, run_offline
+from services.kit.definition import RuntimeFactory
 from services.kit.settings import Settings
-
-console = Console()
-T = TypeVar("T")
 
 
 def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
     users_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
     app.add_typer(users_app, name="users")
-
-    def run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-        """A user's mistake (a RetornoError) is one clear line and exit code 1."""
-        try:
-            return run_with(runtime, work)
-        except RetornoError as e:
-            console.print(f"[bold red]error:[/] {e.detail}")
-            raise typer.Exit(1) from e
 
     @users_app.command("add")
     def users_add(
@@ -57,7 +42,9 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
         settings = Settings()
         for service in migrations.branches():  # a first command on a fresh data directory
             migrations.upgrade(service, settings.database_url_for(service))
-        _user, token = run(lambda rt: usecases.add_user(rt, name, role, office or []))
+        _user, token = run_offline(
+            runtime, lambda rt: usecases.add_user(rt, name, role, office or [])
+        )
         console.print(f"user '{name}' ({role}) created. API token (shown once):")
         print(token)
         if password:
@@ -78,20 +65,23 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
     @users_app.command("list")
     def users_list() -> None:
         """List users and their tokens (never the tokens themselves)."""
-        table = Table("user", "role", "offices", "token id", "revoked at")
-        for item in run(users.list_users):
-            for token in item.tokens or (None,):
-                table.add_row(
+        print_table(
+            ("user", "role", "offices", "token id", "revoked at"),
+            (
+                (
                     item.user.name,
                     item.user.role,
                     ",".join(item.user.offices),
-                    str(token.id) if token else "",
-                    str(token.revoked_at or "") if token else "",
+                    token.id if token else "",
+                    (token.revoked_at or "") if token else "",
                 )
-        console.print(table)
+                for item in run_offline(runtime, users.list_users)
+                for token in item.tokens or (None,)
+            ),
+        )
 
     @users_app.command("revoke")
     def users_revoke(token_id: str) -> None:
         """Revoke a token by its id (from 'retorno users list')."""
-        run(lambda rt: usecases.revoke_token(rt, token_id))
+        run_offline(runtime, lambda rt: usecases.revoke_token(rt, token_id))
         console.print(f"token {token_id} revoked")

@@ -5,17 +5,12 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
 from services.audit.queries.cap import cap_compliance
 from services.audit.queries.checkpoints import list_checkpoints
@@ -28,38 +23,10 @@ from services.audit.usecases.broker import connected
 from services.audit.usecases.checkpoints import make_checkpoint
 from services.audit.usecases.keys import public_key_pem
 from services.audit.usecases.verify import verify_log
+from services.kit.cli import CSV_OPTION, day, render_models, run_offline
 from services.kit.definition import Runtime, RuntimeFactory
-from services.kit.offline import run_with
 
 HELP = "Audit log: verify, checkpoints, queries."
-CSV = typer.Option(False, "--csv", help="Write CSV to standard output instead of a table")
-
-
-def flatten(row: BaseModel) -> dict[str, Any]:
-    """One level of columns: nested dicts become ``name.key`` columns."""
-    flat: dict[str, Any] = {}
-    for name, value in row.model_dump(mode="json").items():
-        if isinstance(value, dict) and name != "payload":
-            flat.update({f"{name}.{k}" if name != "keys" else k: v for k, v in value.items()})
-        else:
-            flat[name] = value
-    return flat
-
-
-def render(rows: Sequence[BaseModel], as_csv: bool, title: str) -> None:
-    flat = [flatten(r) for r in rows]
-    columns = list(dict.fromkeys(k for r in flat for k in r))
-    if as_csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(flat)
-        return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for r in flat:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
-    Console().print(table)
 
 
 def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
@@ -71,7 +38,7 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
     app = typer.Typer(help="Oversight audit: tamper-evident log and the secretariat's queries")
 
     def run(work: Callable[[Runtime], Awaitable[Any]]) -> Any:
-        return run_with(make_runtime, work)
+        return run_offline(make_runtime, work)
 
     @app.command("verify")
     def verify_cmd(
@@ -121,8 +88,8 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
         typer.echo(made.model_dump_json() if made else "nothing new since the last checkpoint")
 
     @app.command("checkpoints")
-    def checkpoints_cmd(as_csv: bool = CSV) -> None:
-        render(run(list_checkpoints), as_csv, "Signed checkpoints")
+    def checkpoints_cmd(as_csv: bool = CSV_OPTION) -> None:
+        render_models(run(list_checkpoints), as_csv, "Signed checkpoints")
 
     @app.command("public-key")
     def public_key_cmd() -> None:
@@ -138,25 +105,23 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
         date_to: datetime | None = None,
         after_position: int = 0,
         limit: int = 100,
-        as_csv: bool = CSV,
+        as_csv: bool = CSV_OPTION,
     ) -> None:
         f = EventFilter(
             case_id=case_id,
             actor_id=actor_id,
             type=type,
-            date_from=_day(date_from),
-            date_to=_day(date_to),
+            date_from=day(date_from),
+            date_to=day(date_to),
             after_position=after_position,
             limit=limit,
         )
-        render(run(lambda rt: events(rt, f)), as_csv, "Events")
+        render_models(run(lambda rt: events(rt, f)), as_csv, "Events")
 
     def money_filter(
         fund_period: str | None, date_from: datetime | None, date_to: datetime | None
     ) -> MoneyFilter:
-        return MoneyFilter(
-            fund_period=fund_period, date_from=_day(date_from), date_to=_day(date_to)
-        )
+        return MoneyFilter(fund_period=fund_period, date_from=day(date_from), date_to=day(date_to))
 
     @app.command("commitments")
     def commitments_cmd(
@@ -166,10 +131,10 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
         fund_period: str | None = None,
         date_from: datetime | None = None,
         date_to: datetime | None = None,
-        as_csv: bool = CSV,
+        as_csv: bool = CSV_OPTION,
     ) -> None:
         f, dims = money_filter(fund_period, date_from, date_to), _dims(by)
-        render(run(lambda rt: commitments_by(rt, dims, f)), as_csv, "Commitments")
+        render_models(run(lambda rt: commitments_by(rt, dims, f)), as_csv, "Commitments")
 
     @app.command("disbursements")
     def disbursements_cmd(
@@ -179,27 +144,27 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
         fund_period: str | None = None,
         date_from: datetime | None = None,
         date_to: datetime | None = None,
-        as_csv: bool = CSV,
+        as_csv: bool = CSV_OPTION,
     ) -> None:
         f, dims = money_filter(fund_period, date_from, date_to), _dims(by)
-        render(run(lambda rt: disbursements_by(rt, dims, f)), as_csv, "Disbursements")
+        render_models(run(lambda rt: disbursements_by(rt, dims, f)), as_csv, "Disbursements")
 
     @app.command("cap")
-    def cap_cmd(fund_period: str | None = None, as_csv: bool = CSV) -> None:
+    def cap_cmd(fund_period: str | None = None, as_csv: bool = CSV_OPTION) -> None:
         """Cap compliance: people above the per-person cap (must be none)."""
         result = run(lambda rt: cap_compliance(rt, fund_period))
-        render([result.model_copy(update={"violations": []})], as_csv, "Cap compliance")
+        render_models([result.model_copy(update={"violations": []})], as_csv, "Cap compliance")
         if result.violations:
-            render(result.violations, as_csv, "Above the cap")
+            render_models(result.violations, as_csv, "Above the cap")
 
     @app.command("members")
-    def members_cmd(fund_period: str | None = None, as_csv: bool = CSV) -> None:
-        render(run(lambda rt: member_use(rt, fund_period)), as_csv, "Contributions and use")
+    def members_cmd(fund_period: str | None = None, as_csv: bool = CSV_OPTION) -> None:
+        render_models(run(lambda rt: member_use(rt, fund_period)), as_csv, "Contributions and use")
 
     @app.command("stages")
-    def stages_cmd(by: str | None = None, as_csv: bool = CSV) -> None:
+    def stages_cmd(by: str | None = None, as_csv: bool = CSV_OPTION) -> None:
         dim: CaseDimension | None = by  # type: ignore[assignment]
-        render(run(lambda rt: case_stages(rt, dim)), as_csv, "Cases by stage")
+        render_models(run(lambda rt: case_stages(rt, dim)), as_csv, "Cases by stage")
 
     @app.command("summary")
     def summary_cmd(half: str = typer.Option(..., help="e.g. 2026-H1")) -> None:
@@ -210,10 +175,6 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
 
 async def _public_key(rt: Runtime) -> str:
     return public_key_pem(rt)
-
-
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 def _dims(by: list[str]) -> list[Dimension]:

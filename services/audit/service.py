@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from services.audit import api, cli, handlers, store
+from services.audit.domain.settings import AuditSettings
 from services.audit.usecases.checkpoints import checkpoint_job
 from services.audit.usecases.keys import signer
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
-from services.kit.settings import Settings
 
 
-def checkpoint_interval(settings: Settings) -> float:
+def checkpoint_interval(rt: Runtime) -> float:
     """``RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS``: verify (incrementally) and checkpoint."""
-    return settings.audit_checkpoint_interval_seconds
+    return rt.settings_for(AuditSettings).checkpoint_interval_seconds
 
 
 async def on_start(rt: Runtime) -> None:

@@ -7,21 +7,14 @@ The same queries as ``GET /api/commitments`` and ``GET /api/payments``, over eve
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from services.funding.queries import listings
-from services.funding.schemas import MAX_PAGE_SIZE, CommitmentStatus, LedgerFilter
-from services.kit.definition import Runtime, RuntimeFactory
-from services.kit.errors import RetornoError
-from services.kit.offline import run_with
-
-console = Console()
-T = TypeVar("T")
+from services.funding.schemas import MAX_PAGE_SIZE, CommitmentStatus, LedgerFilter, PaymentView
+from services.kit.cli import console, fail, parse_uuid, print_table, run_offline
+from services.kit.definition import RuntimeFactory
 
 Period = Annotated[str | None, typer.Option(help="Only this fund period")]
 Office = Annotated[str | None, typer.Option(help="Only this office")]
@@ -32,13 +25,7 @@ Size = Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE, help="Rows per page
 
 
 def _case(value: str | None) -> uuid.UUID | None:
-    if value is None:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError as e:
-        console.print(f"[bold red]funding:[/] --case {value!r} is not a case id (a UUID)")
-        raise typer.Exit(2) from e
+    return parse_uuid(value, "--case", "a case id", prefix="funding")
 
 
 def install(root: typer.Typer, runtime: RuntimeFactory) -> None:
@@ -48,13 +35,6 @@ def install(root: typer.Typer, runtime: RuntimeFactory) -> None:
 
 def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
     app = typer.Typer(help="The funding ledger (read-only listings).", no_args_is_help=True)
-
-    def read(work: Callable[[Runtime], Awaitable[T]]) -> T:
-        try:
-            return run_with(make_runtime, work)
-        except RetornoError as e:
-            console.print(f"[bold red]error:[/] {e.detail}")
-            raise typer.Exit(1) from e
 
     def footer(page: Any) -> None:
         console.print(f"page {page.page} of {page.page_size} per page; {page.total} in all")
@@ -76,21 +56,21 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
         elif status in ("active", "released"):
             wanted = "active" if status == "active" else "released"
         else:
-            console.print("[bold red]funding:[/] --status is active or released")
-            raise typer.Exit(2)
+            fail("--status is active or released", prefix="funding", code=2)
         where = LedgerFilter(period, office, person, _case(case), page, page_size)
         offices = [office] if office else None
-        found = read(lambda rt: listings.commitments(rt, offices, where, status=wanted))
-        table = Table(
-            "commitment", "period", "office", "case", "person", "status", "amount", "paid",
-            "released", "remaining", "created",
+        found = run_offline(
+            make_runtime, lambda rt: listings.commitments(rt, offices, where, status=wanted)
+        )
+        print_table(
+            ("commitment", "period", "office", "case", "person", "status", "amount", "paid",
+             "released", "remaining", "created"),
+            (
+                (c.commitment_id, c.period, c.office, c.case_id, c.person_ref, c.status,
+                 c.amount, c.disbursed, c.released, c.remaining, c.created_at)
+                for c in found.items
+            ),
         )  # fmt: skip
-        for c in found.items:
-            table.add_row(
-                str(c.commitment_id), c.period, c.office, str(c.case_id), c.person_ref,
-                c.status, c.amount, c.disbursed, c.released, c.remaining, str(c.created_at),
-            )  # fmt: skip
-        console.print(table)
         footer(found)
 
     @app.command("payments")
@@ -105,20 +85,27 @@ def build_cli(make_runtime: RuntimeFactory) -> typer.Typer:
         """Payments, newest first, with their attribution and any reversal."""
         where = LedgerFilter(period, office, person, _case(case), page, page_size)
         offices = [office] if office else None
-        found = read(lambda rt: listings.payments(rt, offices, where, commitment_id=None))
-        table = Table(
-            "payment", "period", "office", "case", "person", "category", "amount", "paid on",
-            "attribution", "reversed",
+        found = run_offline(
+            make_runtime, lambda rt: listings.payments(rt, offices, where, commitment_id=None)
+        )
+        print_table(
+            ("payment", "period", "office", "case", "person", "category", "amount", "paid on",
+             "attribution", "reversed"),
+            (
+                (p.payment_id, p.period, p.office, p.case_id, p.person_ref, p.category,
+                 p.amount, p.paid_on, _attribution(p), _reversal(p))
+                for p in found.items
+            ),
         )  # fmt: skip
-        for p in found.items:
-            parts = " ".join(f"{a.member} {a.amount}" for a in p.attributions)
-            rev = p.reversal
-            reversed_ = f"{rev.reason_code} {rev.reversed_on} ({rev.reversal_id})" if rev else ""
-            table.add_row(
-                str(p.payment_id), p.period, p.office, str(p.case_id), p.person_ref, p.category,
-                p.amount, str(p.paid_on), parts, reversed_,
-            )  # fmt: skip
-        console.print(table)
         footer(found)
 
     return app
+
+
+def _attribution(p: PaymentView) -> str:
+    return " ".join(f"{a.member} {a.amount}" for a in p.attributions)
+
+
+def _reversal(p: PaymentView) -> str:
+    rev = p.reversal
+    return f"{rev.reason_code} {rev.reversed_on} ({rev.reversal_id})" if rev else ""

@@ -91,8 +91,11 @@ RuntimeFactory = Callable[[], Awaitable[Runtime]]
 
 @dataclass(frozen=True)
 class PeriodicJob:
+    """``run(rt)`` every ``interval_seconds(rt)`` (read each time, typically from the
+    service's section: ``lambda rt: rt.settings_for(AuditSettings).checkpoint_interval_seconds``)."""
+
     name: str
-    interval_seconds: Callable[[Settings], float]
+    interval_seconds: Callable[[Runtime], float]
     run: Callable[[Runtime], Awaitable[None]]
 
 

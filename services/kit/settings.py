@@ -91,8 +91,9 @@ def section_config(env_prefix: str) -> SettingsConfigDict:
 
 
 class Settings(SettingsSection):
-    """The platform's settings (data, databases, broker, HTTP, delivery) and, until each
-    service has its section, the services' knobs."""
+    """The platform's settings (data, databases, broker, HTTP, delivery) and the category
+    lists every service shares. A service's own knobs are its section (``AuditSettings``,
+    ``PrivacySettings``, ``FundingSettings``, ``OidcSettings``)."""
 
     data_dir: Path = Field(
         default=Path("./var"), description="Where databases, broker store and keys live"
@@ -168,38 +169,10 @@ class Settings(SettingsSection):
     outbox_keep_hours: float = Field(
         default=168, gt=0, description="How long published outbox rows are kept before pruning"
     )
-    master_key: str | None = Field(
-        default=None, description="Base64 master key; default: key file in data dir"
-    )
+    # Shared by several services (registration checks requests against them, funding its
+    # payments, the evaluation tables list them): one list for all, so they stay here.
     vulnerability_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
     cost_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_COST_CATEGORIES))
-    default_per_person_cap_cents: int = Field(default=100_000, gt=0)
-    retention_years_after_closure: int = Field(default=5, ge=0)
-    retention_interval_seconds: float = Field(default=3600, gt=0)
-    audit_checkpoint_interval_seconds: float = Field(
-        default=60,
-        gt=0,
-        description="How often the audit service verifies its log (from where it last "
-        "verified) and, if it grew, signs and publishes a checkpoint",
-    )
-    audit_checkpoint_every_events: int = Field(
-        default=1000,
-        ge=0,
-        description="The audit log also signs and publishes a checkpoint every this many "
-        "events (0: only on the interval)",
-    )
-    audit_broker_timeout_seconds: float = Field(
-        default=2,
-        gt=0,
-        description="How long 'retorno audit verify' waits for the broker to cross-check the "
-        "log's tail and its published checkpoints",
-    )
-    # OpenID Connect (optional, production): bearer JWTs from an external provider, RS256.
-    oidc_issuer: str | None = None
-    oidc_audience: str | None = None
-    oidc_jwks_url: str | None = None
-    oidc_role_claim: str = "retorno_role"
-    oidc_offices_claim: str = "retorno_offices"
 
     def database_url_for(self, service: str) -> str:
         if service in self.database_urls:

@@ -4,35 +4,20 @@ data). Decisions are taken through the API."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from services.kit.definition import Runtime, RuntimeFactory
-from services.kit.errors import RetornoError
+from services.kit.cli import fail, print_table, run_offline
+from services.kit.definition import RuntimeFactory
 from services.kit.identity import Principal
-from services.kit.offline import run_with
 from services.registration.queries import transfers
 
-T = TypeVar("T")
 TRANSFER_STATUSES = ("requested", "approved", "refused")
 EVERYONE = Principal("cli", "data_protection_officer")
 
 
 def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
-    console = Console()
-
-    def run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-        """A user's mistake (a RetornoError) is one clear line and exit code 1."""
-        try:
-            return run_with(runtime, work)
-        except RetornoError as e:
-            console.print(f"[bold red]error:[/] {e.detail}")
-            raise typer.Exit(1) from e
-
     transfers_app = typer.Typer(
         help="Transfers of a person's record between offices (decided through the API).",
         no_args_is_help=True,
@@ -53,43 +38,41 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
     ) -> None:
         """Every office's transfers, newest first (offices, codes, who, when; no personal data)."""
         if status is not None and status not in TRANSFER_STATUSES:
-            console.print("[bold red]transfers:[/] --status is requested, approved or refused")
-            raise typer.Exit(2)
-        page = run(
-            lambda rt: transfers.list_transfers(rt, EVERYONE, status=status, person_ref=person)
+            fail("--status is requested, approved or refused", prefix="transfers", code=2)
+        page = run_offline(
+            runtime,
+            lambda rt: transfers.list_transfers(rt, EVERYONE, status=status, person_ref=person),
         )
-        table = Table("transfer", "person", "from", "to", "status", "reason", "asked", "decided")
-        for t in page.items:
-            decided = (
-                f"{t.decided_by} {t.decision_reason_code} {t.decided_at}" if t.decided_at else ""
-            )
-            table.add_row(
-                str(t.transfer_id),
-                t.person_ref,
-                t.from_office,
-                t.to_office,
-                t.status,
-                t.reason_code,
-                f"{t.requested_by} {t.requested_at}",
-                decided,
-            )
-        console.print(table)
+        print_table(
+            ("transfer", "person", "from", "to", "status", "reason", "asked", "decided"),
+            (
+                (
+                    t.transfer_id,
+                    t.person_ref,
+                    t.from_office,
+                    t.to_office,
+                    t.status,
+                    t.reason_code,
+                    f"{t.requested_by} {t.requested_at}",
+                    f"{t.decided_by} {t.decision_reason_code} {t.decided_at}"
+                    if t.decided_at
+                    else "",
+                )
+                for t in page.items
+            ),
+        )
 
     @break_glass_app.command("list")
     def break_glass_list(
         person: Annotated[str | None, typer.Option(help="Only this person_ref")] = None,
     ) -> None:
         """Every break-the-glass read, newest first: who, which office, whose record, why."""
-        page = run(lambda rt: transfers.emergency_reads(rt, person))
-        table = Table("at", "person", "office", "owning office", "user", "role", "reason")
-        for r in page.items:
-            table.add_row(
-                str(r.at),
-                r.person_ref,
-                r.office,
-                r.owning_office,
-                r.actor_id,
-                r.actor_role,
-                r.reason_code,
-            )
-        console.print(table)
+        page = run_offline(runtime, lambda rt: transfers.emergency_reads(rt, person))
+        print_table(
+            ("at", "person", "office", "owning office", "user", "role", "reason"),
+            (
+                (r.at, r.person_ref, r.office, r.owning_office, r.actor_id, r.actor_role,
+                 r.reason_code)
+                for r in page.items
+            ),
+        )  # fmt: skip

@@ -174,7 +174,7 @@ class Node:
 
     async def _every(self, job: PeriodicJob, rt: Runtime) -> None:
         while True:
-            await asyncio.sleep(job.interval_seconds(self.settings))
+            await asyncio.sleep(job.interval_seconds(rt))
             try:
                 await job.run(rt)
             except asyncio.CancelledError:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from db.uow import ServiceDatabase
 from services.api import store
 from services.api.domain import TOKEN_PREFIX, hash_token
+from services.api.domain.settings import OidcSettings
 from services.api.queries.oidc import oidc_from_settings
 from services.kit.definition import Runtime
 from services.kit.identity import Authenticator, Principal
@@ -47,7 +48,7 @@ def build_authenticator(rt: Runtime) -> Authenticator:
     chain: list[Authenticator] = []
     if "api" in rt.databases:
         chain.append(TokenAuthenticator(rt.db("api")))
-    oidc = oidc_from_settings(rt.settings)
+    oidc = oidc_from_settings(rt.settings_for(OidcSettings))
     if oidc is not None:
         chain.append(oidc)
     return ChainAuthenticator(chain)

@@ -14,8 +14,8 @@ from typing import Any
 
 import jwt
 
+from services.api.domain.settings import OidcSettings
 from services.kit.identity import OFFICE_SCOPED_ROLES, ROLES, Principal
-from services.kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +76,13 @@ class OidcAuthenticator:
         return Principal(user_id=user_id, role=str(role), offices=offices)
 
 
-def oidc_from_settings(settings: Settings) -> OidcAuthenticator | None:
+def oidc_from_settings(settings: OidcSettings) -> OidcAuthenticator | None:
     """An authenticator when settings configure OIDC, else None.
 
-    Reads ``oidc_issuer``, ``oidc_audience``, ``oidc_jwks_url`` and optionally
-    ``oidc_role_claim`` and ``oidc_offices_claim`` (``RETORNO_OIDC_*``).
+    Reads ``issuer``, ``audience``, ``jwks_url`` and optionally ``role_claim`` and
+    ``offices_claim`` (``RETORNO_OIDC_*``).
     """
-    issuer, audience, jwks_url = (
-        settings.oidc_issuer,
-        settings.oidc_audience,
-        settings.oidc_jwks_url,
-    )
+    issuer, audience, jwks_url = settings.issuer, settings.audience, settings.jwks_url
     if not (issuer and audience and jwks_url):
         return None
     client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300)
@@ -94,6 +90,6 @@ def oidc_from_settings(settings: Settings) -> OidcAuthenticator | None:
         issuer=issuer,
         audience=audience,
         key_for=lambda token: client.get_signing_key_from_jwt(token).key,
-        role_claim=settings.oidc_role_claim,
-        offices_claim=settings.oidc_offices_claim,
+        role_claim=settings.role_claim,
+        offices_claim=settings.offices_claim,
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
+from services.audit.domain.settings import AuditSettings
 from services.audit.domain.signing import Signing
 from services.audit.handlers.appending import append
 from services.audit.handlers.projections import project
@@ -23,10 +24,10 @@ async def record_event(uow: UnitOfWork, event: Envelope, signing: Signing | None
 def handlers(rt: Runtime) -> Mapping[str, Handler]:
     """Every event on the stream, including types added after this service was written.
 
-    Each batch signs the head it leaves, and every ``audit_checkpoint_every_events`` events
+    Each batch signs the head it leaves, and every ``checkpoint_every_events`` events (``AuditSettings``)
     a checkpoint is signed, stored and published on the stream.
     """
-    signing = Signing(signer(rt), rt.settings.audit_checkpoint_every_events)
+    signing = Signing(signer(rt), rt.settings_for(AuditSettings).checkpoint_every_events)
 
     async def handle(uow: UnitOfWork, event: Envelope) -> None:
         await record_event(uow, event, signing)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from events.audit import CheckpointSigned
 from events.envelope import STREAM_NAME, Envelope
 from services.audit.domain.checkpoints import Checkpoint
+from services.audit.domain.settings import AuditSettings
 from services.kit.definition import JETSTREAM, Runtime
 
 log = logging.getLogger("retorno.audit")
@@ -46,7 +47,7 @@ async def connected(rt: Runtime) -> AsyncIterator[str | None]:
     """Connect to this deployment's broker for one command; yields why not, or None."""
     settings = rt.settings
     url = settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}"
-    timeout = settings.audit_broker_timeout_seconds
+    timeout = rt.settings_for(AuditSettings).broker_timeout_seconds
 
     async def quiet(_: Exception) -> None:
         return None

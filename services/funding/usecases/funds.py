@@ -31,6 +31,7 @@ from services.funding.domain.errors import (
     UnknownFundError,
 )
 from services.funding.domain.money import Share, split_by_shares
+from services.funding.domain.settings import FundingSettings
 from services.funding.schemas import ContributionIn, FundIn, FundOut
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
@@ -62,7 +63,7 @@ async def create_fund(rt: Runtime, principal: Principal, body: FundIn) -> FundOu
     new = NewFund(
         body.period,
         body.currency,
-        body.cap_cents(rt.settings.default_per_person_cap_cents),
+        body.cap_cents(rt.settings_for(FundingSettings).default_per_person_cap_cents),
         body.target_cents(),
         body.scale(),
     )

@@ -34,10 +34,12 @@ EVERY = 5  # a checkpoint every 5 events: positions 5 and 10 (and the checkpoint
 
 
 @pytest.fixture
-async def node(tmp_path: Path, database_url: str) -> AsyncIterator[Node]:
-    settings = make_settings(
-        tmp_path / "var", database_url=database_url, audit_checkpoint_every_events=EVERY
-    )
+async def node(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Node]:
+    # the variable it always was reaches the audit's section in the node's runtime
+    monkeypatch.setenv("RETORNO_AUDIT_CHECKPOINT_EVERY_EVENTS", str(EVERY))
+    settings = make_settings(tmp_path / "var", database_url=database_url)
     await upgrade_async("audit", database_url)
     running = Node(settings, [SERVICE], {"audit"})
     await running.start()

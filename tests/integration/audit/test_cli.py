@@ -16,6 +16,7 @@ from db.engine import make_engine
 from db.uow import ServiceDatabase
 from services.audit import store
 from services.audit.cli import install
+from services.audit.domain.settings import AuditSettings
 from services.audit.service import SERVICE
 from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
@@ -35,9 +36,8 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     async def make_runtime() -> Runtime:
         db = ServiceDatabase("audit", make_engine(sqlite_url), store.messaging)
-        runtime = Runtime(
-            Settings(data_dir=tmp_path / "data", audit_broker_timeout_seconds=0.2), {"audit": db}
-        )
+        runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+        runtime.put_settings(AuditSettings(broker_timeout_seconds=0.2))
         runtime.put(SIGNER_KEY, SIGNER)
         return runtime
 
@@ -94,3 +94,13 @@ def test_the_service_adds_the_audit_group_to_the_command_line() -> None:
     assert SERVICE.cli is install
     listed = CliRunner().invoke(app, ["audit", "--help"])
     assert listed.exit_code == 0 and "Audit log: verify, checkpoints, queries." in listed.output
+
+
+def test_a_wrong_half_year_is_one_line_and_exit_code_1(sqlite_url: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(prepared(sqlite_url, tmp_path), ["audit", "summary", "--half", "x"])
+
+    assert result.exit_code == 1
+    assert (
+        result.output.strip()
+        == "error: 'x' is not a half-year; write it like '2026-H1' or '2026-H2'"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from privacy.domain.settings import PrivacySettings
 from services.kit.settings import Settings
 from services.runtime.embedded import free_port
 from services.runtime.node import Node
@@ -42,9 +43,10 @@ def test_secrets_come_from_files_and_the_environment_wins(tmp_path, monkeypatch)
     monkeypatch.delenv("RETORNO_MASTER_KEY", raising=False)
 
     from_files = Settings(_env_file=None)  # type: ignore[call-arg]
+    privacy_from_files = PrivacySettings(_env_file=None)  # type: ignore[call-arg]
     monkeypatch.setenv("RETORNO_MASTER_KEY", "from-the-environment")
-    from_env = Settings(_env_file=None)  # type: ignore[call-arg]
+    privacy_from_env = PrivacySettings(_env_file=None)  # type: ignore[call-arg]
 
-    assert from_files.master_key == "from-a-file"
+    assert privacy_from_files.master_key == "from-a-file"
     assert from_files.database_url_for("funding") == "postgresql://f:secret@db/f"
-    assert from_env.master_key == "from-the-environment"
+    assert privacy_from_env.master_key == "from-the-environment"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from privacy.domain.settings import PrivacySettings
 from privacy.service import SERVICE
 from privacy.usecases.vault import Vault, vault_of
 from services.kit.definition import Runtime
@@ -37,8 +38,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def rt(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
     db = await open_service_db(SERVICE, database_url, clock)
-    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, master_key=None)
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
     runtime = Runtime(settings=settings, databases={"privacy": db}, clock=clock)
+    runtime.put_settings(PrivacySettings(master_key=None))  # the key file, whatever the env
     assert SERVICE.on_start is not None
     await SERVICE.on_start(runtime)
     yield runtime

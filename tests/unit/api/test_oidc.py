@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -15,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from services.api.domain.settings import OidcSettings
 from services.api.queries.oidc import OidcAuthenticator, oidc_from_settings
-from services.kit.settings import Settings
 
 ISSUER = "https://id.example.org/realms/retorno"
 AUDIENCE = "retorno-api"
@@ -54,7 +53,7 @@ def jwks_url(key: rsa.RSAPrivateKey) -> Iterator[str]:
 @pytest.fixture
 def authenticator(jwks_url: str) -> OidcAuthenticator:
     """Built from settings, fetching the key set through PyJWKClient."""
-    settings = Settings(oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=jwks_url)
+    settings = OidcSettings(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
     built = oidc_from_settings(settings)
     assert built is not None
     return built
@@ -129,5 +128,5 @@ async def test_ignores_tokens_that_are_not_jwts(authenticator: OidcAuthenticator
     assert await authenticator.authenticate("rt_abc") is None
 
 
-def test_is_inert_without_settings(tmp_path: Path) -> None:
-    assert oidc_from_settings(Settings(data_dir=tmp_path)) is None
+def test_is_inert_without_settings() -> None:
+    assert oidc_from_settings(OidcSettings(_env_file=None)) is None  # type: ignore[call-arg]

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
+from privacy.domain.settings import PrivacySettings
+from services.api.domain.settings import OidcSettings
+from services.audit.domain.settings import AuditSettings
+from services.audit.service import SERVICE as AUDIT
+from services.funding.domain.settings import FundingSettings
+from services.kit.definition import PeriodicJob, ServiceDef
 from services.kit.settings import Settings, SettingsSection, section_config
+from services.runtime.composition import build_runtime, close_runtime
+from services.runtime.registry import all_services
 from tests.support import make_runtime
 
 
@@ -59,3 +67,56 @@ def test_variables_of_other_sections_in_the_environment_are_ignored(
     monkeypatch.setenv("RETORNO_SOMETHING_ELSE", "x")
     assert Settings(data_dir=tmp_path).data_dir == tmp_path
     assert ProbeSettings().interval_seconds == 3
+
+
+def _job(service: ServiceDef, name: str) -> PeriodicJob:
+    return next(job for job in service.periodic if job.name == name)
+
+
+async def test_the_variables_the_services_always_read_reach_their_sections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving a knob into its service's section changed no variable: what ``retorno`` (the
+    node and the commands, through the composition root) was configured with still works."""
+    values = {
+        "RETORNO_AUDIT_CHECKPOINT_INTERVAL_SECONDS": "7.5",
+        "RETORNO_AUDIT_CHECKPOINT_EVERY_EVENTS": "9",
+        "RETORNO_AUDIT_BROKER_TIMEOUT_SECONDS": "0.25",
+        "RETORNO_MASTER_KEY": "a-master-key",
+        "RETORNO_RETENTION_YEARS_AFTER_CLOSURE": "7",
+        "RETORNO_RETENTION_INTERVAL_SECONDS": "120",
+        "RETORNO_DEFAULT_PER_PERSON_CAP_CENTS": "5000",
+        "RETORNO_OIDC_ISSUER": "https://id.example",
+        "RETORNO_OIDC_AUDIENCE": "retorno",
+        "RETORNO_OIDC_JWKS_URL": "https://id.example/jwks",
+        "RETORNO_OIDC_ROLE_CLAIM": "role",
+        "RETORNO_OIDC_OFFICES_CLAIM": "offices",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    services = all_services()
+    rt = build_runtime(Settings(data_dir=tmp_path), services)  # the platform's part is happy
+    try:
+        by_name = {s.name: s for s in services}
+        assert _job(by_name["audit"], "audit.verify_and_checkpoint").interval_seconds(rt) == 7.5
+        assert _job(by_name["privacy"], "retention").interval_seconds(rt) == 120
+        audit = rt.settings_for(AuditSettings)
+        assert (audit.checkpoint_every_events, audit.broker_timeout_seconds) == (9, 0.25)
+        privacy = rt.settings_for(PrivacySettings)
+        assert (privacy.master_key, privacy.retention_years_after_closure) == ("a-master-key", 7)
+        assert rt.settings_for(FundingSettings).default_per_person_cap_cents == 5000
+        oidc = rt.settings_for(OidcSettings)
+        assert (oidc.issuer, oidc.audience, oidc.jwks_url) == (
+            "https://id.example",
+            "retorno",
+            "https://id.example/jwks",
+        )
+        assert (oidc.role_claim, oidc.offices_claim) == ("role", "offices")
+    finally:
+        await close_runtime(rt)
+
+
+async def test_a_job_interval_comes_from_the_section_a_test_put(tmp_path: Path) -> None:
+    rt = make_runtime(Settings(data_dir=tmp_path), {})
+    rt.put_settings(AuditSettings(checkpoint_interval_seconds=0.5))
+    assert _job(AUDIT, "audit.verify_and_checkpoint").interval_seconds(rt) == 0.5
