@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from privacy import api, cli, handlers, store
-from privacy.domain.settings import PrivacySettings
+from privacy.settings import PrivacySettings
 from privacy.usecases.retention import run_retention
 from privacy.usecases.vault import install_vault
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef

@@ -33,7 +33,7 @@ from privacy.domain import (
     UnknownMasterKeyError,
 )
 from privacy.domain.crypto import KEY_BYTES, new_master_key
-from privacy.domain.settings import PrivacySettings
+from privacy.settings import PrivacySettings
 from services.kit.definition import Runtime
 from services.kit.parts import PartKey
 

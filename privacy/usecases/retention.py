@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from events.envelope import Actor
 from privacy.domain import add_years, due_for_erasure
-from privacy.domain.settings import PrivacySettings
 from privacy.schemas import RetentionReport
+from privacy.settings import PrivacySettings
 from privacy.store import datakeys, records, registrations
 from privacy.usecases.erasure import erase_person
 from services.kit.definition import Runtime

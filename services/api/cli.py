@@ -48,7 +48,7 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
         console.print(f"user '{name}' ({role}) created. API token (shown once):")
         print(token)
         if password:
-            one_time = run(lambda rt: usecases.set_password(rt, name))
+            one_time = run_offline(runtime, lambda rt: usecases.set_password(rt, name))
             console.print(
                 "one-time password for the web UI (shown once; changed at first sign-in):"
             )
@@ -58,7 +58,7 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
     def users_password(name: str) -> None:
         """Set a one-time password for the web UI and print it (shown once): the person signs
         in with it and must choose their own at once. Also unlocks a locked account."""
-        one_time = run(lambda rt: usecases.set_password(rt, name))
+        one_time = run_offline(runtime, lambda rt: usecases.set_password(rt, name))
         console.print(f"one-time password for '{name}' (shown once; changed at first sign-in):")
         print(one_time)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.audit import api, cli, handlers, store
-from services.audit.domain.settings import AuditSettings
+from services.audit.settings import AuditSettings
 from services.audit.usecases.checkpoints import checkpoint_job
 from services.audit.usecases.keys import signer
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef

@@ -4,15 +4,14 @@ disclosure-controlled exports (API, CLI) and their periodic run."""
 from __future__ import annotations
 
 from services.evaluation import api, cli, handlers, store, usecases
-from services.evaluation.settings import export_settings
+from services.evaluation.settings import ExportSettings
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
-from services.kit.settings import Settings
 
 
-def schedule_interval(_settings: Settings) -> float:
+def schedule_interval(rt: Runtime) -> float:
     """``RETORNO_EXPORT_SCHEDULE_CHECK_SECONDS``: how often closed periods are looked for
     (``RETORNO_EXPORT_SCHEDULE``: off, month, quarter, half-year, year)."""
-    return export_settings().schedule_check_seconds
+    return rt.settings_for(ExportSettings).schedule_check_seconds
 
 
 async def scheduled_exports(rt: Runtime) -> None:

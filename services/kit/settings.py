@@ -14,28 +14,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from services.kit.defaults import DEFAULT_CATEGORIES, DEFAULT_COST_CATEGORIES
+
 # Compose and Kubernetes secrets: a file per setting, named like its variable in lower case
 # (``/run/secrets/retorno_master_key``), in RETORNO_SECRETS_DIR. The environment wins.
 DEFAULT_SECRETS_DIR = "/run/secrets"
-
-DEFAULT_CATEGORIES = [
-    "woman_at_risk",
-    "unaccompanied_minor",
-    "disability",
-    "elderly_over_70",
-    "injury_or_illness",
-    "trafficking_victim",
-]
-DEFAULT_COST_CATEGORIES = [
-    "transport",
-    "travel_documents",
-    "escort",
-    "subsistence",
-    "medical",
-    "reception",
-    "reintegration_grant",
-    "other",
-]
 
 
 class SettingsSection(BaseSettings):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
-from services.kit.settings import Settings
 from services.reintegration import api, cli, handlers, store, usecases
 from services.reintegration.settings import CONFIG, ReintegrationSettings, build_config
 
@@ -19,8 +18,8 @@ async def _overdue(rt: Runtime) -> None:
     await usecases.report_overdue(rt)
 
 
-def _overdue_interval(_settings: Settings) -> float:
-    return ReintegrationSettings().overdue_check_seconds
+def _overdue_interval(rt: Runtime) -> float:
+    return rt.settings_for(ReintegrationSettings).overdue_check_seconds
 
 
 SERVICE = ServiceDef(

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from db.uow import ServiceDatabase
 from services.api import store
 from services.api.domain import TOKEN_PREFIX, hash_token
-from services.api.domain.settings import OidcSettings
 from services.api.queries.oidc import oidc_from_settings
+from services.api.settings import OidcSettings
 from services.kit.definition import Runtime
 from services.kit.identity import Authenticator, Principal
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from services.api.domain.settings import OidcSettings
+from services.api.settings import OidcSettings
 from services.kit.identity import OFFICE_SCOPED_ROLES, ROLES, Principal
 
 log = logging.getLogger(__name__)

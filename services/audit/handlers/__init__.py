@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 from db.uow import UnitOfWork
 from events.envelope import Envelope
-from services.audit.domain.settings import AuditSettings
 from services.audit.domain.signing import Signing
 from services.audit.handlers.appending import append
 from services.audit.handlers.projections import project
+from services.audit.settings import AuditSettings
 from services.audit.usecases.keys import signer
 from services.kit.definition import ANY_EVENT, Handler, Runtime
 

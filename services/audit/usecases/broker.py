@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from events.audit import CheckpointSigned
 from events.envelope import STREAM_NAME, Envelope
 from services.audit.domain.checkpoints import Checkpoint
-from services.audit.domain.settings import AuditSettings
+from services.audit.settings import AuditSettings
 from services.kit.definition import JETSTREAM, Runtime
 
 log = logging.getLogger("retorno.audit")

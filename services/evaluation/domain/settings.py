@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.kit.settings import DEFAULT_CATEGORIES, DEFAULT_COST_CATEGORIES
+from services.kit.defaults import DEFAULT_CATEGORIES, DEFAULT_COST_CATEGORIES
 
 UNKNOWN = "unknown"
 

@@ -31,8 +31,8 @@ from services.funding.domain.errors import (
     UnknownFundError,
 )
 from services.funding.domain.money import Share, split_by_shares
-from services.funding.domain.settings import FundingSettings
 from services.funding.schemas import ContributionIn, FundIn, FundOut
+from services.funding.settings import FundingSettings
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 

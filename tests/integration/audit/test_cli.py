@@ -16,8 +16,8 @@ from db.engine import make_engine
 from db.uow import ServiceDatabase
 from services.audit import store
 from services.audit.cli import install
-from services.audit.domain.settings import AuditSettings
 from services.audit.service import SERVICE
+from services.audit.settings import AuditSettings
 from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
 from services.kit.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from privacy.domain.settings import PrivacySettings
+from privacy.settings import PrivacySettings
 from services.kit.settings import Settings
 from services.runtime.embedded import free_port
 from services.runtime.node import Node

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy.domain.settings import PrivacySettings
 from privacy.service import SERVICE
+from privacy.settings import PrivacySettings
 from privacy.usecases.vault import Vault, vault_of
 from services.kit.definition import Runtime
 from services.kit.identity import Principal

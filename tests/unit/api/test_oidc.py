@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.api.domain.settings import OidcSettings
 from services.api.queries.oidc import OidcAuthenticator, oidc_from_settings
+from services.api.settings import OidcSettings
 
 ISSUER = "https://id.example.org/realms/retorno"
 AUDIENCE = "retorno-api"

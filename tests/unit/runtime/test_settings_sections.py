@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from privacy.domain.settings import PrivacySettings
-from services.api.domain.settings import OidcSettings
-from services.audit.domain.settings import AuditSettings
+from privacy.settings import PrivacySettings
+from services.api.settings import OidcSettings
 from services.audit.service import SERVICE as AUDIT
-from services.funding.domain.settings import FundingSettings
+from services.audit.settings import AuditSettings
+from services.funding.settings import FundingSettings
 from services.kit.definition import PeriodicJob, ServiceDef
 from services.kit.settings import Settings, SettingsSection, section_config
 from services.runtime.composition import build_runtime, close_runtime
