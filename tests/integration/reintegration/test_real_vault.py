@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from events.registration import ConsentGiven
 from privacy.service import SERVICE as PRIVACY
+from privacy.settings import PrivacySettings
 from services.edge.app import create_app
 from services.kit.identity import AUTHENTICATOR, StaticAuthenticator
 from services.kit.settings import Settings
@@ -36,12 +37,13 @@ from tests.support import open_service_db
 async def test_privacys_vault_checks_consent_and_seals_notes_under_the_persons_key(
     tmp_path: Path, clock: FakeClock
 ):
-    settings = Settings(data_dir=tmp_path, master_key=base64.b64encode(os.urandom(32)).decode())
+    settings = Settings(data_dir=tmp_path)
     dbs = {
         s.name: await open_service_db(s, f"sqlite+aiosqlite:///{tmp_path / s.name}.db")
         for s in (PRIVACY, SERVICE)
     }
     rt = build_runtime(settings, [PRIVACY, SERVICE], clock=clock, databases=dbs)
+    rt.put_settings(PrivacySettings(master_key=base64.b64encode(os.urandom(32)).decode()))
     await start_services(rt, [PRIVACY, SERVICE])
     rt.put(AUTHENTICATOR, StaticAuthenticator(USERS))
     try:
