@@ -23,6 +23,7 @@ class Event:
     case_id: str | None = None
     eligible: bool | None = None  # case_screened
     approved: bool | None = None  # case_funding_decided
+    contact_id: str | None = None  # reintegration.contact_recorded
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class ClientView:
     cases: dict[str, str]  # requester tag -> case id, as answered (or found after a lost answer)
     screened: dict[str, bool]  # case id -> eligible
     commitments: list[str]  # approved commitment ids as answered
+    arrivals: dict[str, int] = field(default_factory=dict)  # arrived case id -> its people
+    contacts: list[str] = field(default_factory=list)  # follow-up contact ids as answered
     server_errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -195,6 +198,23 @@ def check(seen: ClientView, got: Observed, tag_prefix: str) -> list[Problem]:
                 f"commitments add up to {total}",
             )
 
+    # reintegration: one plan per person of every arrived case; every contact answered is
+    # recorded once
+    plans = _cases_of(got.events, "reintegration.plan_created")
+    if unplanned := {c for c, n in seen.arrivals.items() if plans[c] < n}:
+        add("lost", f"{len(unplanned)} arrived cases lack a plan per person: {_sample(unplanned)}")
+    if overplanned := {c for c, n in seen.arrivals.items() if plans[c] > n}:
+        add("doubled", f"{len(overplanned)} arrived cases got plans twice: {_sample(overplanned)}")
+    recorded = Counter(
+        e.contact_id
+        for e in got.events
+        if e.type == "reintegration.contact_recorded" and e.contact_id
+    )
+    if unrecorded := {c for c in seen.contacts if recorded[c] == 0}:
+        add("lost", f"{len(unrecorded)} contacts answered but not recorded: {_sample(unrecorded)}")
+    if again := {c for c, n in recorded.items() if n > 1}:
+        add("doubled", f"{len(again)} contacts were recorded twice: {_sample(again)}")
+
     # events: every committed event published once, chained once, applied by each consumer
     outbox = {e.event_id for e in got.events}
     if unpublished := [e for e in got.events if not e.published]:
@@ -276,6 +296,11 @@ def figures(seen: ClientView, got: Observed) -> dict[str, int]:
         "commitments (manual)": sum(1 for c in got.commitments if c.origin != "screening"),
         "people at the cap": sum(1 for (p, _r), v in committed.items() if v == got.caps.get(p, -1)),
         "people over the cap": sum(1 for (p, _r), v in committed.items() if v > got.caps.get(p, v)),
+        "follow-up plans": sum(1 for e in got.events if e.type == "reintegration.plan_created"),
+        "follow-up contacts answered": len(seen.contacts),
+        "follow-up contacts recorded": sum(
+            1 for e in got.events if e.type == "reintegration.contact_recorded"
+        ),
         "events in all outboxes": len(got.events),
         "audit log records": len(got.audit_ids),
         "stream messages": got.stream_messages,

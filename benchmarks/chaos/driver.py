@@ -62,6 +62,8 @@ class Tally:
     counts: Counter[str] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    arrivals: dict[str, int] = field(default_factory=dict)  # arrived case id -> its people
+    contacts: list[str] = field(default_factory=list)  # ids of follow-up contacts answered
 
 
 @dataclass
@@ -163,7 +165,10 @@ class Driver:
             "sex": "female",
             "nationality": destination,
             "vulnerability_categories": ["woman_at_risk"],
-            "consents": [{"purpose": "assistance", "granted": True}],
+            "consents": [
+                {"purpose": "assistance", "granted": True},
+                {"purpose": "follow_up_contact", "granted": True},
+            ],
         }
         people = [adult]
         if j.with_child:
@@ -292,7 +297,46 @@ class Driver:
         if status in ("closed", "cancelled", "withdrawn"):
             return
         for step in CLOSING[CLOSING.index(status) + 1 if status in CLOSING else 0 :]:
+            if step == "closed":
+                await self.follow_up(case_id, cw)
             await self.transition(cw, case_id, {"to": step})
+
+    # --- reintegration follow-up of an arrived case --------------------------------------
+
+    async def follow_up(self, case_id: str, cw: str) -> None:
+        """Record a contact with the first person of an arrived case: their plan comes from
+        the reintegration service (through the broker, whatever is being killed)."""
+        case = await self.api.get(self.supervisor, f"/api/cases/{case_id}")
+        self.tally.arrivals[case_id] = len(case["people"])
+        office = case["office"]
+        path = f"/api/monitoring/due?office={office}&status=plan_missing&page_size=200"
+        deadline = time.monotonic() + DECISION_WAIT_SECONDS
+        while not (
+            mine := [i for i in (await self.api.get(cw, path))["items"] if i["case_id"] == case_id]
+        ):
+            if time.monotonic() > deadline:
+                self.tally.counts["follow-ups: no plan in time (not recorded)"] += 1
+                return
+            await asyncio.sleep(0.5)
+        body = {
+            "on": time.strftime("%Y-%m-%d", time.gmtime()),  # arrived today (UTC)
+            "method": "call",
+            "outcome": "reached",
+            "residence": "same_community",
+            "remigration_intention": "none",
+        }
+        url = f"/api/monitoring/plans/{mine[0]['plan_id']}/contacts"
+        try:
+            response = await self.api.send(cw, "POST", url, body, idempotent=False)
+        except Unknown:
+            self.tally.counts["follow-ups: answer lost (not sent again)"] += 1
+            return
+        if response.status_code == 201:
+            self.tally.contacts.append(str(response.json()["contact_id"]))
+        else:
+            self.tally.failures.append(
+                f"contact for {case_id}: {response.status_code} {response.text[:300]}"
+            )
 
     # --- manual commitments racing the cap --------------------------------------------
 

@@ -167,6 +167,9 @@ def _event(service: str, row: Any) -> Event:
         case_id=str(case_id) if case_id else None,
         eligible=payload.get("eligible") if envelope["type"].endswith("case_screened") else None,
         approved=payload.get("approved") if envelope["type"].endswith("funding_decided") else None,
+        contact_id=str(payload["contact_id"])
+        if envelope["type"] == "reintegration.contact_recorded"
+        else None,
     )
 
 

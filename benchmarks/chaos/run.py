@@ -337,6 +337,8 @@ class Run:
             cases=dict(tally.cases),
             screened=dict(tally.screened),
             commitments=list(tally.commitments),
+            arrivals=dict(tally.arrivals),
+            contacts=list(tally.contacts),
             server_errors=list(tally.server_errors),
             failures=list(tally.failures),
         )

@@ -172,3 +172,35 @@ def test_subjects_match_like_nats():
     assert not subject_matches("retorno.registration.>", "retorno.funding.x")
     assert not subject_matches("retorno.>", "retorno")
     assert not subject_matches("retorno.funding", "retorno.funding.x")
+
+
+def _problems(world: World) -> list[str]:
+    return [f"{p.kind}: {p.what}" for p in check(world.seen, world.observed(), TAG)]
+
+
+def test_a_contact_answered_but_not_recorded_is_lost_and_one_recorded_twice_is_doubled() -> None:
+    world = World()
+    contact = _id()
+    world.seen.contacts.append(contact)
+    assert any(p.startswith("lost") and "contacts" in p for p in _problems(world))
+    recorded = Event(
+        "reintegration", _id(), "reintegration.contact_recorded", True, contact_id=contact
+    )
+    world.events.append(recorded)
+    assert not [p for p in _problems(world) if "contacts" in p]
+    world.events.append(
+        Event("reintegration", _id(), "reintegration.contact_recorded", True, contact_id=contact)
+    )
+    assert any(p.startswith("doubled") and "contacts" in p for p in _problems(world))
+
+
+def test_an_arrived_case_without_a_plan_per_person_is_lost() -> None:
+    world = World()
+    world.seen.arrivals[world.case] = 2
+    plan = Event("reintegration", _id(), "reintegration.plan_created", True, case_id=world.case)
+    world.events.append(plan)
+    assert any(p.startswith("lost") and "plan per person" in p for p in _problems(world))
+    world.events.append(
+        Event("reintegration", _id(), "reintegration.plan_created", True, case_id=world.case)
+    )
+    assert not [p for p in _problems(world) if "plan" in p]
