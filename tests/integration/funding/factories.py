@@ -6,8 +6,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope, Payload, new_envelope
 from events.registration import (
@@ -19,11 +17,13 @@ from events.registration import (
     ReturnRegistered,
 )
 from services.funding.domain.money import contribution_scale
-from services.funding.handlers import handlers
+from services.funding.service import SERVICE
 from services.funding.usecases import funds
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings
+from tests.support import db_outbox, db_parked, make_runtime
+from tests.support import deliver as deliver_event
 
 ADMIN = Actor.user("u_manager", "supervisor")
 OFFICE = "GT-01"
@@ -108,14 +108,18 @@ def withdrawn(case_id: uuid.UUID, *, cancelled: bool = False) -> Envelope:
     )
 
 
+def runtime(db: ServiceDatabase) -> Runtime:
+    """A runtime over the funding database (the composition root, as the node builds it)."""
+    return make_runtime(Settings(), {"funding": db}, clock=db.clock)
+
+
 async def deliver(db: ServiceDatabase, event: Envelope) -> list[Envelope]:
-    """Run the funding handler for one event in its own committed unit; return what it emitted."""
-    handler = handlers(Runtime(Settings(), {"funding": db}))[event.type]
-    async with db.unit_of_work(cause=event) as uow:
-        await handler(uow, event)
-        emitted = uow.pending
-        await uow.commit()
-    return emitted
+    """Funding's consumer applies one event through the real inbox path
+    (``tests.support.deliver``: dedup, parking, release); returns what that emitted."""
+    rt = runtime(db)
+    before = len(await outbox(db))
+    await deliver_event(rt, SERVICE, event)
+    return (await outbox(db))[before:]
 
 
 async def make_fund(
@@ -140,12 +144,9 @@ async def make_fund(
     return name
 
 
-async def outbox(db: ServiceDatabase) -> list[Envelope]:
-    async with db.unit_of_work() as uow:
-        rows = await uow.session.execute(
-            select(db.tables.outbox.c.body).order_by(db.tables.outbox.c.seq)
-        )
-        return [Envelope.from_bytes(body) for body in rows.scalars()]
+# What funding emitted and what its runner parked: the harness's readers (tests.support).
+outbox = db_outbox
+parked = db_parked
 
 
 def of_type(events: list[Envelope], type_name: str) -> list[dict[str, Any]]:

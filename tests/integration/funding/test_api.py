@@ -1,5 +1,5 @@
-"""The funding routes mounted in a small app with the edge's problem details, the principal
-fixed by dependency override."""
+"""The funding routes in the real app (``tests.support.make_app``: the edge's guards and
+problem details); each request carries a token of ``api.principal`` (``ActingAs``)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import update
 
 from db.uow import ServiceDatabase
-from services.edge.problems import install_problem_handlers
 from services.funding import store
 from services.funding.api import router
-from services.kit.definition import Runtime
+from services.funding.service import SERVICE
 from services.kit.identity import Principal
-from services.kit.settings import Settings
 from tests.integration.funding.factories import (
     OFFICE,
     SUPERVISOR,
@@ -27,16 +25,27 @@ from tests.integration.funding.factories import (
     outbox,
     person_ref,
     registered,
+    runtime,
     screened,
 )
+from tests.support import ActingAs, client, make_app
 
 
 class Api:
-    """An HTTP client on the funding router; ``principal`` is who every request runs as."""
+    """An HTTP client on the funding routes; ``principal`` is who every request runs as."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient, acting: ActingAs) -> None:
         self.client = client
-        self.principal = SUPERVISOR
+        self.acting = acting
+        client.auth = acting
+
+    @property
+    def principal(self) -> Principal:
+        return self.acting.principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self.acting.principal = principal
 
     async def post(self, url: str, body: dict[str, Any]) -> Any:
         return await self.client.post(url, json=body)
@@ -58,17 +67,9 @@ def required_actions(routes: APIRouter) -> dict[str, Any]:
 
 @pytest.fixture
 async def api(db: ServiceDatabase) -> AsyncIterator[Api]:
-    app = FastAPI()
-    routes = router()
-    app.include_router(routes)
-    app.state.runtime = Runtime(Settings(), {"funding": db})
-    install_problem_handlers(app)  # the edge's problem details, with their named ``type``
-
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
-        api = Api(client)
-        for guard in required_actions(routes).values():
-            app.dependency_overrides[guard] = lambda: api.principal
-        yield api
+    rt = runtime(db)
+    async with client(make_app(rt, [SERVICE], tokens={})) as http:
+        yield Api(http, ActingAs(rt, SUPERVISOR))
 
 
 def test_every_route_requires_its_permission() -> None:
