@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,18 +13,7 @@ from privacy.usecases.vault import Vault, vault_of
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings
-from tests.support import open_service_db
-
-
-@dataclass
-class FakeClock:
-    now: datetime = field(default_factory=lambda: datetime(2030, 1, 15, 9, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.support import FakeClock, close_runtime, open_runtime
 
 
 @pytest.fixture
@@ -36,13 +23,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def rt(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
-    db = await open_service_db(SERVICE, database_url, clock)
     settings = Settings(data_dir=tmp_path / "data", database_url=database_url, master_key=None)
-    runtime = Runtime(settings=settings, databases={"privacy": db}, clock=clock)
-    assert SERVICE.on_start is not None
-    await SERVICE.on_start(runtime)
+    runtime = await open_runtime(settings, [SERVICE], clock=clock)  # on_start: the vault
     yield runtime
-    await db.engine.dispose()
+    await close_runtime(runtime)
 
 
 @pytest.fixture
