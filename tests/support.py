@@ -39,6 +39,7 @@ from db.engine import make_engine
 from db.migrate import upgrade_async
 from db.uow import Clock, ServiceDatabase, utc_now
 from events.envelope import Envelope
+from events.registration import PersonFacts
 from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
 from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
@@ -286,6 +287,20 @@ class InProcessFlow:
         raise AssertionError(f"events still flowing after {max_rounds} rounds: a loop?")
 
 
+def person_facts(person_ref: str, **changes: Any) -> PersonFacts:
+    """One person of a ``registration.return_registered`` event (no personal data), made up."""
+    values: dict[str, Any] = {
+        "person_ref": person_ref,
+        "sex": "female",
+        "age_years": 30,
+        "age_band": "18-59",
+        "nationality": "GT",
+        "vulnerability_categories": ["woman_at_risk"],
+    }
+    values.update(changes)
+    return PersonFacts(**values)
+
+
 def person_request(**changes: Any) -> dict[str, Any]:
     """One person of a case registration (``POST /api/cases``), made up, with ``changes``."""
     person: dict[str, Any] = {
@@ -383,6 +398,7 @@ __all__ = [
     "open_service_db",
     "outbox",
     "parked",
+    "person_facts",
     "person_request",
     "register_case",
     "requirements",

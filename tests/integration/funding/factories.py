@@ -12,7 +12,6 @@ from events.registration import (
     CaseCancelled,
     CaseScreened,
     CaseWithdrawn,
-    PersonFacts,
     RequestedLine,
     ReturnRegistered,
 )
@@ -22,7 +21,7 @@ from services.funding.usecases import funds
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings
-from tests.support import db_outbox, db_parked, make_runtime
+from tests.support import db_outbox, db_parked, make_runtime, person_facts
 from tests.support import deliver as deliver_event
 
 ADMIN = Actor.user("u_manager", "supervisor")
@@ -51,17 +50,7 @@ def registered(
     currency: str = "USD",
     case_id: uuid.UUID | None = None,
 ) -> Envelope:
-    people = [
-        PersonFacts(
-            person_ref=ref,
-            sex="female",
-            age_years=30,
-            age_band="18-59",
-            nationality="GT",
-            vulnerability_categories=["woman_at_risk"],
-        )
-        for ref in lines
-    ]
+    people = [person_facts(ref) for ref in lines]
     requested = [
         RequestedLine(person_ref=ref, category=cat, amount_cents=cents, currency=currency)
         for ref, person_lines in lines.items()

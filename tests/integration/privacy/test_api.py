@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from events.envelope import Actor, new_envelope
-from events.registration import PersonFacts, ReturnRegistered
+from events.registration import ReturnRegistered
 from privacy.service import SERVICE
 from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
-from tests.support import ActingAs, api_routes, deliver, make_app, requirements
+from tests.support import ActingAs, api_routes, deliver, make_app, person_facts, requirements
 from tests.support import client as http_client
 
 DPO = Principal(user_id="u_dpo", role="data_protection_officer")
@@ -124,16 +124,7 @@ async def registered_in(rt: Runtime, person_ref: str, office: str) -> None:
         departure_country="MX",
         destination_country="GT",
         registered_on=date(2030, 1, 2),
-        people=[
-            PersonFacts(
-                person_ref=person_ref,
-                sex="female",
-                age_years=30,
-                age_band="18-59",
-                nationality="GT",
-                vulnerability_categories=["woman_at_risk"],
-            )
-        ],
+        people=[person_facts(person_ref)],
     )
     await deliver(rt, SERVICE, new_envelope(payload, actor=Actor.service("registration")))
 

@@ -14,12 +14,12 @@ from events.envelope import Actor, new_envelope
 from events.privacy import PersonalDataErased
 from events.registration import ReturnRegistered
 from services.kit.definition import Runtime
-from services.registration.handlers import handlers
+from services.registration.service import SERVICE
 from tests.integration.registration.conftest import Client, case_body
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import counts, outbox
 from tests.integration.registration.test_lifecycle_api import funding_decided
-from tests.support import person_request
+from tests.support import deliver, person_request
 
 
 def returning(ref: str, **changes: Any) -> dict[str, Any]:
@@ -136,10 +136,7 @@ async def test_an_erased_person_is_409_and_nothing_is_stored(
     erased = PersonalDataErased(
         person_ref=ref, erased_at=datetime.now(UTC), trigger="request", key_fingerprint="ab"
     )
-    envelope = new_envelope(erased, actor=Actor.service("privacy"))
-    async with db.unit_of_work(cause=envelope) as uow:
-        await handlers(runtime)[envelope.type](uow, envelope)
-        await uow.commit()
+    await deliver(runtime, SERVICE, new_envelope(erased, actor=Actor.service("privacy")))
     before = await counts(db)
 
     response = await client.post("cw", "/api/cases", case_body(people=[returning(ref)]))
