@@ -17,7 +17,7 @@
   it, as the broker would, until nothing new is left (cross-service flows without NATS).
 - ``outbox(rt, service)``, ``parked(rt, service)``: what a service emitted and what its runner
   parked (``db_outbox(db)``, ``db_parked(db)`` for a test that holds the database).
-- ``eventually(check)``: poll until a condition holds.
+- ``eventually(check)``: poll until a condition holds; ``table_names(url)``: the tables there.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from db.engine import make_engine
 from db.migrate import upgrade_async
@@ -84,6 +84,16 @@ class FakeClock:
         """Move forward by ``delta`` or ``timedelta(**parts)`` (``advance(hours=2)``)."""
         self.now += (delta or timedelta()) + timedelta(**parts)
         return self.now
+
+
+async def table_names(url: str) -> set[str]:
+    """The tables in the database at ``url`` now (for migration tests)."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
 
 
 async def open_service_db(service: ServiceDef, url: str, clock: Clock = utc_now) -> ServiceDatabase:
@@ -401,5 +411,6 @@ __all__ = [
     "person_facts",
     "person_request",
     "register_case",
+    "table_names",
     "requirements",
 ]
