@@ -6,34 +6,44 @@
   migrates every service's database and runs their ``on_start`` (the whole system, no broker).
 - ``make_app(rt, services)``: the real HTTP app (``services.edge.app.create_app``: real auth,
   real problem details) with fixed test tokens (``TOKENS``, one per role).
+- ``api_routes(app)``, ``requirements(dependant)``: the app's routes (through included
+  routers) and the ``require(...)`` guards of one, for tests of what a route demands.
+- ``ActingAs(rt, principal)``: an httpx auth sending each request as a principal a test
+  picks (and changes) on the fly.
 - ``FakeClock``: the one clock of a runtime, moved by the test.
 - ``deliver(rt, SERVICE, envelope)``: apply an event through the real inbox path of the
   event runner (dedup, handler, parking), without a broker.
 - ``InProcessFlow(rt, services)``: carry every committed event to the services that handle
   it, as the broker would, until nothing new is left (cross-service flows without NATS).
-- ``eventually(check)``: poll until a condition holds.
+- ``outbox(rt, service)``, ``parked(rt, service)``: what a service emitted and what its runner
+  parked (``db_outbox(db)``, ``db_parked(db)`` for a test that holds the database).
+- ``eventually(check)``: poll until a condition holds; ``table_names(url)``: the tables there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy import inspect, select
 
 from db.engine import make_engine
 from db.migrate import upgrade_async
 from db.uow import Clock, ServiceDatabase, utc_now
 from events.envelope import Envelope
+from events.registration import PersonFacts
 from services.edge.app import create_app
 from services.kit.definition import Runtime, ServiceDef
 from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
+from services.kit.routes import Requirement
 from services.kit.settings import Settings
 from services.kit.vault import VAULT, Vault
 from services.runtime.answers import fund_not_known_yet
@@ -74,6 +84,16 @@ class FakeClock:
         """Move forward by ``delta`` or ``timedelta(**parts)`` (``advance(hours=2)``)."""
         self.now += (delta or timedelta()) + timedelta(**parts)
         return self.now
+
+
+async def table_names(url: str) -> set[str]:
+    """The tables in the database at ``url`` now (for migration tests)."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
 
 
 async def open_service_db(service: ServiceDef, url: str, clock: Clock = utc_now) -> ServiceDatabase:
@@ -142,6 +162,48 @@ def make_app(
     return create_app(rt, services, **options)
 
 
+def api_routes(app: FastAPI) -> list[tuple[str, set[str], APIRoute]]:
+    """(full path, methods, route) of every APIRoute of ``app``, through included routers."""
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # FastAPI before routers were nested
+        return [(r.path, set(r.methods), r) for r in app.routes if isinstance(r, APIRoute)]
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            found.append((context.path or route.path, set(context.methods or ()), route))
+    return found
+
+
+def requirements(dependant: Dependant) -> list[Requirement]:
+    """The ``require(...)`` guards a route depends on, directly or through its dependencies."""
+    found = [d.call for d in dependant.dependencies if isinstance(d.call, Requirement)]
+    for sub in dependant.dependencies:
+        found.extend(requirements(sub))
+    return found
+
+
+class ActingAs(httpx.Auth):
+    """Send every request of a ``client`` as ``principal`` (change it between requests): a
+    token for it is given to the runtime's ``StaticAuthenticator`` (``make_app``'s) on use.
+    ``http.auth = ActingAs(rt, principal)``."""
+
+    def __init__(self, rt: Runtime, principal: Principal) -> None:
+        authenticator = rt.part(AUTHENTICATOR)
+        if not isinstance(authenticator, StaticAuthenticator):
+            raise TypeError("ActingAs needs make_app's fixed tokens (a StaticAuthenticator)")
+        self.authenticator = authenticator
+        self.principal = principal
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        p = self.principal
+        token = f"as:{p.user_id}:{p.role}:{','.join(sorted(p.offices))}"
+        self.authenticator.tokens[token] = p
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+
 def client(app: FastAPI) -> httpx.AsyncClient:
     """An HTTP client on ``app`` in process (use as ``async with client(app) as http``)."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test")
@@ -169,11 +231,31 @@ async def deliver(rt: Runtime, service: ServiceDef, *envelopes: Envelope) -> Non
 
 async def outbox(rt: Runtime, service: str) -> list[Envelope]:
     """Every event the service committed to its outbox, in order."""
-    db = rt.db(service)
+    return await db_outbox(rt.db(service))
+
+
+async def db_outbox(db: ServiceDatabase) -> list[Envelope]:
+    """``outbox`` of one service's database (for a test that holds the database)."""
     table = db.tables.outbox
     async with db.reading() as session:
         rows = await session.execute(select(table.c.body).order_by(table.c.seq))
         return [Envelope.from_bytes(body) for body in rows.scalars()]
+
+
+async def parked(rt: Runtime, service: str) -> list[tuple[str, str]]:
+    """The events the service's runner parked (``deliver`` of an early event), as
+    ``(type, awaited key)``, oldest first."""
+    return await db_parked(rt.db(service))
+
+
+async def db_parked(db: ServiceDatabase) -> list[tuple[str, str]]:
+    """``parked`` of one service's database."""
+    table = db.tables.parked
+    async with db.reading() as session:
+        rows = await session.execute(
+            select(table.c.type, table.c.wait_key).order_by(table.c.parked_at)
+        )
+        return [(row.type, row.wait_key) for row in rows]
 
 
 class InProcessFlow:
@@ -213,6 +295,20 @@ class InProcessFlow:
                 return made
             made += moved
         raise AssertionError(f"events still flowing after {max_rounds} rounds: a loop?")
+
+
+def person_facts(person_ref: str, **changes: Any) -> PersonFacts:
+    """One person of a ``registration.return_registered`` event (no personal data), made up."""
+    values: dict[str, Any] = {
+        "person_ref": person_ref,
+        "sex": "female",
+        "age_years": 30,
+        "age_band": "18-59",
+        "nationality": "GT",
+        "vulnerability_categories": ["woman_at_risk"],
+    }
+    values.update(changes)
+    return PersonFacts(**values)
 
 
 def person_request(**changes: Any) -> dict[str, Any]:
@@ -291,13 +387,17 @@ async def register_case(
 
 __all__ = [
     "OFFICE",
+    "ActingAs",
     "TOKENS",
     "FakeClock",
     "InProcessFlow",
+    "api_routes",
     "bearer",
     "case_request",
     "client",
     "close_runtime",
+    "db_outbox",
+    "db_parked",
     "deliver",
     "event_runner",
     "eventually",
@@ -307,6 +407,10 @@ __all__ = [
     "open_runtime",
     "open_service_db",
     "outbox",
+    "parked",
+    "person_facts",
     "person_request",
     "register_case",
+    "table_names",
+    "requirements",
 ]

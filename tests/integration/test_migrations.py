@@ -7,11 +7,10 @@ import sys
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from db import migrate
 from services.runtime.registry import all_services
+from tests.support import table_names
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +25,6 @@ def test_every_service_has_a_branch_with_a_single_head():
         assert len(script.get_revisions(f"{name}@head")) == 1
 
 
-async def _tables(url: str) -> set[str]:
-    engine = create_async_engine(url)
-    async with engine.connect() as conn:
-        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    await engine.dispose()
-    return names
-
-
 @pytest.mark.parametrize("service", sorted(SERVICES))
 async def test_upgrade_to_head_and_back_step_by_step(service, database_url):
     script = ScriptDirectory.from_config(migrate.alembic_config(service, database_url))
@@ -46,9 +37,9 @@ async def test_upgrade_to_head_and_back_step_by_step(service, database_url):
         await asyncio.to_thread(migrate.upgrade, service, database_url, revision.revision)
 
     expected = {t.name for t in SERVICES[service].metadata.sorted_tables}
-    assert expected <= await _tables(database_url)
+    assert expected <= await table_names(database_url)
     await asyncio.to_thread(migrate.downgrade, service, database_url, "base")
-    assert await _tables(database_url) <= {f"{service}_alembic_version"}
+    assert await table_names(database_url) <= {f"{service}_alembic_version"}
 
 
 @pytest.mark.parametrize("service", ["registration", "funding"])
@@ -71,4 +62,4 @@ async def test_replicas_migrating_one_database_at_once_take_turns(service, datab
 
     assert [p.returncode for p in replicas] == [0, 0, 0, 0], "\n".join(errors)
     expected = {t.name for t in SERVICES[service].metadata.sorted_tables}
-    assert expected <= await _tables(database_url)
+    assert expected <= await table_names(database_url)

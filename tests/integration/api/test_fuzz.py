@@ -21,8 +21,7 @@ from services.api import usecases
 from services.kit.identity import PERMISSIONS, ROLES
 from services.kit.settings import Settings
 from services.runtime.registry import all_services
-from tests.integration.api.test_route_role_matrix import api_routes
-from tests.support import OFFICE, make_app, open_runtime
+from tests.support import OFFICE, api_routes, make_app, open_runtime, requirements
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -104,13 +103,11 @@ def fuzz(operation: Any, base_url: str, headers: dict[str, str], examples: int) 
 
 
 def test_fuzzed_requests_get_no_5xx_and_match_the_schema(server: dict[str, Any]) -> None:
-    from tests.integration.api.test_route_role_matrix import _requirements
-
     actions = {
-        (m, p): set(_requirements(d)).pop()
-        for p, methods, d in api_routes(server["app"])
+        (m, p): {r.action for r in requirements(route.dependant)}.pop()
+        for p, methods, route in api_routes(server["app"])
         for m in methods
-        if _requirements(d)
+        if requirements(route.dependant)
     }
     schema = schemathesis.openapi.from_url(f"{server['base_url']}/openapi.json")
     failures: list[str] = []

@@ -13,14 +13,12 @@ import uuid
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from services.kit.identity import PERMISSIONS, ROLES
-from services.kit.routes import Requirement
 from services.runtime.registry import all_services, service_names
 from tests.integration.api.conftest import Api
+from tests.support import api_routes, requirements
 
 PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The web UI's pages (services/web) authenticate by session cookie, not bearer token: they
@@ -29,34 +27,13 @@ WEB_UI = {"/", "/sign-in", "/sign-out", "/password"}
 DENIED = "urn:retorno:problem:permission-denied"
 
 
-def _requirements(dependant: Dependant) -> list[str]:
-    found = [d.call.action for d in dependant.dependencies if isinstance(d.call, Requirement)]
-    for sub in dependant.dependencies:
-        found.extend(_requirements(sub))
-    return found
-
-
-def api_routes(app: FastAPI) -> list[tuple[str, set[str], Dependant]]:
-    """(full path, methods, dependant) of every APIRoute, through included routers."""
-    try:
-        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.16x nests routers
-    except ImportError:
-        return [(r.path, r.methods, r.dependant) for r in app.routes if isinstance(r, APIRoute)]
-    found = []
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if isinstance(route, APIRoute):
-            found.append((context.path or route.path, set(context.methods or ()), route.dependant))
-    return found
-
-
 def route_actions(api: Api) -> dict[tuple[str, str], str]:
     """(method, path) -> the one action its require(...) names."""
     actions: dict[tuple[str, str], str] = {}
-    for path, methods, dependant in api_routes(api.app):
+    for path, methods, route in api_routes(api.app):
         if path in PUBLIC or path in WEB_UI:
             continue
-        required = set(_requirements(dependant))
+        required = {r.action for r in requirements(route.dependant)}
         assert len(required) == 1, f"{path} must require exactly one action, has {required}"
         for method in methods:
             actions[(method, path)] = next(iter(required))

@@ -18,14 +18,15 @@ from services.api.service import SERVICE
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError, InvalidInputError, NotFoundError
 from services.kit.settings import Settings
-from tests.support import open_service_db
+from tests.support import close_runtime, make_runtime, open_service_db
 
 
 @pytest.fixture
 async def rt(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     db = await open_service_db(SERVICE, database_url)
-    yield Runtime(settings=Settings(data_dir=tmp_path), databases={"api": db})
-    await db.engine.dispose()
+    rt = make_runtime(Settings(data_dir=tmp_path), {"api": db})
+    yield rt
+    await close_runtime(rt)
 
 
 def name() -> str:

@@ -13,7 +13,7 @@ from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
 from tests.integration.audit.feeding import SIGNER
-from tests.support import open_service_db
+from tests.support import make_runtime, open_service_db
 
 
 @pytest.fixture
@@ -27,6 +27,6 @@ async def db(database_url: str) -> AsyncIterator[ServiceDatabase]:
 
 @pytest.fixture
 def rt(db: ServiceDatabase, tmp_path: Path) -> Runtime:
-    runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
+    runtime = make_runtime(Settings(data_dir=tmp_path / "data"), {"audit": db}, clock=db.clock)
     runtime.put(SIGNER_KEY, SIGNER)
     return runtime

@@ -7,19 +7,18 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from benchmarks.audit_scenario import build
 from db.uow import ServiceDatabase
-from services.audit.api import router
 from services.audit.domain.signing import signature_valid
-from services.edge.problems import retorno_error
+from services.audit.service import SERVICE
 from services.kit.definition import Runtime
-from services.kit.errors import RetornoError
-from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
+from services.kit.identity import Principal
 from services.kit.routes import Requirement
 from services.kit.settings import Settings
 from tests.integration.audit.feeding import feed
+from tests.support import api_routes, make_app, make_runtime, requirements
+from tests.support import client as http_client
 
 AUDITOR = Principal("aud-1", "auditor")
 CASEWORKER = Principal("cw-1", "caseworker", frozenset({"GT-CITY"}))
@@ -39,45 +38,34 @@ GET_ROUTES = [
 ]
 
 
-def requirements(app: FastAPI) -> dict[tuple[str, ...], list[Requirement]]:
-    """The auth dependency of each audit route (FastAPI wraps included routers, so walk ours)."""
-    found: dict[tuple[str, ...], list[Requirement]] = {}
-    for route in app.state.audit_router.routes:
-        if isinstance(route, APIRoute):
-            found[(route.path, *route.methods)] = [
-                d.call for d in route.dependant.dependencies if isinstance(d.call, Requirement)
-            ]
-    return found
+def guards(app: FastAPI) -> dict[tuple[str, ...], list[Requirement]]:
+    """The auth dependency of each audit route of the app."""
+    return {
+        (path, *route.methods): requirements(route.dependant)
+        for path, _methods, route in api_routes(app)
+        if path.startswith("/api/audit")
+    }
 
 
-def make_app(rt: Runtime) -> FastAPI:
-    app = FastAPI()
-    app.state.runtime = rt
-    app.state.audit_router = router()
-    app.include_router(app.state.audit_router)
-
-    app.add_exception_handler(RetornoError, retorno_error)  # the edge's problem details
-
-    return app
+def audit_app(rt: Runtime) -> FastAPI:
+    """The real app (edge guards, problem details) over the audit service."""
+    return make_app(
+        rt, [SERVICE], tokens={"auditor-token": AUDITOR, "caseworker-token": CASEWORKER}
+    )
 
 
 @pytest.fixture
 async def client(rt: Runtime, db: ServiceDatabase) -> AsyncIterator[httpx.AsyncClient]:
     for envelope in build().envelopes:
         await feed(db, envelope)
-    rt.put(
-        AUTHENTICATOR,
-        StaticAuthenticator({"auditor-token": AUDITOR, "caseworker-token": CASEWORKER}),
-    )
-    transport = httpx.ASGITransport(app=make_app(rt))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with http_client(audit_app(rt)) as http:
         yield http
 
 
 def test_every_route_requires_an_audit_permission() -> None:
-    app = make_app(Runtime(Settings(), {}))
+    app = audit_app(make_runtime(Settings(), {}))
 
-    actions = {k: [r.action for r in v] for k, v in requirements(app).items()}
+    actions = {k: [r.action for r in v] for k, v in guards(app).items()}
 
     assert actions[("/api/audit/verify", "GET")] == ["audit.verify"]
     assert actions[("/api/audit/checkpoints/verify", "POST")] == ["audit.verify"]
@@ -158,13 +146,12 @@ async def test_a_kept_checkpoint_verifies_with_the_exported_public_key(
 
 
 async def test_auth_can_be_overridden_for_a_route_test(rt: Runtime, db: ServiceDatabase) -> None:
-    app = make_app(rt)
-    for found in requirements(app).values():
+    app = audit_app(rt)
+    for found in guards(app).values():
         for requirement in found:
             app.dependency_overrides[requirement] = lambda: AUDITOR
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with http_client(app) as http:
         response = await http.get("/api/audit/events?limit=5")
 
     assert response.status_code == 200 and response.json() == []

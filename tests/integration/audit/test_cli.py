@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from benchmarks.audit_scenario import build
 from db.engine import make_engine
-from db.uow import ServiceDatabase
 from services.audit import store
 from services.audit.cli import install
 from services.audit.service import SERVICE
@@ -21,6 +20,7 @@ from services.audit.settings import AuditSettings
 from services.audit.usecases.keys import SIGNER as SIGNER_KEY
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
+from services.runtime.composition import build_runtime
 from tests.integration.audit.feeding import SIGNER, feed
 from tests.support import open_service_db
 
@@ -34,15 +34,15 @@ def prepared(sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
     asyncio.run(setup())
 
-    async def make_runtime() -> Runtime:
-        db = ServiceDatabase("audit", make_engine(sqlite_url), store.messaging)
-        runtime = Runtime(Settings(data_dir=tmp_path / "data"), {"audit": db})
-        runtime.put_settings(AuditSettings(broker_timeout_seconds=0.2))
-        runtime.put(SIGNER_KEY, SIGNER)
-        return runtime
+    async def runtime() -> Runtime:  # the composition root, as the `retorno` command line
+        settings = Settings(data_dir=tmp_path / "data", database_url=sqlite_url)
+        built = build_runtime(settings, [SERVICE])
+        built.put_settings(AuditSettings(broker_timeout_seconds=0.2))
+        built.put(SIGNER_KEY, SIGNER)
+        return built
 
     root = typer.Typer()
-    install(root, make_runtime)  # as the `retorno` command line does
+    install(root, runtime)  # as the `retorno` command line does
     return root
 
 

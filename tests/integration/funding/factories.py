@@ -6,24 +6,23 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope, Payload, new_envelope
 from events.registration import (
     CaseCancelled,
     CaseScreened,
     CaseWithdrawn,
-    PersonFacts,
     RequestedLine,
     ReturnRegistered,
 )
 from services.funding.domain.money import contribution_scale
-from services.funding.handlers import handlers
+from services.funding.service import SERVICE
 from services.funding.usecases import funds
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings
+from tests.support import db_outbox, db_parked, make_runtime, person_facts
+from tests.support import deliver as deliver_event
 
 ADMIN = Actor.user("u_manager", "supervisor")
 OFFICE = "GT-01"
@@ -51,17 +50,7 @@ def registered(
     currency: str = "USD",
     case_id: uuid.UUID | None = None,
 ) -> Envelope:
-    people = [
-        PersonFacts(
-            person_ref=ref,
-            sex="female",
-            age_years=30,
-            age_band="18-59",
-            nationality="GT",
-            vulnerability_categories=["woman_at_risk"],
-        )
-        for ref in lines
-    ]
+    people = [person_facts(ref) for ref in lines]
     requested = [
         RequestedLine(person_ref=ref, category=cat, amount_cents=cents, currency=currency)
         for ref, person_lines in lines.items()
@@ -108,14 +97,18 @@ def withdrawn(case_id: uuid.UUID, *, cancelled: bool = False) -> Envelope:
     )
 
 
+def runtime(db: ServiceDatabase) -> Runtime:
+    """A runtime over the funding database (the composition root, as the node builds it)."""
+    return make_runtime(Settings(), {"funding": db}, clock=db.clock)
+
+
 async def deliver(db: ServiceDatabase, event: Envelope) -> list[Envelope]:
-    """Run the funding handler for one event in its own committed unit; return what it emitted."""
-    handler = handlers(Runtime(Settings(), {"funding": db}))[event.type]
-    async with db.unit_of_work(cause=event) as uow:
-        await handler(uow, event)
-        emitted = uow.pending
-        await uow.commit()
-    return emitted
+    """Funding's consumer applies one event through the real inbox path
+    (``tests.support.deliver``: dedup, parking, release); returns what that emitted."""
+    rt = runtime(db)
+    before = len(await outbox(db))
+    await deliver_event(rt, SERVICE, event)
+    return (await outbox(db))[before:]
 
 
 async def make_fund(
@@ -140,12 +133,9 @@ async def make_fund(
     return name
 
 
-async def outbox(db: ServiceDatabase) -> list[Envelope]:
-    async with db.unit_of_work() as uow:
-        rows = await uow.session.execute(
-            select(db.tables.outbox.c.body).order_by(db.tables.outbox.c.seq)
-        )
-        return [Envelope.from_bytes(body) for body in rows.scalars()]
+# What funding emitted and what its runner parked: the harness's readers (tests.support).
+outbox = db_outbox
+parked = db_parked
 
 
 def of_type(events: list[Envelope], type_name: str) -> list[dict[str, Any]]:

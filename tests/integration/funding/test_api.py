@@ -1,48 +1,28 @@
-"""The funding routes mounted in a small app with the edge's problem details, the principal
-fixed by dependency override."""
+"""The funding routes in the real app (the ``api`` fixture of this package's conftest)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
 
 from db.uow import ServiceDatabase
-from services.edge.problems import install_problem_handlers
 from services.funding import store
 from services.funding.api import router
-from services.kit.definition import Runtime
 from services.kit.identity import Principal
-from services.kit.settings import Settings
+from tests.integration.funding.conftest import Api, eligible_case, fund_body, funded
 from tests.integration.funding.factories import (
     OFFICE,
-    SUPERVISOR,
     deliver,
     outbox,
     person_ref,
     registered,
     screened,
 )
-
-
-class Api:
-    """An HTTP client on the funding router; ``principal`` is who every request runs as."""
-
-    def __init__(self, client: AsyncClient) -> None:
-        self.client = client
-        self.principal = SUPERVISOR
-
-    async def post(self, url: str, body: dict[str, Any]) -> Any:
-        return await self.client.post(url, json=body)
-
-    async def get(self, url: str) -> Any:
-        return await self.client.get(url)
 
 
 def required_actions(routes: APIRouter) -> dict[str, Any]:
@@ -54,21 +34,6 @@ def required_actions(routes: APIRouter) -> dict[str, Any]:
             if dep.name == "principal":
                 found[f"{min(route.methods)} {route.path}"] = dep.call
     return found
-
-
-@pytest.fixture
-async def api(db: ServiceDatabase) -> AsyncIterator[Api]:
-    app = FastAPI()
-    routes = router()
-    app.include_router(routes)
-    app.state.runtime = Runtime(Settings(), {"funding": db})
-    install_problem_handlers(app)  # the edge's problem details, with their named ``type``
-
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
-        api = Api(client)
-        for guard in required_actions(routes).values():
-            app.dependency_overrides[guard] = lambda: api.principal
-        yield api
 
 
 def test_every_route_requires_its_permission() -> None:
@@ -95,35 +60,6 @@ def test_every_route_requires_its_permission() -> None:
         "GET /api/payments": "funding.read",
         "POST /api/payments/{payment_id}/reversal": "funding.disburse",
     }
-
-
-def fund_body(period: str, **over: Any) -> dict[str, Any]:
-    body = {
-        "period": period,
-        "currency": "USD",
-        "target": "60000.00",
-        "per_person_cap": "1000.00",
-        "shares": [
-            {"member": "CA", "share_percent": "25"},
-            {"member": "MX", "share_percent": "33.5"},
-            {"member": "US", "share_percent": "41.5"},
-        ],
-    }
-    return body | over
-
-
-async def funded(api: Api, period: str = "2026", received: str = "60000.00") -> str:
-    assert (await api.post("/api/funds", fund_body(period))).status_code == 201
-    receipt = {"member": "US", "amount": received, "on": "2026-01-10"}
-    assert (await api.post(f"/api/funds/{period}/receipts", receipt)).status_code == 201
-    return period
-
-
-async def eligible_case(db: ServiceDatabase, period: str, ref: str, cents: int) -> uuid.UUID:
-    reg = registered(period, {ref: [("transport", cents)]})
-    await deliver(db, reg)
-    await deliver(db, screened(uuid.UUID(reg.payload["case_id"])))
-    return uuid.UUID(reg.payload["case_id"])
 
 
 async def test_creates_a_fund_with_expected_contributions_by_share(api: Api) -> None:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from db.uow import ServiceDatabase
 from events.envelope import Envelope
 from events.registration import CaseCorrected, RequestedLine
 from services.funding import store
-from services.kit.errors import WaitingForEvent
 from tests.integration.funding.factories import (
     OFFICE,
     deliver,
     envelope,
     make_fund,
     of_type,
+    parked,
     person_ref,
     registered,
     screened,
@@ -112,13 +110,15 @@ async def test_a_correction_before_its_registration_waits_then_applies_after_it(
     fund, a, case_id, reg = await one_case(db)
     early = corrected(case_id, fund, {a: [("transport", 25_000)]})
 
-    with pytest.raises(WaitingForEvent) as waiting:
-        await deliver(db, early)
+    parking = await deliver(db, early)  # the runner parks it until the registration is applied
+    waited = await parked(db)
     await deliver(db, reg)
     await deliver(db, early)
     emitted = await deliver(db, screened(case_id))
 
-    assert waiting.value.key == f"case_id:{case_id}"
+    assert parking == []
+    assert waited == [("registration.case_corrected", f"case_id:{case_id}")]
+    assert await parked(db) == []
     [approved] = of_type(emitted, "funding.commitment_approved")
     assert approved["amount_cents"] == 25_000
 

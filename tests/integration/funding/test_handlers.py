@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from db.uow import ServiceDatabase
 from services.funding import store
-from services.kit.errors import WaitingForEvent
 from tests.integration.funding.factories import (
     deliver,
     make_fund,
     of_type,
     outbox,
+    parked,
     person_ref,
     registered,
     screened,
@@ -160,9 +158,10 @@ async def test_withdrawal_releases_unspent_commitments(db: ServiceDatabase) -> N
 
 async def test_withdrawal_before_its_registration_waits_for_it(db: ServiceDatabase) -> None:
     case_id = uuid.uuid4()
-    with pytest.raises(WaitingForEvent) as waiting:
-        await deliver(db, withdrawn(case_id, cancelled=True))
-    assert waiting.value.key == f"case_id:{case_id}"
+    emitted = await deliver(db, withdrawn(case_id, cancelled=True))  # the runner parks it
+
+    assert emitted == []
+    assert await parked(db) == [("registration.case_cancelled", f"case_id:{case_id}")]
 
 
 async def test_screening_before_its_registration_waits_so_it_is_applied_after_it(
@@ -173,10 +172,13 @@ async def test_screening_before_its_registration_waits_so_it_is_applied_after_it
     reg = registered(fund, {a: [("transport", 40_000)]})
     early = screened(uuid.UUID(reg.payload["case_id"]))
 
-    with pytest.raises(WaitingForEvent):
-        await deliver(db, early)  # the runner parks it until the registration is applied
-    await deliver(db, reg)
-    emitted = await deliver(db, early)
+    parking = await deliver(db, early)  # the runner parks it until the registration is applied
+    waited = await parked(db)
+    emitted = await deliver(db, reg)  # applying it releases the screening, right after it
+    again = await deliver(db, early)
 
+    assert parking == [] and again == []
+    assert waited == [("registration.case_screened", f"case_id:{reg.payload['case_id']}")]
+    assert await parked(db) == []
     [decided] = of_type(emitted, "funding.case_funding_decided")
     assert decided["approved"] is True

@@ -12,6 +12,12 @@ from db.uow import ServiceDatabase
 from events.funding import ContributionReversed, DisbursementReversed
 from services.funding import store
 from services.kit.identity import Principal
+from tests.integration.funding.conftest import (
+    Api,
+    eligible_case,
+    fund_body,
+    funded,
+)
 from tests.integration.funding.factories import (
     OFFICE,
     SUPERVISOR,
@@ -20,12 +26,6 @@ from tests.integration.funding.factories import (
     outbox,
     person_ref,
     withdrawn,
-)
-from tests.integration.funding.test_api import (
-    Api,
-    eligible_case,
-    fund_body,
-    funded,
 )
 
 OTHER = Principal("u_other", "supervisor", frozenset({"HN-02"}))

@@ -6,34 +6,27 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.migrate import downgrade, upgrade
 from services.funding import store
-
-
-async def tables(url: str) -> set[str]:
-    engine = create_async_engine(url)
-    async with engine.connect() as conn:
-        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    await engine.dispose()
-    return names
+from tests.support import table_names
 
 
 async def test_funding_branch_upgrades_and_downgrades_step_by_step(database_url: str) -> None:
     await asyncio.to_thread(upgrade, "funding", database_url)
-    created = await tables(database_url)
+    created = await table_names(database_url)
     await asyncio.to_thread(downgrade, "funding", database_url, "base")
-    remaining = await tables(database_url)
+    remaining = await table_names(database_url)
     await asyncio.to_thread(upgrade, "funding", database_url)
 
     assert set(store.metadata.tables) <= created
     assert not any(
         name.startswith("funding_") and name != "funding_alembic_version" for name in remaining
     )
-    assert set(store.metadata.tables) <= await tables(database_url)
+    assert set(store.metadata.tables) <= await table_names(database_url)
 
 
 def _diff(connection: Connection) -> list[Any]:

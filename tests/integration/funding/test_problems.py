@@ -8,6 +8,7 @@ from typing import Any
 
 from db.uow import ServiceDatabase
 from services.kit.identity import Principal
+from tests.integration.funding.conftest import Api, eligible_case, fund_body, funded
 from tests.integration.funding.factories import (
     deliver,
     person_ref,
@@ -15,7 +16,6 @@ from tests.integration.funding.factories import (
     screened,
     withdrawn,
 )
-from tests.integration.funding.test_api import Api, eligible_case, fund_body, funded
 
 PROBLEM = "urn:retorno:problem:"
 

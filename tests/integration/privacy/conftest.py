@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,18 +14,8 @@ from privacy.usecases.vault import Vault, vault_of
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.settings import Settings
-from tests.support import open_service_db
-
-
-@dataclass
-class FakeClock:
-    now: datetime = field(default_factory=lambda: datetime(2030, 1, 15, 9, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from services.runtime.composition import start_services
+from tests.support import FakeClock, close_runtime, make_runtime, open_service_db
 
 
 @pytest.fixture
@@ -39,12 +27,11 @@ def clock() -> FakeClock:
 async def rt(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Runtime]:
     db = await open_service_db(SERVICE, database_url, clock)
     settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
-    runtime = Runtime(settings=settings, databases={"privacy": db}, clock=clock)
+    runtime = make_runtime(settings, {"privacy": db}, clock=clock)
     runtime.put_settings(PrivacySettings(master_key=None))  # the key file, whatever the env
-    assert SERVICE.on_start is not None
-    await SERVICE.on_start(runtime)
+    await start_services(runtime, [SERVICE])  # on_start: the vault
     yield runtime
-    await db.engine.dispose()
+    await close_runtime(runtime)
 
 
 @pytest.fixture

@@ -1,51 +1,45 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Generator
 from datetime import date
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from events.envelope import Actor, new_envelope
-from events.registration import PersonFacts, ReturnRegistered
-from privacy import api
-from privacy.handlers import handlers
+from events.registration import ReturnRegistered
+from privacy.service import SERVICE
 from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
-from services.kit.errors import RetornoError
 from services.kit.identity import Principal
+from tests.support import ActingAs, api_routes, deliver, make_app, person_facts, requirements
+from tests.support import client as http_client
 
 DPO = Principal(user_id="u_dpo", role="data_protection_officer")
 AS: list[Principal] = [DPO]  # the principal the routes see; a test may replace it
 
 
 @pytest.fixture
-async def client(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
-    actions: list[str] = []
-
-    def fake_require(action: str) -> Callable[..., Principal]:
-        actions.append(action)
-        return Depends(lambda: AS[0])
-
-    monkeypatch.setattr(api, "require", fake_require)
+async def client(rt: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """The real app (edge guards, problem details) over privacy, each request as ``AS[0]``;
+    with the actions its routes require."""
     AS[0] = DPO
-    app = FastAPI()
-    app.state.runtime = rt
-    app.include_router(api.router())
-
-    @app.exception_handler(RetornoError)
-    async def problem(_request: Request, exc: RetornoError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    app = make_app(rt, [SERVICE], tokens={})
+    actions = [r.action for _p, _m, route in api_routes(app) for r in requirements(route.dependant)]
+    acting = AsFirst(rt, DPO)
+    async with http_client(app) as http:
+        http.auth = acting
         yield http, actions
     AS[0] = DPO
+
+
+class AsFirst(ActingAs):
+    """``ActingAs`` whoever ``AS[0]`` is at the time of the request."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.principal = AS[0]
+        return super().auth_flow(request)
 
 
 async def test_routes_declare_their_permissions(
@@ -130,22 +124,9 @@ async def registered_in(rt: Runtime, person_ref: str, office: str) -> None:
         departure_country="MX",
         destination_country="GT",
         registered_on=date(2030, 1, 2),
-        people=[
-            PersonFacts(
-                person_ref=person_ref,
-                sex="female",
-                age_years=30,
-                age_band="18-59",
-                nationality="GT",
-                vulnerability_categories=["woman_at_risk"],
-            )
-        ],
+        people=[person_facts(person_ref)],
     )
-    event = new_envelope(payload, actor=Actor.service("registration"))
-    db = rt.db("privacy")
-    async with db.unit_of_work(cause=event) as uow:
-        await handlers(rt)[event.type](uow, event)
-        await uow.commit()
+    await deliver(rt, SERVICE, new_envelope(payload, actor=Actor.service("registration")))
 
 
 CONSENT = {"purpose": "follow_up_contact", "granted": True}

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from events.envelope import Actor, Envelope, new_envelope
-from events.registration import CaseClosed, CaseScreened, PersonFacts, ReturnRegistered
+from events.registration import CaseClosed, CaseScreened, ReturnRegistered
 from privacy.domain import LegalHoldActiveError, PersonInOpenCaseError, crypto
-from privacy.handlers import handlers
+from privacy.service import SERVICE
 from privacy.store import data_keys, messaging
 from privacy.usecases.erasure import erase_on_request
 from privacy.usecases.holds import lift_legal_hold, place_legal_hold
@@ -20,6 +20,7 @@ from privacy.usecases.retention import run_retention
 from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
+from tests.support import deliver, person_facts
 
 SENTINEL = "Sentinel Qwertyuiop"
 
@@ -149,25 +150,14 @@ async def test_a_legal_hold_blocks_erasure_on_request(
 async def apply(
     rt: Runtime, payload: ReturnRegistered | CaseClosed | CaseScreened, at: datetime | None = None
 ) -> None:
+    """Privacy's consumer applies registration's event through its inbox."""
     envelope = new_envelope(payload, actor=Actor.service("registration"), occurred_at=at)
-    async with rt.db("privacy").unit_of_work(cause=envelope) as uow:
-        await handlers(rt)[envelope.type](uow, envelope)
-        await uow.commit()
+    await deliver(rt, SERVICE, envelope)
 
 
 async def register(rt: Runtime, refs: list[str]) -> uuid.UUID:
     case_id = uuid.uuid4()
-    people = [
-        PersonFacts(
-            person_ref=r,
-            sex="female",
-            age_years=30,
-            age_band="18-59",
-            nationality="GT",
-            vulnerability_categories=["woman_at_risk"],
-        )
-        for r in refs
-    ]
+    people = [person_facts(r) for r in refs]
     registered = ReturnRegistered(
         case_id=case_id,
         fund_period="2030",

@@ -4,20 +4,12 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.migrate import downgrade, upgrade
 from privacy.store import metadata
-
-
-async def table_names(url: str) -> set[str]:
-    engine = create_async_engine(url)
-    async with engine.connect() as connection:
-        names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-    await engine.dispose()
-    return names
+from tests.support import table_names
 
 
 async def test_privacy_branch_upgrades_and_downgrades_step_by_step(database_url: str) -> None:

@@ -1,4 +1,5 @@
-"""A registration runtime on a real database, its router on a small app, users by token."""
+"""A registration runtime on a real database, in the real app (``tests.support.make_app``),
+users by token."""
 
 from __future__ import annotations
 
@@ -9,19 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from db.uow import ServiceDatabase
 from events.registration import ReturnRegistered
-from services.edge.problems import install_problem_handlers
 from services.kit.definition import Runtime
-from services.kit.identity import AUTHENTICATOR, Principal, StaticAuthenticator
+from services.kit.identity import Principal
 from services.kit.settings import Settings
-from services.kit.vault import VAULT
 from services.registration.service import SERVICE
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import funds_known, outbox
-from tests.support import open_service_db
+from tests.support import case_request, make_app, make_runtime, open_service_db
+from tests.support import client as http_client
 
 USERS = {
     "cw": Principal("u-cw", "caseworker", frozenset({"MX-TAP"})),
@@ -50,13 +49,9 @@ def vault() -> FakeVault:
 @pytest.fixture
 async def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runtime:
     """With funds (USD) for this year and the next, learned from funding's events."""
-    settings = Settings(data_dir=tmp_path)
-    rt = Runtime(
-        settings=settings,
-        databases={"registration": db},
+    rt = make_runtime(
+        Settings(data_dir=tmp_path), {"registration": db}, clock=db.clock, vault=vault
     )
-    rt.put(VAULT, vault)
-    rt.put(AUTHENTICATOR, StaticAuthenticator(USERS))
     year = rt.clock().year
     await funds_known(db, str(year), str(year + 1))
     return rt
@@ -64,13 +59,7 @@ async def runtime(db: ServiceDatabase, vault: FakeVault, tmp_path: Path) -> Runt
 
 @pytest.fixture
 async def client(runtime: Runtime, db: ServiceDatabase, vault: FakeVault) -> AsyncIterator[Client]:
-    app = FastAPI()
-    assert SERVICE.router is not None
-    app.include_router(SERVICE.router())
-    install_problem_handlers(app)
-    app.state.runtime = runtime
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with http_client(make_app(runtime, [SERVICE], tokens=USERS)) as http:
         yield Client(http, db, vault)
 
 
@@ -115,35 +104,12 @@ class Client:
         return await self.post(user, f"/api/cases/{case_id}/transitions", {"to": to, **extra})
 
 
-def person(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "given_names": "Ana Maria",
-        "family_name": "Lopez",
-        "date_of_birth": "1990-03-04",
-        "sex": "female",
-        "nationality": "GT",
-        "travel_document": {"type": "passport", "number": "P1234567"},
-        "contact": {"phone": "+52 55 1234 5678", "email": "ana@example.org"},
-        "vulnerability_categories": ["woman_at_risk"],
-        "consents": [{"purpose": "assistance", "granted": True}],
-    }
-    data.update(changes)
-    return data
+ALL_TRANSPORT = [{"person": "all", "category": "transport", "amount": "250.00", "currency": "USD"}]
 
 
 def case_body(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "requester": {"type": "civil_society_organisation", "name": "Casa del Migrante"},
-        "office": "MX-TAP",
-        "people": [person()],
-        "departure_country": "MX",
-        "destination_country": "GT",
-        "requested": [
-            {"person": "all", "category": "transport", "amount": "250.00", "currency": "USD"}
-        ],
-    }
-    data.update(changes)
-    return data
+    """``tests.support.case_request`` in office MX-TAP, its transport asked for everyone."""
+    return case_request(**{"office": "MX-TAP", "requested": ALL_TRANSPORT, **changes})
 
 
 def new_id() -> str:

@@ -7,16 +7,14 @@ from sqlalchemy import func, select
 from db.uow import ServiceDatabase
 from events.envelope import Actor, Envelope, new_envelope
 from events.funding import FundCreated, MemberShare
-from services.kit.definition import Runtime
 from services.kit.settings import Settings
 from services.registration import store
-from services.registration.handlers import handlers
+from services.registration.service import SERVICE
+from tests.support import db_outbox, db_parked, deliver, make_runtime
 
-
-async def outbox(db: ServiceDatabase) -> list[Envelope]:
-    async with db.sessions() as session:
-        rows = await session.execute(select(store.messaging.outbox.c.body).order_by("seq"))
-        return [Envelope.from_bytes(body) for (body,) in rows]
+# What registration emitted and what its runner parked: the harness's readers (tests.support).
+outbox = db_outbox
+parked = db_parked
 
 
 async def counts(db: ServiceDatabase) -> dict[str, int]:
@@ -42,11 +40,9 @@ def fund_created(period: str, currency: str = "USD") -> Envelope:
 
 
 async def apply(db: ServiceDatabase, envelope: Envelope) -> None:
-    """Registration's own handler applies one event in a committed unit, as its consumer."""
-    handle = handlers(Runtime(Settings(), {"registration": db}))[envelope.type]
-    async with db.unit_of_work(cause=envelope) as uow:
-        await handle(uow, envelope)
-        await uow.commit()
+    """Registration's consumer applies one event through the real inbox path
+    (``tests.support.deliver``: dedup, parking, release)."""
+    await deliver(make_runtime(Settings(), {"registration": db}, clock=db.clock), SERVICE, envelope)
 
 
 async def funds_known(db: ServiceDatabase, *periods: str, currency: str = "USD") -> None:

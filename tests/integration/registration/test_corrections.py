@@ -15,10 +15,11 @@ from db.uow import ServiceDatabase
 from events.registration import CaseCorrected
 from services.kit.definition import Runtime
 from services.registration import store
-from tests.integration.registration.conftest import Client, person
+from tests.integration.registration.conftest import Client
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import outbox
 from tests.integration.registration.test_returning_people import close, returning
+from tests.support import person_request
 
 GIVEN, FAMILY, DOCUMENT = "Zyxqorveth", "Vandelquist-Ombu", "PQ9981726"
 PHONE, EMAIL, ADDRESS = "+52 81 7777 0101", "zyxq@example.net", "Calle Sentinela 42"
@@ -136,7 +137,10 @@ async def test_person_facts_are_corrected_and_the_age_is_computed_again_at_regis
     client: Client, db: ServiceDatabase, runtime: Runtime
 ) -> None:
     case = await client.register(
-        people=[person(), person(given_names="Luis", sex="male", date_of_birth="2000-01-01")]
+        people=[
+            person_request(),
+            person_request(given_names="Luis", sex="male", date_of_birth="2000-01-01"),
+        ]
     )
     first, second = (p["person_ref"] for p in case["people"])
     on = runtime.clock().date()
@@ -388,7 +392,7 @@ def _body(ref: str, changes: dict[str, Any]) -> dict[str, Any]:
 async def test_a_bad_correction_is_422_naming_the_field_and_stores_nothing(
     client: Client, db: ServiceDatabase, what: str, changes: dict[str, Any], field: str
 ) -> None:
-    case = await client.register(people=[person(**changes.get("_person", {}))])
+    case = await client.register(people=[person_request(**changes.get("_person", {}))])
     ref = case["people"][0]["person_ref"]
     before = await stored(db)
 
@@ -507,7 +511,7 @@ async def _returning_in_other_office(
     client: Client, runtime: Runtime, db: ServiceDatabase, **entry: Any
 ) -> tuple[str, str]:
     """A person first registered by MX-TAP (their owning office), back through GT-GUA."""
-    first = await client.register(people=[person(given_names="Ana Maria")])
+    first = await client.register(people=[person_request(given_names="Ana Maria")])
     ref = first["people"][0]["person_ref"]
     await close(client, runtime, db, first["case_id"])
     again = await client.register(

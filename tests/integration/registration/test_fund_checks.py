@@ -8,10 +8,11 @@ from sqlalchemy import select
 from db.uow import ServiceDatabase
 from services.kit.definition import Runtime
 from services.registration import store
-from tests.integration.registration.conftest import Client, case_body, person
+from tests.integration.registration.conftest import Client, case_body
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import apply, counts, fund_created, funds_known
 from tests.integration.registration.test_refused_leaves_no_trace import returning
+from tests.support import person_request
 
 
 def line(amount: str, currency: str, who: int | str = "all") -> dict[str, str | int]:
@@ -58,7 +59,7 @@ async def test_a_cost_line_in_another_currency_than_the_funds_is_refused_naming_
     await funds_known(db, "2030-EUR", currency="EUR")
     body = case_body(
         fund_period="2030-EUR",
-        people=[person(), person(given_names="Luis")],
+        people=[person_request(), person_request(given_names="Luis")],
         requested=[line("100.00", "EUR"), line("50.00", "USD", 1), line("20.00", "GTQ", 0)],
     )
 

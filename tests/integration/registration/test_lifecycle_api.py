@@ -5,19 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
 from db.uow import ServiceDatabase
 from events.envelope import Actor, new_envelope
 from events.funding import CaseFundingDecided
 from events.privacy import PersonalDataErased
 from events.registration import CaseFundingApproved, CaseScreened
 from services.kit.definition import Runtime
-from services.kit.errors import WaitingForEvent
-from services.registration.handlers import handlers
-from tests.integration.registration.conftest import Client, person
+from services.registration.service import SERVICE
+from tests.integration.registration.conftest import Client
 from tests.integration.registration.fakes import FakeVault
-from tests.integration.registration.helpers import outbox
+from tests.integration.registration.helpers import outbox, parked
+from tests.support import deliver, person_request
 
 
 async def funding_decided(rt: Runtime, db: ServiceDatabase, case_id: str, approved: bool) -> None:
@@ -28,11 +26,7 @@ async def funding_decided(rt: Runtime, db: ServiceDatabase, case_id: str, approv
         committed_cents=25_000 if approved else 0,
         requested_cents=25_000,
     )
-    envelope = new_envelope(decided, actor=Actor.service("funding"))
-    handle = handlers(rt)[envelope.type]
-    async with db.unit_of_work(cause=envelope) as uow:
-        await handle(uow, envelope)
-        await uow.commit()
+    await deliver(rt, SERVICE, new_envelope(decided, actor=Actor.service("funding")))
 
 
 async def test_a_case_travels_from_registration_to_closure(
@@ -82,7 +76,7 @@ async def test_illegal_transition_is_409_naming_current_and_allowed(client: Clie
 
 
 async def test_eligible_is_refused_while_checks_fail(client: Client, db: ServiceDatabase) -> None:
-    case_id = (await client.register(people=[person(nationality="HN")]))["case_id"]
+    case_id = (await client.register(people=[person_request(nationality="HN")]))["case_id"]
 
     response = await client.move(case_id, "eligible", reason_code="meets_criteria")
 
@@ -95,7 +89,7 @@ async def test_eligible_is_refused_while_checks_fail(client: Client, db: Service
 async def test_ineligible_ends_the_case_with_reason_and_failed_checks(
     client: Client, db: ServiceDatabase
 ) -> None:
-    case_id = (await client.register(people=[person(nationality="HN")]))["case_id"]
+    case_id = (await client.register(people=[person_request(nationality="HN")]))["case_id"]
 
     done = (await client.move(case_id, "ineligible", reason_code="not_vulnerable")).json()
     again = await client.move(case_id, "withdrawn", reason_code="changed_mind")
@@ -110,7 +104,7 @@ async def test_ineligible_ends_the_case_with_reason_and_failed_checks(
 async def test_nationality_exception_is_recorded_as_a_code(
     client: Client, db: ServiceDatabase
 ) -> None:
-    case_id = (await client.register(people=[person(nationality="HN")]))["case_id"]
+    case_id = (await client.register(people=[person_request(nationality="HN")]))["case_id"]
 
     refused = await client.move(case_id, "eligible", reason_code="meets_criteria")
     accepted = await client.move(
@@ -169,10 +163,10 @@ async def test_funding_events_are_applied_once_and_rejections_change_nothing(
     status_after_rejection = (await client.get("cw", f"/api/cases/{case_id}")).json()["status"]
     await funding_decided(runtime, db, case_id, approved=True)
     await funding_decided(runtime, db, case_id, approved=True)
-    with pytest.raises(WaitingForEvent) as waiting:  # a case not stored (yet): parked
-        await funding_decided(runtime, db, str(uuid.uuid4()), approved=True)
+    unknown = str(uuid.uuid4())
+    await funding_decided(runtime, db, unknown, approved=True)  # a case not stored (yet): parked
 
-    assert waiting.value.key.startswith("case_id:")
+    assert await parked(db) == [(CaseFundingDecided.type_name(), f"case_id:{unknown}")]
     assert status_after_rejection == "eligible"
     approvals = [e for e in await outbox(db) if e.type == CaseFundingApproved.type_name()]
     assert len(approvals) == 1
@@ -204,10 +198,7 @@ async def test_erasure_purges_ciphertexts_and_marks_the_person(
     )
     envelope = new_envelope(erased, actor=Actor.service("privacy"))
 
-    for _ in range(2):  # a redelivery is harmless
-        async with db.unit_of_work(cause=envelope) as uow:
-            await handlers(runtime)[envelope.type](uow, envelope)
-            await uow.commit()
+    await deliver(runtime, SERVICE, envelope, envelope)  # a redelivery is harmless
 
     seen = (await client.get("cw", f"/api/cases/{case['case_id']}")).json()
     assert seen["people"][0]["erased"] is True

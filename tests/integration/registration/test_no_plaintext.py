@@ -10,24 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
 from db.engine import make_engine
 from db.migrate import downgrade, upgrade_async
 from db.schema import MessagingTables, service_metadata
 from db.uow import ServiceDatabase
-from services.edge.problems import install_problem_handlers
-from services.kit.definition import Runtime
-from services.kit.identity import AUTHENTICATOR, StaticAuthenticator
 from services.kit.settings import Settings
-from services.kit.vault import VAULT
 from services.registration.service import SERVICE
-from tests.integration.registration.conftest import USERS, Client, case_body, person
+from tests.integration.registration.conftest import USERS, Client, case_body
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import funds_known, outbox
-from tests.support import open_service_db
+from tests.support import client as http_client
+from tests.support import make_app, make_runtime, open_service_db, person_request
 
 
 async def real_vault(tmp_path: Path) -> tuple[Any, ServiceDatabase]:
@@ -75,19 +70,11 @@ async def test_sentinels_appear_in_no_file_event_or_log(
     vault: Any = FakeVault()
     if vault_kind == "privacy":
         vault, privacy_db = await real_vault(tmp_path)
-    rt = Runtime(
-        Settings(data_dir=tmp_path),
-        {"registration": db},
-    )
-    rt.put(VAULT, vault)
-    rt.put(AUTHENTICATOR, StaticAuthenticator(USERS))
-    app = FastAPI()
-    app.include_router(SERVICE.router())  # type: ignore[misc]
-    install_problem_handlers(app)
-    app.state.runtime = rt
+    rt = make_runtime(Settings(data_dir=tmp_path), {"registration": db}, vault=vault)
+    app = make_app(rt, [SERVICE], tokens=USERS)
     body = case_body(
         people=[
-            person(
+            person_request(
                 given_names=given,
                 family_name=family,
                 travel_document={"type": "passport", "number": doc},
@@ -96,9 +83,7 @@ async def test_sentinels_appear_in_no_file_event_or_log(
         ]
     )
 
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as http:
+    async with http_client(app) as http:
         client = Client(http)
         case = await client.register(**body)
         await client.move(

@@ -12,15 +12,16 @@ from events.registration import ReturnRegistered
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.registration.queries import cases as case_queries
-from tests.integration.registration.conftest import Client, case_body, person
+from tests.integration.registration.conftest import Client, case_body
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import counts, outbox
+from tests.support import person_request
 
 
 async def test_registers_a_family_case_and_emits_return_registered(
     client: Client, db: ServiceDatabase
 ) -> None:
-    child = person(
+    child = person_request(
         given_names="Luis",
         date_of_birth="2019-01-01",
         sex="male",
@@ -29,7 +30,7 @@ async def test_registers_a_family_case_and_emits_return_registered(
         travel_document=None,
     )
 
-    case = await client.register(people=[person(), child], allow_partial=True)
+    case = await client.register(people=[person_request(), child], allow_partial=True)
 
     assert case["status"] == "registered"
     assert case["allowed_next"] == ["eligible", "ineligible", "withdrawn", "cancelled"]
@@ -119,29 +120,31 @@ def _line(**changes: Any) -> dict[str, Any]:
 
 BAD_INPUTS = {
     "unknown vulnerability category": (
-        _bad(people=[person(vulnerability_categories=["tall"])]),
+        _bad(people=[person_request(vulnerability_categories=["tall"])]),
         "people[0].vulnerability_categories",
     ),
     "date of birth in the future": (
-        _bad(people=[person(date_of_birth="2999-01-01")]),
+        _bad(people=[person_request(date_of_birth="2999-01-01")]),
         "people[0].date_of_birth",
     ),
     "date of birth in year 1": (
-        _bad(people=[person(date_of_birth="0001-01-01")]),
+        _bad(people=[person_request(date_of_birth="0001-01-01")]),
         "people[0].date_of_birth",
     ),
     "date of birth 1800": (
-        _bad(people=[person(date_of_birth="1800-01-01")]),
+        _bad(people=[person_request(date_of_birth="1800-01-01")]),
         "people[0].date_of_birth",
     ),
     "no vulnerability category": (
-        _bad(people=[person(vulnerability_categories=[])]),
+        _bad(people=[person_request(vulnerability_categories=[])]),
         "people[0].vulnerability_categories",
     ),
     "an adult flagged unaccompanied minor": (
         _bad(
             people=[
-                person(date_of_birth="1990-01-01", vulnerability_categories=["unaccompanied_minor"])
+                person_request(
+                    date_of_birth="1990-01-01", vulnerability_categories=["unaccompanied_minor"]
+                )
             ]
         ),
         "people[0].vulnerability_categories",
@@ -149,7 +152,9 @@ BAD_INPUTS = {
     "a child flagged elderly": (
         _bad(
             people=[
-                person(date_of_birth="2019-01-01", vulnerability_categories=["elderly_over_70"])
+                person_request(
+                    date_of_birth="2019-01-01", vulnerability_categories=["elderly_over_70"]
+                )
             ]
         ),
         "people[0].vulnerability_categories",
@@ -168,7 +173,10 @@ BAD_INPUTS = {
     "three decimals": (_bad(requested=[_line(amount="1.234")]), "requested.0.amount"),
     "country not ISO alpha-2": (_bad(destination_country="GTM"), "destination_country"),
     "unknown country": (_bad(departure_country="XX"), "departure_country"),
-    "nationality not ISO": (_bad(people=[person(nationality="ZZ")]), "people.0.nationality"),
+    "nationality not ISO": (
+        _bad(people=[person_request(nationality="ZZ")]),
+        "people.0.nationality",
+    ),
     "unknown currency": (_bad(requested=[_line(currency="XXY")]), "requested.0.currency"),
     "empty people list": (_bad(people=[]), "body.people"),
     "unknown cost category": (_bad(requested=[_line(category="bribes")]), "requested[0].category"),
@@ -199,7 +207,7 @@ async def test_lists_cases_of_my_offices_by_page(client: Client) -> None:
         office="GT-GUA",
         departure_country="GT",
         destination_country="HN",
-        people=[person(nationality="HN")],
+        people=[person_request(nationality="HN")],
     )
 
     mine = (await client.get("cw", "/api/cases", page_size=2)).json()

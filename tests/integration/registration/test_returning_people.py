@@ -14,11 +14,12 @@ from events.envelope import Actor, new_envelope
 from events.privacy import PersonalDataErased
 from events.registration import ReturnRegistered
 from services.kit.definition import Runtime
-from services.registration.handlers import handlers
-from tests.integration.registration.conftest import Client, case_body, person
+from services.registration.service import SERVICE
+from tests.integration.registration.conftest import Client, case_body
 from tests.integration.registration.fakes import FakeVault
 from tests.integration.registration.helpers import counts, outbox
 from tests.integration.registration.test_lifecycle_api import funding_decided
+from tests.support import deliver, person_request
 
 
 def returning(ref: str, **changes: Any) -> dict[str, Any]:
@@ -44,7 +45,7 @@ async def test_a_returning_person_keeps_their_ref_facts_and_data_with_their_curr
     today = runtime.clock().date()
     born = today.replace(year=today.year - 30) - timedelta(days=1)  # 30 today, 31 in a year
     first = await client.register(
-        people=[person(date_of_birth=born.isoformat(), sex="male", nationality="GT")]
+        people=[person_request(date_of_birth=born.isoformat(), sex="male", nationality="GT")]
     )
     ref = first["people"][0]["person_ref"]
     await close(client, runtime, db, first["case_id"])
@@ -135,10 +136,7 @@ async def test_an_erased_person_is_409_and_nothing_is_stored(
     erased = PersonalDataErased(
         person_ref=ref, erased_at=datetime.now(UTC), trigger="request", key_fingerprint="ab"
     )
-    envelope = new_envelope(erased, actor=Actor.service("privacy"))
-    async with db.unit_of_work(cause=envelope) as uow:
-        await handlers(runtime)[envelope.type](uow, envelope)
-        await uow.commit()
+    await deliver(runtime, SERVICE, new_envelope(erased, actor=Actor.service("privacy")))
     before = await counts(db)
 
     response = await client.post("cw", "/api/cases", case_body(people=[returning(ref)]))

@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 from services.edge.health import is_healthy
+from tests.support import client
 from tests.unit.api.conftest import build_app
 
 
 async def _get(app: Any, path: str) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+    async with client(app) as c:
         return await c.get(path)
 
 

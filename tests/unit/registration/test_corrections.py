@@ -19,19 +19,15 @@ from services.registration.domain.correcting import (
     personal_values,
 )
 from services.registration.schemas.correcting import CaseCorrectionIn
+from tests.support import person_facts
 
 A, B = "p_" + "a" * 32, "p_" + "b" * 32
 ON = date(2026, 3, 10)
 
 
 def facts(ref: str, age: int = 30, band: str = "18-59", cats: tuple[str, ...] = ()) -> PersonFacts:
-    return PersonFacts(
-        person_ref=ref,
-        sex="female",
-        age_years=age,
-        age_band=band,  # type: ignore[arg-type]
-        nationality="GT",
-        vulnerability_categories=list(cats or ("woman_at_risk",)),
+    return person_facts(
+        ref, age_years=age, age_band=band, vulnerability_categories=list(cats or ("woman_at_risk",))
     )
 
 

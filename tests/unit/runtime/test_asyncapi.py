@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from events.catalog import EVENT_TYPES
@@ -111,10 +110,10 @@ def test_no_field_name_suggests_personal_data(document: dict[str, Any]) -> None:
 
 
 async def test_api_serves_the_document_without_a_token(tmp_path: Path) -> None:
+    from tests.support import client
     from tests.unit.api.conftest import build_app
 
-    app = build_app(tmp_path)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+    async with client(build_app(tmp_path)) as c:
         response = await c.get("/asyncapi.json")
         openapi = (await c.get("/openapi.json")).json()
 
