@@ -28,7 +28,13 @@ from services.kit.offline import run_with
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-console = Console()
+console = Console(soft_wrap=True)  # a line of output is never broken in two
+
+def table_console() -> Console:
+    """On a terminal, the console at its width; piped or captured (a script, grep, CI), one as
+    wide as the table needs, so that no cell (an id) is ever cut short with an ellipsis."""
+    return console if console.is_terminal else Console(width=10_000)
+
 
 CSV_OPTION = typer.Option(False, "--csv", help="Write CSV to standard output instead of a table")
 """``as_csv: bool = CSV_OPTION``: the ``--csv`` flag of a listing."""
@@ -37,7 +43,7 @@ CSV_OPTION = typer.Option(False, "--csv", help="Write CSV to standard output ins
 def fail(message: str, *, prefix: str = "error", code: int = 1) -> NoReturn:
     """One red line (``error: ...``, or ``funding: ...`` with ``prefix``) and exit ``code``
     (1: the request could not be done; 2: the command line itself is wrong)."""
-    console.print(f"[bold red]{prefix}:[/] {message}")
+    console.print(f"[bold red]{prefix}:[/] {message}", soft_wrap=True)  # one line, never cut
     raise typer.Exit(code)
 
 
@@ -62,7 +68,7 @@ def print_table(
     table = Table(*columns, title=title)
     for row in rows:
         table.add_row(*(cell(value) for value in row))
-    console.print(table)
+    table_console().print(table)
 
 
 def flatten(row: BaseModel) -> dict[str, Any]:
@@ -91,7 +97,7 @@ def render_models(rows: Sequence[BaseModel], as_csv: bool, title: str) -> None:
         table.add_column(column)
     for r in flat:
         table.add_row(*(cell(r.get(c)) for c in columns))
-    console.print(table)
+    table_console().print(table)
 
 
 def day(value: datetime | None) -> date | None:

@@ -30,7 +30,7 @@ dead_letters_app = typer.Typer(
     help="Events a service gave up on after its maximum deliveries.", no_args_is_help=True
 )
 app.add_typer(dead_letters_app, name="dead-letters")
-console = Console()
+console = Console(soft_wrap=True)
 T = TypeVar("T")
 
 
