@@ -30,6 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 
 console = Console(soft_wrap=True)  # a line of output is never broken in two
 
+
 def table_console() -> Console:
     """On a terminal, the console at its width; piped or captured (a script, grep, CI), one as
     wide as the table needs, so that no cell (an id) is ever cut short with an ellipsis."""
