@@ -326,17 +326,25 @@ class Driver:
             "remigration_intention": "none",
         }
         url = f"/api/monitoring/plans/{mine[0]['plan_id']}/contacts"
-        try:
-            response = await self.api.send(cw, "POST", url, body, idempotent=False)
-        except Unknown:
-            self.tally.counts["follow-ups: answer lost (not sent again)"] += 1
-            return
-        if response.status_code == 201:
-            self.tally.contacts.append(str(response.json()["contact_id"]))
-        else:
+        while True:
+            try:
+                response = await self.api.send(cw, "POST", url, body, idempotent=False)
+            except Unknown:
+                self.tally.counts["follow-ups: answer lost (not sent again)"] += 1
+                return
+            if response.status_code == 201:
+                self.tally.contacts.append(str(response.json()["contact"]["contact_id"]))
+                return
+            if "no-follow-up-consent" in response.text and time.monotonic() < deadline:
+                # the consent given at registration has not reached privacy yet (privacy may
+                # have just been killed): ask again shortly
+                self.tally.counts["follow-ups: asked before privacy had the consent"] += 1
+                await asyncio.sleep(0.5)
+                continue
             self.tally.failures.append(
                 f"contact for {case_id}: {response.status_code} {response.text[:300]}"
             )
+            return
 
     # --- manual commitments racing the cap --------------------------------------------
 
