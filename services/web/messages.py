@@ -66,3 +66,24 @@ ROLE_NAMES: dict[str, str] = {
 def role_names(language: str) -> dict[str, str]:
     translate = i18n.translations(language).gettext
     return {role: translate(name) for role, name in ROLE_NAMES.items()}
+
+
+STATUS_NAMES: dict[str, str] = {
+    "requested": N_("requested"),
+    "registered": N_("registered"),
+    "eligible": N_("eligible"),
+    "ineligible": N_("ineligible"),
+    "funding_approved": N_("funding approved"),
+    "documents_ready": N_("documents ready"),
+    "departed": N_("departed"),
+    "arrived": N_("arrived"),
+    "monitoring": N_("in follow-up"),
+    "closed": N_("closed"),
+    "withdrawn": N_("withdrawn"),
+    "cancelled": N_("cancelled"),
+}
+
+
+def status_names(language: str) -> dict[str, str]:
+    translate = i18n.translations(language).gettext
+    return {status: translate(name) for status, name in STATUS_NAMES.items()}

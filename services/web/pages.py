@@ -12,19 +12,23 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from services.api import usecases as users
 from services.kit.definition import Runtime
 from services.kit.errors import RetornoError
+from services.kit.identity import can
 from services.kit.routes import get_runtime
+from services.registration.domain import STATUSES
+from services.registration.queries import cases as case_queries
 from services.web import i18n, messages, security
 from services.web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
 YEAR = 365 * 24 * 3600
+CASES_PER_PAGE = 50
 Rt = Annotated[Runtime, Depends(get_runtime)]
 
 
@@ -162,6 +166,37 @@ def router() -> APIRouter:
         if chosen in i18n.LANGUAGES and chosen != signed_in.language:
             await users.choose_language(rt, signed_in.user_id, chosen)
         return page(request, "home.html", signed_in=signed_in)
+
+    @routes.get("/cases", response_class=HTMLResponse)
+    async def cases_page(
+        request: Request,
+        rt: Rt,
+        status: Annotated[str | None, Query(max_length=40)] = None,
+        number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    ) -> Response:
+        """The cases of the person's offices (every office for the DPO), newest first: the
+        same query as ``GET /api/cases``, so office scope is the API's."""
+        signed_in = await current_session(request, rt)
+        if signed_in is None:
+            return to_sign_in(request)
+        if not can(signed_in.principal, "cases.read"):
+            return page(request, "forbidden.html", signed_in=signed_in, status_code=403)
+        chosen = status if status in STATUSES else None
+        found = await case_queries.list_cases(
+            rt, signed_in.principal, status=chosen, office=None, page=number, size=CASES_PER_PAGE
+        )
+        pages = max(1, -(-found.total // CASES_PER_PAGE))
+        return page(
+            request,
+            "cases.html",
+            signed_in=signed_in,
+            cases=found.items,
+            total=found.total,
+            page_number=number,
+            pages=pages,
+            status=chosen,
+            statuses=STATUSES,
+        )
 
     @routes.get("/password", response_class=HTMLResponse)
     async def password_form(request: Request, rt: Rt) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.kit.identity import can
 from services.web import i18n, messages
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -35,6 +36,8 @@ def environment(language: str) -> Environment:
     env.globals["language"] = language
     env.globals["language_names"] = i18n.LANGUAGE_NAMES
     env.globals["role_names"] = messages.role_names(language)
+    env.globals["status_names"] = messages.status_names(language)
+    env.globals["can"] = can
     return env
 
 
