@@ -9,6 +9,7 @@ a withdrawal, a cancellation and an erasure. Every name in it is invented.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from services.demo.data import (
 )
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
+from services.reintegration.domain.scoring import Instrument, parse_instrument
+from services.reintegration.settings import SHIPPED_INSTRUMENTS
 from services.runtime.answers import fund_not_known_yet
 
 USERS = [(f"demo-caseworker-{o[:2].lower()}", "caseworker", [o]) for o in OFFICES] + [
@@ -226,13 +229,15 @@ async def _load(api: _Api, report: DemoReport) -> None:
     report.export_id = export["id"]
 
 
+@functools.cache
+def _instrument() -> Instrument:
+    text = (SHIPPED_INSTRUMENTS / "illustrative-1.toml").read_text(encoding="utf-8")
+    return parse_instrument(text, source="illustrative-1.toml")
+
+
 def _answers(n: int) -> dict[str, str]:
     """Invented survey answers to the shipped illustrative instrument, varied by person."""
-    from services.reintegration.domain.scoring import parse_instrument
-    from services.reintegration.settings import SHIPPED_INSTRUMENTS
-
-    text = (SHIPPED_INSTRUMENTS / "illustrative-1.toml").read_text(encoding="utf-8")
-    instrument = parse_instrument(text, source="illustrative-1.toml")
+    instrument = _instrument()  # read and parsed once, not per person
     return {
         indicator.id: indicator.options[(n + i) % len(indicator.options)].code
         for i, indicator in enumerate(instrument.indicators)

@@ -165,12 +165,12 @@ async def commit_reintegration_grants(uow: UnitOfWork, p: AssistanceRecorded) ->
     against the person's cap and the fund like any other (``commitment_approved`` or
     ``commitment_rejected``; a supervisor then pays it). Planned assistance commits nothing.
     An item for a case funding has not learned of waits for its registration."""
-    cash = [i for i in p.items if i.kind == "cash" and i.amount_cents]
+    cash = [i.amount_cents for i in p.items if i.kind == "cash" and i.amount_cents]
     if p.stage != "received" or not cash:
         return
     case = await store.case(uow.session, p.case_id)
     if case is None:
         raise _case_not_seen(p.case_id, "has reintegration assistance")
-    lines = tuple(Line(GRANT_CATEGORY, int(i.amount_cents or 0)) for i in cash)
+    lines = tuple(Line(GRANT_CATEGORY, cents) for cents in cash)
     request = Request(p.case_id, case.period, p.person_ref, lines, frozenset(), False)
     await commit_people(uow, [request], origin="reintegration")
