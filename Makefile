@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check lint bench chaos install migrate demo clean compose-config
+.PHONY: run test check lint bench chaos install migrate demo clean compose-config catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,3 +68,9 @@ compose-config: install  ## validate docker-compose.yml without a Docker engine 
 
 clean:
 	rm -rf $(VENV) var
+
+# The web UI's gettext catalogs: collect every string of templates and code into messages.pot,
+# then merge it into each language's messages.po (translate the new, empty msgstr there).
+catalogs: install  ## refresh services/web/locale after UI strings change
+	cd services/web && ../../$(BIN)/pybabel -q extract -F babel.cfg -k _ -k N_ --no-location --sort-output -o locale/messages.pot . && \
+	  ../../$(BIN)/pybabel -q update -i locale/messages.pot -d locale --no-fuzzy-matching --ignore-obsolete

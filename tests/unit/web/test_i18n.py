@@ -48,3 +48,25 @@ def test_amounts_and_dates_follow_the_language() -> None:
 def test_an_unsupported_language_has_no_catalog() -> None:
     with pytest.raises(ValueError, match="unsupported language"):
         i18n.translations("de")
+
+
+def test_the_catalogs_hold_every_string_of_the_templates_and_code() -> None:
+    """A string added to a template or a ``_()``/``N_()`` call without ``make catalogs``
+    would show in English to a Spanish reader: the extraction of the sources today must
+    find nothing the Spanish catalog lacks."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    web = i18n.LOCALE_DIR.parent
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(
+            web, method_map, options, keywords={"_": None, "N_": None, "gettext": None}
+        )
+    }
+    with (i18n.LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    assert found, "nothing was extracted: the extraction itself is broken"
+    assert sorted(found - known) == []
