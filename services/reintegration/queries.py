@@ -27,9 +27,11 @@ from services.reintegration.domain.records import (
     states_of,
 )
 from services.reintegration.domain.schedule import plan_status
+from services.reintegration.domain.scoring import Instrument
 from services.reintegration.domain.worklist import DUE_STATUSES, DueStatus, work_rows
 from services.reintegration.schemas import (
     MAX_PAGE_SIZE,
+    CaseFollowUp,
     CountsView,
     DueItem,
     DuePage,
@@ -43,6 +45,7 @@ from services.reintegration.schemas import (
 )
 from services.reintegration.settings import config
 from services.reintegration.store import SERVICE
+from services.reintegration.usecases import instrument_for
 
 
 async def visible_plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> Row:
@@ -105,6 +108,28 @@ async def plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> PlanVie
         assistance=[assistance_view(a) for a in assistance],
         scores=[score_view(s, s["surveyed_on"]) for s in scores],
     )
+
+
+async def case_follow_up(
+    rt: Runtime, principal: Principal, case_id: uuid.UUID
+) -> list[CaseFollowUp]:
+    """The follow-up plans of a case's people (none before arrival), each with whether the
+    person consented to follow-up contact; 403 for a plan of an office not the principal's."""
+    async with rt.db(SERVICE).reading() as session:
+        rows = await store.plans_of_case(session, case_id)
+    vault = rt.part(VAULT)
+    found = []
+    for row in rows:
+        view = await plan(rt, principal, row["plan_id"])
+        consent = await vault.has_consent(row["person_ref"], CONSENT_PURPOSE)
+        found.append(CaseFollowUp(plan=view, contact_consent=consent))
+    return found
+
+
+def instrument(rt: Runtime, version: str | None = None) -> Instrument:
+    """The survey instrument a contact is scored with (the configured default, or
+    ``version``): its questions and answer options, for a survey form."""
+    return instrument_for(config(rt), version, "instrument_version")
 
 
 async def note(

@@ -255,6 +255,14 @@ class CountsView(BaseModel):
     offices: list[OfficeCounts]
 
 
+class CaseFollowUp(BaseModel):
+    """One person's follow-up in a case: the plan, and whether they consented to be
+    contacted (without it only "no consent" can be recorded)."""
+
+    plan: PlanView
+    contact_consent: bool
+
+
 DueFilterStatus = Literal["plan_missing", "overdue", "due_this_week", "not_reached", "upcoming"]
 
 

@@ -246,6 +246,12 @@ async def plan_of(session: AsyncSession, case_id: uuid.UUID, person_ref: str) ->
     return (await session.execute(query)).mappings().first()
 
 
+async def plans_of_case(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    """The plans of a case's people (one per person who arrived), by person_ref."""
+    query = select(plans).where(plans.c.case_id == case_id).order_by(plans.c.person_ref)
+    return list((await session.execute(query)).mappings())
+
+
 async def add_plan(
     session: AsyncSession, row: dict[str, Any], slot_rows: list[dict[str, Any]]
 ) -> None:

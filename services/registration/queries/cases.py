@@ -81,8 +81,20 @@ def _personal(plain: dict[str, dict[str, str | None]], ref: str) -> dict[str, st
     return {f: plain.get(ref, {}).get(f) for f in PERSONAL_FIELDS}
 
 
-async def get_case(rt: Runtime, principal: Principal, case_id: uuid.UUID) -> CaseDetail:
-    """A case with, per person, the record its office may show (``domain.record_for``)."""
+async def get_case(
+    rt: Runtime,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    show_personal: bool = True,
+    purpose: str | None = None,
+) -> CaseDetail:
+    """A case with, per person, the record its office may show (``domain.record_for``).
+
+    ``show_personal=False`` leaves personal data out (nothing is decrypted, nothing logged)
+    even for a role that may read it: the web UI shows it only on an explicit request.
+    ``purpose`` (a code) is added to the access log's purpose of each read
+    (``case_management:<purpose>``), so the log says why the data was opened."""
     async with rt.db(SERVICE).reading() as session:
         case = await store.load_case(session, case_id)
         ensure_office(principal, case["office"])
@@ -101,15 +113,16 @@ async def get_case(rt: Runtime, principal: Principal, case_id: uuid.UUID) -> Cas
             assert holders is not None, f"{ref} is in a case"
             choices[ref] = holders.record_for(case["office"])
             sealed[ref] = await store.record_ciphertexts(session, ref, choices[ref])
-    personal = may_read_personal(principal)
+    personal = show_personal and may_read_personal(principal)
+    why = f":{purpose}" if purpose else ""
     purposes = {
-        ref: "case_management_transferred_record"
+        ref: f"case_management_transferred_record{why}"
         for ref, c in choices.items()
         if c.access == "transfer"
     }
     plain = (
         await _decrypt(
-            rt.part(VAULT), people, sealed, history, principal, "case_management", purposes
+            rt.part(VAULT), people, sealed, history, principal, f"case_management{why}", purposes
         )
         if personal
         else {}

@@ -11,12 +11,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.web.pages import cases, home, session
+from services.web.pages import cases, casework, followup, home, session
 from services.web.pages.common import STATIC_DIR
 
 MODULES = (
     session,
     home,
+    casework,
+    followup,
     cases,
 )
 

@@ -23,7 +23,18 @@ from tests.support import api_routes, requirements
 PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The web UI's pages (services/web) authenticate by session cookie, not bearer token: they
 # call the same use cases, which check office scope; tests/browser covers them.
-WEB_UI = {"/", "/sign-in", "/sign-out", "/password", "/cases"}
+WEB_UI = {
+    "/",
+    "/sign-in",
+    "/sign-out",
+    "/password",
+    "/cases",
+    "/cases/new",
+    "/cases/{case_id:uuid}",
+    "/cases/{case_id:uuid}/personal",
+    "/cases/{case_id:uuid}/transitions",
+    "/cases/{case_id:uuid}/plans/{plan_id:uuid}/contacts",
+}
 DENIED = "urn:retorno:problem:permission-denied"
 
 

@@ -1,0 +1,287 @@
+"""The caseworker's forms over HTTP (no browser), on the whole system with real SQLite files:
+a refused registration is shown again with what was typed and the message by the field, and
+stores nothing; a form without its CSRF token is refused; another office's case is the 403
+page; opening personal data with a purpose writes the access log."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from services.api import usecases
+from services.edge.app import create_app
+from services.kit.definition import Runtime
+from services.kit.settings import Settings
+from services.kit.vault import VAULT
+from services.registration import store as registration_store
+from services.runtime.composition import close_runtime
+from services.runtime.registry import all_services
+from tests.support import InProcessFlow, client, fund_request, open_runtime
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+@dataclass
+class System:
+    rt: Runtime
+    app: FastAPI
+    http: httpx.AsyncClient
+    flow: InProcessFlow
+    period: str
+
+
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[System]:
+    services = all_services()
+    rt = await open_runtime(Settings(data_dir=tmp_path), services)
+    flow = InProcessFlow(rt, services)
+    period = str(rt.clock().year)
+    _user, token = await usecases.add_user(rt, "sup-gt", "supervisor", ["GT-GUA"])
+    app = create_app(rt, services)
+    async with client(app) as http:
+        made = await http.post(
+            "/api/funds", json=fund_request(period), headers={"Authorization": f"Bearer {token}"}
+        )
+        assert made.status_code == 201, made.text
+        await flow.run()
+        yield System(rt, app, http, flow, period)
+    await close_runtime(rt)
+
+
+async def signed_in(system: System, office: str = "GT-GUA") -> httpx.AsyncClient:
+    """A client with a caseworker's session (its own cookies), in English."""
+    name = f"cw-{uuid.uuid4().hex[:6]}"
+    await usecases.add_user(system.rt, name, "caseworker", [office])
+    await usecases.set_password(system.rt, name, PASSWORD)
+    http = client(system.app)
+    http.headers["Accept-Language"] = "en"
+    form = await http.get("/sign-in")
+    token = CSRF.search(form.text)
+    assert token is not None
+    done = await http.post(
+        "/sign-in",
+        data={"username": name, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"},
+    )
+    assert done.status_code == 303, done.text
+    return http
+
+
+async def csrf_of(http: httpx.AsyncClient, path: str) -> str:
+    found = CSRF.search((await http.get(path)).text)
+    assert found is not None
+    return found.group(1)
+
+
+def family(**changes: str) -> dict[str, Any]:
+    """The registration form of a mother and her son, as a browser posts it."""
+    form: dict[str, Any] = {
+        "people_count": "2",
+        "lines_count": "2",
+        "office": "GT-GUA",
+        "requester.type": "civil_society_organisation",
+        "requester.name": "Casa del Migrante",
+        "departure_country": "MX",
+        "destination_country": "GT",
+        "people.0.given_names": "Ana Maria",
+        "people.0.family_name": "Lopez",
+        "people.0.date_of_birth": "1990-03-04",
+        "people.0.sex": "female",
+        "people.0.nationality": "GT",
+        "people.0.vulnerability_categories": ["woman_at_risk"],
+        "people.0.consents.assistance": "yes",
+        "people.0.consents.follow_up_contact": "yes",
+        "people.1.given_names": "Pablo",
+        "people.1.family_name": "Lopez",
+        "people.1.date_of_birth": "2015-06-01",
+        "people.1.sex": "male",
+        "people.1.nationality": "GT",
+        "people.1.vulnerability_categories": ["woman_at_risk"],
+        "people.1.consents.assistance": "yes",
+        "requested.0.person": "all",
+        "requested.0.category": "transport",
+        "requested.0.amount": "120.00",
+        "requested.0.currency": "USD",
+        "requested.1.amount": "",
+        "action": "register",
+    }
+    form.update(changes)
+    return form
+
+
+async def stored_cases(rt: Runtime) -> int:
+    async with rt.db("registration").reading() as session:
+        return int(
+            (
+                await session.execute(select(func.count()).select_from(registration_store.cases))
+            ).scalar_one()
+        )
+
+
+async def test_a_family_registered_through_the_form_lands_on_its_case_page(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    form = family(csrf_token=await csrf_of(http, "/cases/new"))
+
+    done = await http.post("/cases/new", data=form)
+
+    assert done.status_code == 303, done.text
+    page = await http.get(done.headers["location"])
+    assert page.status_code == 200
+    assert "Person 2" in page.text and "MX → GT" in page.text
+    assert "Ana Maria" not in page.text  # personal data is hidden until asked for
+    assert "Declare eligible" in page.text and "funding approved" not in page.text
+    assert await stored_cases(system.rt) == 1
+
+
+async def test_a_category_that_the_birth_date_contradicts_is_refused_by_the_field_and_nothing_is_stored(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    form = family(
+        **{
+            "csrf_token": await csrf_of(http, "/cases/new"),
+            "people.0.vulnerability_categories": ["unaccompanied_minor"],
+        }
+    )
+
+    refused = await http.post("/cases/new", data=form)
+
+    assert refused.status_code == 422
+    assert 'id="people.0.vulnerability_categories-problem"' in refused.text
+    assert "by the date of birth the person is not under 18" in refused.text
+    assert 'value="Ana Maria"' in refused.text and 'value="Casa del Migrante"' in refused.text
+    assert 'value="unaccompanied_minor" checked' in refused.text
+    assert await stored_cases(system.rt) == 0
+
+
+async def test_a_date_of_birth_that_is_no_date_is_refused_by_the_field_with_what_was_typed(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    form = family(
+        **{"csrf_token": await csrf_of(http, "/cases/new"), "people.1.date_of_birth": "2015-13-45"}
+    )
+
+    refused = await http.post("/cases/new", data=form)
+
+    assert refused.status_code == 422
+    assert 'id="people.1.date_of_birth-problem"' in refused.text
+    assert "Enter the date of birth as year-month-day." in refused.text
+    assert 'value="2015-13-45"' in refused.text
+    assert await stored_cases(system.rt) == 0
+
+
+async def test_a_date_of_birth_in_the_future_is_refused_by_the_domain_rule(system: System) -> None:
+    http = await signed_in(system)
+    later = date(system.rt.clock().year + 1, 1, 1).isoformat()
+    form = family(
+        **{"csrf_token": await csrf_of(http, "/cases/new"), "people.0.date_of_birth": later}
+    )
+
+    refused = await http.post("/cases/new", data=form)
+
+    assert refused.status_code == 422
+    assert "The date of birth is in the future." in refused.text
+    assert await stored_cases(system.rt) == 0
+
+
+async def test_the_form_is_refused_in_spanish_when_the_person_reads_spanish(system: System) -> None:
+    http = await signed_in(system)
+    http.headers["Accept-Language"] = "es"
+    form = family(**{"csrf_token": await csrf_of(http, "/cases/new"), "people.0.family_name": ""})
+
+    refused = await http.post("/cases/new", data=form)
+
+    assert refused.status_code == 422
+    assert 'id="people.0.family_name-problem"' in refused.text
+    assert "Complete este campo." in refused.text
+
+
+async def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(system: System) -> None:
+    http = await signed_in(system)
+
+    refused = await http.post("/cases/new", data=family(csrf_token="0" * 64))
+
+    assert refused.status_code == 403
+    assert "This form expired" in refused.text
+    assert await stored_cases(system.rt) == 0
+
+
+async def test_adding_a_person_shows_the_form_again_with_one_more_row_and_what_was_typed(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    form = family(csrf_token=await csrf_of(http, "/cases/new"), action="add_person")
+
+    again = await http.post("/cases/new", data=form)
+
+    assert again.status_code == 200
+    assert 'id="people.2.given_names"' in again.text
+    assert 'value="Pablo"' in again.text
+    assert await stored_cases(system.rt) == 0
+
+
+async def test_another_offices_caseworker_gets_the_403_page_and_cannot_act_on_the_case(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    done = await http.post("/cases/new", data=family(csrf_token=await csrf_of(http, "/cases/new")))
+    case_path = done.headers["location"]
+    other = await signed_in(system, office="MX-TAP")
+
+    seen = await other.get(case_path)
+    assert seen.status_code == 403
+    token = await csrf_of(other, "/cases")
+    moved = await other.post(
+        case_path + "/transitions",
+        data={"to": "eligible", "reason_code": "meets_criteria", "csrf_token": token},
+    )
+    assert moved.status_code == 403
+    shown = await other.post(
+        case_path + "/personal", data={"purpose": "assistance", "csrf_token": token}
+    )
+    assert shown.status_code == 403
+    listed = await other.get("/cases")
+    assert case_path not in listed.text
+    missing = await other.get(f"/cases/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    mine = await http.get(case_path)
+    assert "registered" in mine.text and "Declare eligible" in mine.text
+
+
+async def test_showing_personal_data_with_a_purpose_writes_the_access_log(system: System) -> None:
+    http = await signed_in(system)
+    done = await http.post("/cases/new", data=family(csrf_token=await csrf_of(http, "/cases/new")))
+    case_path = done.headers["location"]
+    page = await http.get(case_path)
+    ref = re.search(r"p_[0-9a-f]{32}", page.text)
+    assert ref is not None
+    vault = system.rt.part(VAULT)
+    before = await vault.access_log(ref.group(0))
+
+    without = await http.post(case_path + "/personal", data={"purpose": "assistance"})
+    assert without.status_code == 403  # no CSRF token: nothing opened
+    assert await vault.access_log(ref.group(0)) == before
+    shown = await http.post(
+        case_path + "/personal",
+        data={"purpose": "follow_up_contact", "csrf_token": await csrf_of(http, case_path)},
+    )
+
+    assert shown.status_code == 200
+    assert "Ana Maria" in shown.text and "Pablo" in shown.text
+    after = await vault.access_log(ref.group(0))
+    assert len(after) == len(before) + 1
+    assert after[-1].purpose == "case_management:follow_up_contact"
+    assert after[-1].actor_id.startswith("cw-")
