@@ -214,6 +214,8 @@ BY_PROBLEM: list[tuple[str, str, str]] = [
         "",
         N_("Return is voluntary: the person must consent to return assistance."),
     ),
+    ("on", "is in the future", N_("The day of the contact is in the future.")),
+    ("on", "is before the arrival", N_("The day of the contact is before the arrival.")),
     ("residence", "is required", N_("Choose where the person lives now.")),
     ("outcome", "only no_consent", N_("Without consent to follow-up, record “no consent”.")),
 ]

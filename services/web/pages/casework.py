@@ -289,7 +289,11 @@ async def case_page(
     plans = []
     instrument = None
     if can(principal, "monitoring.read"):
-        plans = await follow_up.case_follow_up(rt, principal, case_id)
+        order = {p.person_ref: i for i, p in enumerate(case.people)}
+        plans = sorted(
+            await follow_up.case_follow_up(rt, principal, case_id),
+            key=lambda f: order.get(f.plan.person_ref, len(order)),
+        )
         if plans:
             instrument = follow_up.instrument(rt)
     steps = [s for s in case.allowed_next if s not in registration.FROM_EVENTS_ONLY]
