@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -39,7 +40,7 @@ from services.web.pages.common import (
     refused_form,
 )
 
-PURPOSES: tuple[str, ...] = Purpose.__args__  # type: ignore[attr-defined]
+PURPOSES: tuple[str, ...] = get_args(Purpose)
 START_PEOPLE = 1
 START_LINES = 2
 MAX_ROWS = 30
@@ -405,6 +406,35 @@ def router() -> APIRouter:
                 status_code=error.status_code,
             )
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+    @routes.get("/cases/new/check", response_class=HTMLResponse)
+    async def check_person(
+        request: Request, rt: Rt, person: Annotated[int, Query(ge=0, lt=MAX_ROWS)] = 0
+    ) -> Response:
+        """As the caseworker types (htmx, optional): the categories of person row
+        ``person`` checked against the date of birth by registration's own rules, as a
+        fragment of messages (empty when they agree). The registration checks again."""
+        signed_in = await guard(request, rt, "cases.create")
+        if isinstance(signed_in, Response):
+            return signed_in
+        at = f"people.{person}."
+        gettext = gettext_for(request, signed_in)
+        found: list[str] = []
+        try:
+            born = date.fromisoformat(request.query_params.get(at + "date_of_birth", ""))
+        except ValueError:
+            born = None
+        today = rt.clock().date()
+        if born is not None and born > today:
+            found.append(casetext.field_message("date_of_birth", "is in the future", "", gettext))
+        elif born is not None:
+            categories = request.query_params.getlist(at + "vulnerability_categories")
+            age = registration.completed_years(born, today)
+            found += [
+                casetext.field_message("vulnerability_categories", p, "", gettext)
+                for p in registration.age_category_problems(categories, age)
+            ]
+        return page(request, "register_check.html", signed_in=signed_in, found=found)
 
     @routes.get("/cases/{case_id:uuid}", response_class=HTMLResponse)
     async def show_case(request: Request, rt: Rt, case_id: uuid.UUID) -> Response:
