@@ -23,7 +23,27 @@ from tests.support import api_routes, requirements
 PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The web UI's pages (services/web) authenticate by session cookie, not bearer token: they
 # call the same use cases, which check office scope; tests/browser covers them.
-WEB_UI = {"/", "/sign-in", "/sign-out", "/password", "/cases"}
+WEB_UI = {
+    "/",
+    "/sign-in",
+    "/sign-out",
+    "/password",
+    "/cases",
+    "/privacy",
+    "/privacy/people/{person_ref}",
+    "/privacy/people/{person_ref}/data",
+    "/privacy/people/{person_ref}/legal-holds",
+    "/privacy/people/{person_ref}/legal-holds/{hold_id}/lift",
+    "/privacy/people/{person_ref}/consents",
+    "/privacy/people/{person_ref}/erasure",
+    "/privacy/access-log",
+    "/audit",
+    "/audit/verify",
+    "/audit/reports/{name}",
+    "/audit/reports/{name}/csv",
+    "/audit/summary",
+    "/audit/summary/csv",
+}
 DENIED = "urn:retorno:problem:permission-denied"
 
 
