@@ -64,6 +64,7 @@ VERIFY = "audit.verify"
 TEXT = re.compile(r"^[^\x00-\x1f\x7f]+$")
 DIMENSIONS: tuple[Dimension, ...] = ("fund_period", "category", "destination_country", "member")
 CASE_DIMENSIONS: tuple[CaseDimension, ...] = ("office", "category")
+PAGE_ROWS = 200  # a page shows at most these rows (under its weight budget); the CSV has all
 BAD_FILTER = N_("Check the filter “%(field)s”: what it holds is not valid.")
 
 COLUMN_NAMES = {
@@ -468,7 +469,11 @@ def router() -> APIRouter:
             "audit_report.html",
             signed_in=signed_in,
             report=report,
-            table=table_of(rows, report.model, language_of(request, signed_in), translate, only),
+            table=table_of(
+                rows[:PAGE_ROWS], report.model, language_of(request, signed_in), translate, only
+            ),
+            shown=min(len(rows), PAGE_ROWS),
+            found=len(rows),
             problem=problem,
             params=request.query_params,
             chosen_by=request.query_params.getlist("by"),
