@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from privacy import queries as privacy_queries
 from services.api import usecases
+from services.audit import store as audit_store
 from services.edge.app import create_app
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
@@ -284,3 +286,18 @@ async def test_an_auditor_filter_that_is_wrong_is_named_and_kept(system: System)
     assert grouping.status_code == 422 and "no se atribuyen a los miembros" in grouping.text
     assert half.status_code == 422 and 'value="2026-H3"' in half.text
     assert csv.status_code == 422
+
+
+async def test_the_verify_page_says_where_the_chain_breaks(system: System) -> None:
+    await registered_case(system)  # a few events in the log
+    await signed_in(system, "auditor")
+    assert "El registro está íntegro" in (await system.http.get("/audit/verify?run=1")).text
+    async with system.rt.db("audit").unit_of_work() as uow:
+        await uow.session.execute(delete(audit_store.log).where(audit_store.log.c.position == 2))
+        await uow.commit()
+
+    broken = await system.http.get("/audit/verify", params={"run": "1"})
+
+    assert broken.status_code == 200
+    assert "El registro NO está íntegro" in broken.text
+    assert "Primer problema: removed en la posición 2." in broken.text
