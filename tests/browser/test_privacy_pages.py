@@ -151,3 +151,8 @@ async def test_the_access_log_lists_the_reads_filters_them_and_speaks_english(
     await page.get_by_role("button", name="Filter").click()
     assert "Check the filters" in await page.get_by_role("alert").inner_text()
     assert await page.get_by_label("Person's reference").input_value() == "nobody"
+
+    await page.goto(server.url + "/privacy")
+    await page.get_by_role("link", name="Break-the-glass reads").click()
+    assert await page.locator("h1").inner_text() == "Break-the-glass reads"
+    assert await axe_violations(page) == []

@@ -23,6 +23,7 @@ from privacy.schemas import AccessFilter, ConsentRequest, ErasureIn, LegalHoldRe
 from privacy.usecases import consent, erasure, holds
 from services.kit.errors import RetornoError
 from services.registration.queries import cases as case_queries
+from services.registration.queries import transfers as transfer_queries
 from services.web.messages import N_
 from services.web.pages.common import (
     Rt,
@@ -440,6 +441,38 @@ def router() -> APIRouter:
             page_number=number,
             pages=max(1, -(-found.total // ACCESS_PER_PAGE)),
             query=query,
+            problem=None,
+        )
+
+    @routes.get("/privacy/emergency-reads", response_class=HTMLResponse)
+    async def emergency_reads(
+        request: Request,
+        rt: Rt,
+        person_ref: Annotated[str, Query(max_length=200)] = "",
+    ) -> Response:
+        """Every break-the-glass read, newest first, for the officer's review: the query of
+        ``GET /api/emergency-reads``."""
+        signed_in = await guard(request, rt, "privacy.emergency_reads")
+        if isinstance(signed_in, Response):
+            return signed_in
+        ref = reference(person_ref) or None
+        if ref is not None and not PERSON_REF.match(ref):
+            return page(
+                request,
+                "privacy_emergency_reads.html",
+                signed_in=signed_in,
+                typed=person_ref,
+                reads=[],
+                problem=gettext_for(request, signed_in)(BAD_REFERENCE),
+                status_code=422,
+            )
+        found = await transfer_queries.emergency_reads(rt, ref)
+        return page(
+            request,
+            "privacy_emergency_reads.html",
+            signed_in=signed_in,
+            typed=person_ref,
+            reads=found.items,
             problem=None,
         )
 

@@ -37,6 +37,7 @@ WEB_UI = {
     "/privacy/people/{person_ref}/consents",
     "/privacy/people/{person_ref}/erasure",
     "/privacy/access-log",
+    "/privacy/emergency-reads",
     "/audit",
     "/audit/verify",
     "/audit/reports/{name}",

@@ -301,3 +301,28 @@ async def test_the_verify_page_says_where_the_chain_breaks(system: System) -> No
     assert broken.status_code == 200
     assert "El registro NO está íntegro" in broken.text
     assert "Primer problema: removed en la posición 2." in broken.text
+
+
+async def test_the_dpo_reviews_the_break_the_glass_reads(system: System) -> None:
+    _case, ref = await registered_case(system)
+    _, token = await usecases.add_user(system.rt, "mx-worker", "caseworker", ["MX-TAP"])
+    read = await system.http.post(
+        f"/api/people/{ref}/emergency-read",
+        json={"office": "MX-TAP", "reason_code": "medical_emergency"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert read.status_code == 200, read.text
+    await signed_in(system, "data_protection_officer")
+
+    listed = await system.http.get("/privacy/emergency-reads", params={"person_ref": ref})
+    other = await system.http.get(
+        "/privacy/emergency-reads", params={"person_ref": f"p_{'b' * 32}"}
+    )
+    wrong = await system.http.get("/privacy/emergency-reads", params={"person_ref": "x"})
+
+    assert listed.status_code == 200
+    row = listed.text.split("<tbody>")[1]
+    assert "medical_emergency" in row and "MX-TAP" in row and "mx-worker" in row
+    assert SENTINEL not in listed.text
+    assert "Ninguna lectura de emergencia." in other.text
+    assert wrong.status_code == 422 and 'value="x"' in wrong.text
