@@ -89,3 +89,51 @@ class RotationReport(BaseModel):
     active_key_id: str
     rewrapped: int
     batches: int
+
+
+class PersonStanding(BaseModel):
+    """What privacy holds about a person, without any personal data: whether their data key
+    still exists (what an erasure destroys), their erasure, cases still open, offices, legal
+    holds and consent decisions (oldest first)."""
+
+    person_ref: str
+    key_held: bool = Field(description="Their data key exists: their data can still be read")
+    erasure: Erasure | None
+    offices: list[str]
+    open_cases: list[uuid.UUID] = Field(description="Erasing needs an override_reason then")
+    legal_holds: list[LegalHold]
+    consents: list[ConsentResponse]
+
+    @property
+    def on_hold(self) -> bool:
+        return any(h.active for h in self.legal_holds)
+
+
+class AccessFilter(BaseModel):
+    """Filters of the access log (every one optional); ``date_to`` inclusive."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_ref: Annotated[str, Field(pattern=r"^p_[0-9a-f]{32}$")] | None = None
+    actor_id: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    purpose: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class AccessEntry(BaseModel):
+    """One logged read of a person's data: whose, who, in which role, why, which fields."""
+
+    person_ref: str
+    actor_id: str
+    role: str
+    purpose: str
+    fields: list[str]
+    accessed_at: datetime
+
+
+class AccessPage(BaseModel):
+    items: list[AccessEntry]
+    page: int
+    page_size: int
+    total: int

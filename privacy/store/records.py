@@ -8,9 +8,9 @@ names, times; a legal hold's reason is a token encrypted under the person's data
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from privacy.domain import AccessRecord, ConsentRecord, HoldState
@@ -79,6 +79,50 @@ async def access_history(session: AsyncSession, person_ref: str) -> list[AccessR
         AccessRecord(r.actor_id, r.role, r.purpose, tuple(r.fields), as_utc(r.accessed_at))
         for r in await session.execute(query)
     ]
+
+
+async def access_page(
+    session: AsyncSession,
+    *,
+    person_ref: str | None,
+    actor_id: str | None,
+    purpose: str | None,
+    date_from: date | None,
+    date_to: date | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[tuple[str, AccessRecord]], int]:
+    """One page of everyone's access log, newest first, with the number of rows matching
+    (``date_to`` inclusive; ``purpose`` matches its start, so ``break_the_glass`` finds every
+    reason code)."""
+    where = []
+    if person_ref is not None:
+        where.append(access_log.c.person_ref == person_ref)
+    if actor_id is not None:
+        where.append(access_log.c.actor_id == actor_id)
+    if purpose is not None:
+        where.append(access_log.c.purpose.startswith(purpose, autoescape=True))
+    if date_from is not None:
+        where.append(access_log.c.accessed_at >= datetime.combine(date_from, time(), UTC))
+    if date_to is not None:
+        end = datetime.combine(date_to + timedelta(days=1), time(), UTC)
+        where.append(access_log.c.accessed_at < end)
+    total = await session.scalar(select(func.count()).select_from(access_log).where(*where))
+    query = (
+        select(access_log)
+        .where(*where)
+        .order_by(access_log.c.accessed_at.desc(), access_log.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = [
+        (
+            r.person_ref,
+            AccessRecord(r.actor_id, r.role, r.purpose, tuple(r.fields), as_utc(r.accessed_at)),
+        )
+        for r in await session.execute(query)
+    ]
+    return rows, int(total or 0)
 
 
 # --- legal holds ------------------------------------------------------------------------

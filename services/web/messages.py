@@ -32,6 +32,33 @@ BY_ERROR: dict[str, str] = {
     "PasswordRejectedError": N_(
         "Choose another password: at least 12 characters, without your user name."
     ),
+    # privacy and subject access (the data protection officer's pages)
+    "LegalHoldActiveError": N_(
+        "A legal hold is active: nothing was erased. Lift the hold first if it no longer applies."
+    ),
+    "PersonInOpenCaseError": N_(
+        "The person is in a case that is still open: nothing was erased. Close, withdraw or "
+        "cancel the case first, or give a reason code for erasing anyway."
+    ),
+    "PersonErasedError": N_("This person's data was erased: nothing more can be recorded."),
+    "UnknownPersonError": N_("No person has this reference. Check it and try again."),
+    "PersonNotFoundError": N_("No person has this reference. Check it and try again."),
+    "PersonKeyNotFoundError": N_("No personal data of this person is held: nothing to erase."),
+    "PersonOfficeNotKnownYetError": N_(
+        "The person's registration has not arrived here yet. Try again in a few seconds."
+    ),
+    "LegalHoldNotFoundError": N_("This legal hold does not exist. Reload the page."),
+    "LegalHoldAlreadyLiftedError": N_("This legal hold was lifted already. Reload the page."),
+    # the audit's queries (the auditor's pages)
+    "InvalidDateRangeError": N_(
+        "Check the dates: write them as YYYY-MM-DD, from 2000 to the end of next year, the "
+        "first not after the second."
+    ),
+    "InvalidHalfYearError": N_("Write the half-year as the year, -H1 or -H2: e.g. 2026-H1."),
+    "NotAttributedToMembersError": N_(
+        "Commitments are not attributed to members: group disbursements by member instead."
+    ),
+    "UnknownCaseGroupingError": N_("Group cases by office or by category."),
 }
 BY_KIND: list[tuple[type[RetornoError], str]] = [
     (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.web.pages import cases, casework, followup, home, session
+from services.web.pages import audit, cases, casework, followup, home, privacy, session
 from services.web.pages.common import STATIC_DIR
 
 MODULES = (
@@ -20,6 +20,8 @@ MODULES = (
     casework,
     followup,
     cases,
+    privacy,
+    audit,
 )
 
 

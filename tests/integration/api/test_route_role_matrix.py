@@ -35,6 +35,21 @@ WEB_UI = {
     "/cases/{case_id:uuid}/personal",
     "/cases/{case_id:uuid}/transitions",
     "/cases/{case_id:uuid}/plans/{plan_id:uuid}/contacts",
+    "/privacy",
+    "/privacy/people/{person_ref}",
+    "/privacy/people/{person_ref}/data",
+    "/privacy/people/{person_ref}/legal-holds",
+    "/privacy/people/{person_ref}/legal-holds/{hold_id}/lift",
+    "/privacy/people/{person_ref}/consents",
+    "/privacy/people/{person_ref}/erasure",
+    "/privacy/access-log",
+    "/privacy/emergency-reads",
+    "/audit",
+    "/audit/verify",
+    "/audit/reports/{name}",
+    "/audit/reports/{name}/csv",
+    "/audit/summary",
+    "/audit/summary/csv",
 }
 DENIED = "urn:retorno:problem:permission-denied"
 
