@@ -32,6 +32,9 @@ BY_ERROR: dict[str, str] = {
     "PasswordRejectedError": N_(
         "Choose another password: at least 12 characters, without your user name."
     ),
+    "SearchTextInvalidError": N_(
+        "Type a name or a document number to search for: at most 8 words and 200 characters."
+    ),
 }
 BY_KIND: list[tuple[type[RetornoError], str]] = [
     (
