@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -12,10 +13,36 @@ from services.kit.identity import can
 from services.registration.domain import STATUSES
 from services.registration.queries import cases as case_queries
 from services.registration.queries import search as search_queries
-from services.web.pages.common import Rt, guard, page, problem_of, refused_form
+from services.web.pages.common import Rt, SignedIn, guard, page, problem_of, refused_form
 
 CASES_PER_PAGE = 50
 SEARCH_PERMISSION = "cases.read_personal"
+
+
+def results(
+    request: Request,
+    signed_in: SignedIn,
+    searched: str,
+    found: Sequence[object],
+    total: int,
+    problem: str | None,
+) -> Response:
+    """The cases page showing what a search found (422 with the reason when refused)."""
+    return page(
+        request,
+        "cases.html",
+        signed_in=signed_in,
+        status_code=200 if problem is None else 422,
+        cases=found,
+        total=total,
+        page_number=1,
+        pages=1,
+        status=None,
+        statuses=STATUSES,
+        may_search=True,
+        searched=searched,
+        search_problem=problem,
+    )
 
 
 def router() -> APIRouter:
@@ -67,24 +94,12 @@ def router() -> APIRouter:
         refused = refused_form(request, signed_in, csrf_token)
         if refused is not None:
             return refused
-        context: dict[str, object] = {
-            "cases": [],
-            "total": 0,
-            "page_number": 1,
-            "pages": 1,
-            "status": None,
-            "statuses": STATUSES,
-            "may_search": True,
-            "searched": q,
-        }
         try:
             found = await search_queries.search_cases(
                 rt, signed_in.principal, q, page=1, size=CASES_PER_PAGE
             )
         except InvalidInputError as error:
-            context["search_problem"] = problem_of(request, signed_in, error)
-            return page(request, "cases.html", signed_in=signed_in, status_code=422, **context)
-        context.update(cases=found.items, total=found.total)
-        return page(request, "cases.html", signed_in=signed_in, **context)
+            return results(request, signed_in, q, [], 0, problem_of(request, signed_in, error))
+        return results(request, signed_in, q, found.items, found.total, None)
 
     return routes
