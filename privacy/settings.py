@@ -2,6 +2,7 @@
 
 Its variables have kept the names they had before services had sections, without a service
 prefix: ``RETORNO_MASTER_KEY`` (also the secret file ``retorno_master_key``),
+``RETORNO_SEARCH_KEY`` (the blind index's key; secret file ``retorno_search_key``),
 ``RETORNO_RETENTION_YEARS_AFTER_CLOSURE``, ``RETORNO_RETENTION_INTERVAL_SECONDS``."""
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ class PrivacySettings(SettingsSection):
         default=None,
         description="Base64 master key(s), comma-separated, first active; default: the key "
         "file in the data directory",
+    )
+    search_key: str | None = Field(
+        default=None,
+        description="Base64 key (32 bytes) of the blind index of names and document numbers, "
+        "apart from the master keys; default: the key file keys/search.key in the data "
+        "directory",
     )
     retention_years_after_closure: int = Field(
         default=5, ge=0, description="Personal data is erased this long after a case ends"

@@ -1,5 +1,6 @@
 """The privacy service's tables; their SQL is in this package's modules (``datakeys``,
-``records``, ``registrations``), the master keys in ``keyring``, never in the database.
+``records``, ``registrations``, ``search``), the master keys in ``keyring`` and the search key
+in ``searchkey``, never in the database.
 
 Its own database: a backup of the registration database holds ciphertexts but no data keys,
 and this one holds wrapped data keys but no master key.
@@ -110,6 +111,22 @@ legal_holds = Table(
     Column("lifted_by", String(120), nullable=True),
     Column("lifted_at", UtcDateTime(), nullable=True),
 )
+
+
+search_index = Table(
+    "privacy_search_index",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("person_ref", String(REF), nullable=False, index=True),
+    Column("record_office", String(60), nullable=True),  # None: the owning office's record
+    Column("field", String(80), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Index("ix_privacy_search_index_digest", "digest"),
+)
+"""The blind index (privacy_0004): keyed HMAC digests of normalized name tokens and document
+numbers, never plaintext; deleted with the person's data key (``datakeys.destroy_key``)."""
 
 
 def as_utc(value: datetime) -> datetime:

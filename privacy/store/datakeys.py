@@ -24,6 +24,7 @@ from privacy.store import (
     insert_ignoring_duplicates,
     legal_holds,
 )
+from privacy.store import search as blind_index
 from privacy.store.keyring import Keyring
 
 
@@ -87,9 +88,11 @@ async def existing_key(session: AsyncSession, keyring: Keyring, person_ref: str)
 
 
 async def destroy_key(session: AsyncSession, person_ref: str) -> Row | None:
-    """Overwrite the wrapped key with random bytes, then delete the row. Returns the row as it
-    was (for its fingerprint), or None if there was no key."""
+    """Overwrite the wrapped key with random bytes, then delete the row, and the person's blind
+    index entries with it. Returns the row as it was (for its fingerprint), or None if there
+    was no key."""
     row = await key_row(session, person_ref, lock=True)
+    await blind_index.forget(session, person_ref)
     if row is None:
         return None
     noise = os.urandom(len(row.wrapped_key))

@@ -8,7 +8,7 @@ Data keys are never cached, so an erasure (by any process) takes effect at the n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from db.uow import Clock, ServiceDatabase, utc_now
 from events.envelope import Actor
@@ -24,17 +24,31 @@ from privacy.domain import (
 )
 from privacy.store import datakeys, records
 from privacy.store.keyring import Keyring, keyring_of
+from privacy.store.searchkey import SearchKey, search_key_of
+from privacy.usecases import search
 from privacy.usecases.consent import record_now
 from services.kit.definition import Runtime
 from services.kit.parts import PartKey
-from services.kit.vault import VAULT
+from services.kit.vault import VAULT, SearchKind, SearchMatch
 
 
 class Vault:
-    def __init__(self, db: ServiceDatabase, keyring: Keyring, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        db: ServiceDatabase,
+        keyring: Keyring,
+        clock: Clock = utc_now,
+        search_key: SearchKey | None = None,
+    ) -> None:
         self.db = db
         self.keyring = keyring
         self.clock = clock
+        self.search_key = search_key
+
+    def _search_key(self) -> SearchKey:
+        if self.search_key is None:
+            raise RuntimeError("this vault was built without a search key (install_vault)")
+        return self.search_key
 
     async def new_person(self, person_ref: str) -> None:
         """Create the person's data key (idempotent)."""
@@ -97,6 +111,37 @@ class Vault:
     async def is_erased(self, person_ref: str) -> bool:
         async with self.db.reading() as session:
             return await datakeys.is_erased(session, person_ref)
+
+    async def encrypt_indexed(
+        self,
+        person_ref: str,
+        values: Mapping[str, str],
+        *,
+        record_office: str | None,
+        index: Mapping[str, SearchKind],
+    ) -> dict[str, bytes]:
+        """``encrypt_many``, with the record's blind index entries of the ``index`` fields
+        replaced in the transaction that makes (or reads) the person's key
+        (``privacy.usecases.search``)."""
+        key = await search.index_and_key(
+            self.db,
+            self.keyring,
+            self._search_key(),
+            person_ref,
+            values,
+            record_office=record_office,
+            index=index,
+            now=self.clock(),
+        )
+        return {f: crypto.encrypt_field(key, person_ref, f, v) for f, v in values.items()}
+
+    async def find_people(self, text: str) -> list[SearchMatch]:
+        return await search.find(self.db, self._search_key(), text)
+
+    async def log_search(
+        self, found: Mapping[str, Sequence[str]], *, actor_id: str, role: str
+    ) -> None:
+        await search.log_found(self.db, found, actor_id=actor_id, role=role, now=self.clock())
 
     async def record_consent(
         self,
@@ -169,6 +214,9 @@ def vault_of(rt: Runtime) -> Vault:
 def install_vault(rt: Runtime) -> Vault:
     """Build the vault (on the runtime's keyring and clock) and install it for privacy and,
     through the port, for every service."""
-    vault = rt.put(PRIVACY_VAULT, Vault(rt.db("privacy"), keyring_of(rt), rt.clock))
+    vault = rt.put(
+        PRIVACY_VAULT,
+        Vault(rt.db("privacy"), keyring_of(rt), rt.clock, search_key=search_key_of(rt)),
+    )
     rt.put(VAULT, vault)
     return vault

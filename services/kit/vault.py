@@ -9,9 +9,23 @@ with ``rt.part(VAULT)``; privacy's ``on_start`` installs its implementation, and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from services.kit.parts import PartKey
+
+SearchKind = Literal["name", "document"]
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    """A record found through the blind index: whose (``person_ref``), which record
+    (``record_office`` None: the owning office's; else the record that office entered itself)
+    and the names of the fields that matched (never their values)."""
+
+    person_ref: str
+    record_office: str | None
+    fields: tuple[str, ...]
 
 
 class Vault(Protocol):
@@ -45,6 +59,33 @@ class Vault(Protocol):
     ) -> Mapping[str, str | None]: ...
 
     async def is_erased(self, person_ref: str) -> bool: ...
+
+    async def encrypt_indexed(
+        self,
+        person_ref: str,
+        fields: Mapping[str, str],
+        *,
+        record_office: str | None,
+        index: Mapping[str, SearchKind],
+    ) -> Mapping[str, bytes]:
+        """``encrypt_many``, and in the same transaction as the person's key the blind index
+        entries of the fields named in ``index`` (field -> kind) for that record become those
+        of ``fields`` (a field named in ``index`` but absent from ``fields`` loses its
+        entries)."""
+        ...
+
+    async def find_people(self, text: str) -> Sequence[SearchMatch]:
+        """The records whose blind index matches ``text`` (every name token typed, or the
+        document number). Not logged: the caller logs what it shows (``log_search``).
+        ``InvalidInputError`` naming ``q`` for an empty or too long text."""
+        ...
+
+    async def log_search(
+        self, found: Mapping[str, Sequence[str]], *, actor_id: str, role: str
+    ) -> None:
+        """One access-log row per person shown by a search (the fields matched; never the
+        text searched)."""
+        ...
 
     async def has_consent(self, person_ref: str, purpose: str, partner: str | None = None) -> bool:
         """Whether the person's current decision for ``purpose`` (``assistance``,

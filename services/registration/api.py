@@ -11,7 +11,7 @@ from events.registration import CaseStatus
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 from services.kit.routes import get_runtime, require
-from services.registration.queries import cases, transfers
+from services.registration.queries import cases, search, transfers
 from services.registration.schemas.cases import (
     CaseDetail,
     CasePage,
@@ -20,6 +20,7 @@ from services.registration.schemas.cases import (
 )
 from services.registration.schemas.correcting import CaseCorrectionIn
 from services.registration.schemas.registering import RegisterCase, TransitionIn
+from services.registration.schemas.search import CaseSearchIn, CaseSearchPage
 from services.registration.schemas.transfers import (
     EmergencyReadIn,
     EmergencyReadPage,
@@ -68,6 +69,25 @@ belongs to another office, only this case's data of theirs (sex, nationality, ca
 again) or changed since `version` (reload and retry). Nothing is stored on any refusal.
 """
 
+SEARCH_DOC = """Find cases by a person's name or document number, in the offices you work for
+(the scope of `GET /api/cases`), newest first.
+
+A POST with the text in the body, not a GET with it in the URL: a name typed is personal
+data, and URLs end up in proxy logs, browser history and `Referer` headers.
+
+`q` is a name (every word typed must be a word of the person's given names or family name;
+accents, case and extra spaces do not matter: `maria lopez` finds `María del Carmen López`)
+or a document number (whole, separators ignored: `gt-123 456` finds `GT123456`). Whole words
+only: no prefixes or partial numbers. A case is found only through the record it shows (a
+person whose record another office holds is found there by what your office entered, or
+after an approved transfer).
+
+Matched through a keyed blind index (HMAC-SHA256 digests, no plaintext); the text is never
+stored or logged. Each person shown gets an entry in their access log (purpose `search`).
+`matched_people` names the person_refs of each case that matched. 422 (`q`) when the text has
+no letter or digit, more than 8 words or more than 200 characters.
+"""
+
 Rt = Annotated[Runtime, Depends(get_runtime)]
 PERSON_REF = r"^p_[0-9a-f]{32}$"
 PersonRefPath = Annotated[str, Path(pattern=PERSON_REF)]
@@ -87,6 +107,20 @@ def router() -> APIRouter:
         case_id = await registering.register_case(rt, principal, body)
         response.headers["Location"] = f"/api/cases/{case_id}"
         return await cases.get_case(rt, principal, case_id)
+
+    @api.post("/cases/search", response_model=CaseSearchPage, description=SEARCH_DOC)
+    async def search_cases(
+        body: CaseSearchIn, rt: Rt, principal: Principal = require("cases.read_personal")
+    ) -> CaseSearchPage:
+        return await search.search_cases(
+            rt,
+            principal,
+            body.q,
+            status=body.status,
+            office=body.office,
+            page=body.page,
+            size=body.page_size,
+        )
 
     @api.get("/cases/{case_id}", response_model=CaseDetail)
     async def get_case(

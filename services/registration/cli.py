@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from services.kit.cli import fail, print_table, run_offline
+from services.kit.cli import console, fail, print_table, run_offline
 from services.kit.definition import RuntimeFactory
 from services.kit.identity import Principal
 from services.registration.queries import transfers
+from services.registration.usecases import indexing
 
 TRANSFER_STATUSES = ("requested", "approved", "refused")
 EVERYONE = Principal("cli", "data_protection_officer")
@@ -26,6 +27,21 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
         help="Break-the-glass reads of a record without a transfer: the DPO's review.",
         no_args_is_help=True,
     )
+    search_app = typer.Typer(
+        help="Search of people by name or document number (the blind index).",
+        no_args_is_help=True,
+    )
+    app.add_typer(search_app, name="search")
+
+    @search_app.command("reindex")
+    def search_reindex() -> None:
+        """Build the blind index of every record (people registered before it existed, or
+        after RETORNO_SEARCH_KEY changed); each read is in the person's access log."""
+        report = run_offline(runtime, indexing.reindex)
+        console.print(
+            f"search index: {report.records} records indexed, {report.skipped_erased} erased"
+        )
+
     app.add_typer(transfers_app, name="transfers")
     app.add_typer(break_glass_app, name="break-glass")
 

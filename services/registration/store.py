@@ -500,6 +500,53 @@ async def list_cases(
     return list(result.mappings()), int(total or 0)
 
 
+async def cases_among(
+    session: AsyncSession,
+    case_ids: Sequence[uuid.UUID],
+    *,
+    status: str | None,
+    page: int,
+    size: int,
+) -> tuple[list[RowMapping], int]:
+    """A page of the cases ``case_ids`` (of ``status``), newest first, and how many there are."""
+    where: list[ColumnElement[bool]] = [cases.c.case_id.in_(list(case_ids))]
+    if status is not None:
+        where.append(cases.c.status == status)
+    total = (await session.execute(select(func.count()).select_from(cases).where(*where))).scalar()
+    result = await session.execute(
+        select(cases)
+        .where(*where)
+        .order_by(cases.c.created_at.desc(), cases.c.case_id)
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    return list(result.mappings()), int(total or 0)
+
+
+async def searchable_records(
+    session: AsyncSession, fields: Sequence[str]
+) -> list[tuple[str, str | None, dict[str, bytes]]]:
+    """Every record's ciphertexts of ``fields``: (person_ref, None for the owning office's
+    record or the office of its own record, {field: ciphertext}), person_ref order."""
+    found: dict[tuple[str, str | None], dict[str, bytes]] = {}
+    own = await session.execute(
+        select(personal_data.c.person_ref, personal_data.c.field, personal_data.c.ciphertext)
+        .where(personal_data.c.field.in_(list(fields)))
+        .order_by(personal_data.c.person_ref)
+    )
+    for ref, field, ciphertext in own:
+        found.setdefault((ref, None), {})[field] = ciphertext
+    t = office_personal_data
+    others = await session.execute(
+        select(t.c.person_ref, t.c.office, t.c.field, t.c.ciphertext)
+        .where(t.c.field.in_(list(fields)))
+        .order_by(t.c.person_ref, t.c.office)
+    )
+    for ref, office, field, ciphertext in others:
+        found.setdefault((ref, office), {})[field] = ciphertext
+    return [(ref, office, sealed) for (ref, office), sealed in found.items()]
+
+
 async def erase_person(session: AsyncSession, person_ref: str, at: datetime) -> None:
     """Drop everything readable only with the person's destroyed key; keep anonymous facts."""
     await session.execute(delete(personal_data).where(personal_data.c.person_ref == person_ref))

@@ -59,6 +59,9 @@ BY_ERROR: dict[str, str] = {
         "Commitments are not attributed to members: group disbursements by member instead."
     ),
     "UnknownCaseGroupingError": N_("Group cases by office or by category."),
+    "SearchTextInvalidError": N_(
+        "Type a name or a document number to search for: at most 8 words and 200 characters."
+    ),
 }
 BY_KIND: list[tuple[type[RetornoError], str]] = [
     (

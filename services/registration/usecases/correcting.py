@@ -21,6 +21,7 @@ from services.kit.vault import VAULT
 from services.registration import domain, store
 from services.registration.domain import correcting as rules
 from services.registration.domain.correcting import CaseNow, Correction
+from services.registration.domain.search import searchable_of
 from services.registration.schemas.correcting import CaseCorrectionIn
 from services.registration.store import SERVICE
 
@@ -135,7 +136,13 @@ async def correct_case(
                 f"person {ref} was erased: their personal data cannot be corrected"
             )
         plain = {f: v for f, v in values.items() if v is not None}
-        sealed[ref] = dict(await vault.encrypt_many(ref, plain)) if plain else {}
+        index = searchable_of(values)
+        if index:  # the blind index follows the record (in the vault's transaction)
+            sealed[ref] = dict(
+                await vault.encrypt_indexed(ref, plain, record_office=records[ref], index=index)
+            )
+        else:
+            sealed[ref] = dict(await vault.encrypt_many(ref, plain)) if plain else {}
     version = body.version + 1
     payload = _event(case, fixed, version)
     actor = Actor.user(principal.user_id, principal.role)

@@ -15,6 +15,7 @@ from services.kit.errors import ForbiddenError
 from services.kit.identity import Principal
 from services.kit.vault import VAULT, Vault
 from services.registration import domain, store
+from services.registration.domain.search import SEARCHABLE
 from services.registration.schemas.registering import (
     FreshPersonalIn,
     KnownPersonIn,
@@ -96,7 +97,9 @@ async def _seal(
     vault: Vault, refs: list[str], body: RegisterCase
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, bytes]], list[str]]:
     """Encrypt each new person's data under a new key: the only vault writes of a
-    registration, made after every check that can refuse it.
+    registration, made after every check that can refuse it. The blind index entries of
+    their names and document number are written in the vault's same transaction (and go
+    with the key if the registration does not commit).
 
     Also the own records of returning people whose record another office holds: sealed under
     the person's key, kept as this office's record (``office_personal_data``). Returns the
@@ -108,12 +111,19 @@ async def _seal(
         for ref, person in zip(refs, body.people, strict=True):
             if isinstance(person, KnownPersonIn):  # the owning office's record is kept as is
                 if person.personal is not None:
-                    sealed = await vault.encrypt_many(ref, personal_fields(person.personal))
+                    sealed = await vault.encrypt_indexed(
+                        ref,
+                        personal_fields(person.personal),
+                        record_office=body.office,
+                        index=SEARCHABLE,
+                    )
                     office_records[ref] = dict(sealed)
                 continue
             created.append(ref)
             await vault.new_person(ref)
-            sealed = await vault.encrypt_many(ref, personal_fields(person))
+            sealed = await vault.encrypt_indexed(
+                ref, personal_fields(person), record_office=None, index=SEARCHABLE
+            )
             rows.extend(
                 {"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items()
             )

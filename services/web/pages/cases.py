@@ -1,17 +1,48 @@
-"""The cases of the person's offices."""
+"""The cases of the person's offices, and the search of them by name or document number."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.kit.errors import InvalidInputError
+from services.kit.identity import can
 from services.registration.domain import STATUSES
 from services.registration.queries import cases as case_queries
-from services.web.pages.common import Rt, guard, page
+from services.registration.queries import search as search_queries
+from services.web.pages.common import Rt, SignedIn, guard, page, problem_of, refused_form
 
 CASES_PER_PAGE = 50
+SEARCH_PERMISSION = "cases.read_personal"
+
+
+def results(
+    request: Request,
+    signed_in: SignedIn,
+    searched: str,
+    found: Sequence[object],
+    total: int,
+    problem: str | None,
+) -> Response:
+    """The cases page showing what a search found (422 with the reason when refused)."""
+    return page(
+        request,
+        "cases.html",
+        signed_in=signed_in,
+        status_code=200 if problem is None else 422,
+        cases=found,
+        total=total,
+        page_number=1,
+        pages=1,
+        status=None,
+        statuses=STATUSES,
+        may_search=True,
+        searched=searched,
+        search_problem=problem,
+    )
 
 
 def router() -> APIRouter:
@@ -44,6 +75,31 @@ def router() -> APIRouter:
             pages=pages,
             status=chosen,
             statuses=STATUSES,
+            may_search=can(signed_in.principal, SEARCH_PERMISSION),
         )
+
+    @routes.post("/cases/search", response_class=HTMLResponse)
+    async def search_page(
+        request: Request,
+        rt: Rt,
+        q: Annotated[str, Form(max_length=400)] = "",
+        csrf_token: Annotated[str, Form(max_length=128)] = "",
+    ) -> Response:
+        """The cases found by a name or a document number: the same query as
+        ``POST /api/cases/search``. A form post, so the text typed (personal data) is never in
+        a URL (history, proxy logs, Referer); the page is not cached."""
+        signed_in = await guard(request, rt, SEARCH_PERMISSION)
+        if isinstance(signed_in, Response):
+            return signed_in
+        refused = refused_form(request, signed_in, csrf_token)
+        if refused is not None:
+            return refused
+        try:
+            found = await search_queries.search_cases(
+                rt, signed_in.principal, q, page=1, size=CASES_PER_PAGE
+            )
+        except InvalidInputError as error:
+            return results(request, signed_in, q, [], 0, problem_of(request, signed_in, error))
+        return results(request, signed_in, q, found.items, found.total, None)
 
     return routes

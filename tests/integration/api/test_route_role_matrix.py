@@ -30,6 +30,7 @@ WEB_UI = {
     "/password",
     "/cases",
     "/cases/new",
+    "/cases/search",
     "/cases/new/check",
     "/cases/{case_id:uuid}",
     "/cases/{case_id:uuid}/personal",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -78,6 +78,25 @@ class FakeVault:
             name: aead.decrypt(token[:12], token[12:], f"{person_ref}/{name}".encode()).decode()
             for name, token in fields.items()
         }
+
+    async def encrypt_indexed(
+        self,
+        person_ref: str,
+        fields: Mapping[str, str],
+        *,
+        record_office: str | None,
+        index: Mapping[str, str],
+    ) -> dict[str, bytes]:
+        """No blind index here: the real one is tested with privacy's vault."""
+        return await self.encrypt_many(person_ref, fields)
+
+    async def find_people(self, text: str) -> list[object]:
+        return []
+
+    async def log_search(
+        self, found: Mapping[str, Sequence[str]], *, actor_id: str, role: str
+    ) -> None:
+        return None
 
     async def discard_new_person(self, person_ref: str) -> bool:
         if person_ref in self.consent_log or person_ref in self.erased:

@@ -34,7 +34,8 @@ async def real_vault(tmp_path: Path) -> tuple[Any, ServiceDatabase]:
         "privacy", make_engine(url), MessagingTables(service_metadata(), "privacy")
     )
     keyring = keyring_module.load_keyring(tmp_path, None)
-    return vault_module.Vault(db, keyring), db
+    search_key = pytest.importorskip("privacy.store.searchkey").load_search_key(tmp_path)
+    return vault_module.Vault(db, keyring, search_key=search_key), db
 
 
 @dataclass

@@ -23,6 +23,7 @@ from events.registration import ReturnRegistered
 from privacy import store as privacy_store
 from privacy.service import SERVICE as PRIVACY
 from privacy.store.keyring import load_keyring
+from privacy.store.searchkey import load_search_key
 from privacy.usecases.vault import Vault
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
@@ -95,7 +96,8 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[World]:
     registration = await open_service_db(SERVICE, database_url)
     await funds_known(registration, str(datetime.now(UTC).year))
     privacy = await open_service_db(PRIVACY, privacy_url)
-    vault = RacingVault(Vault(privacy, load_keyring(tmp_path, None)))
+    keys = load_keyring(tmp_path, None)
+    vault = RacingVault(Vault(privacy, keys, search_key=load_search_key(tmp_path)))
     settings = Settings(data_dir=tmp_path)
     rt = make_runtime(settings, {"registration": registration}, vault=vault)
     privacy_rt = make_runtime(settings, {"privacy": privacy})

@@ -1,0 +1,106 @@
+"""The blind index's pure rules: normalization, tokens, digests and matching."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from privacy.domain.search import (
+    SearchTextInvalidError,
+    digest,
+    document_form,
+    entries_for,
+    matching_records,
+    name_tokens,
+    normalize,
+    search_query,
+)
+
+KEY = b"k" * 32
+OTHER_KEY = b"o" * 32
+
+
+def test_normalize_strips_accents_folds_case_and_collapses_spaces() -> None:
+    assert normalize("  María   del CARMEN  ") == "maria del carmen"
+    assert normalize("LÓPEZ") == "lopez"
+    assert normalize("Núñez") == "nunez"
+    assert normalize("Straße") == "strasse"
+    assert normalize("ﬁlomena") == "filomena"  # NFKD: the ligature is two letters
+
+
+def test_punctuation_separates_tokens() -> None:
+    assert name_tokens("Pérez-Gil") == ["perez", "gil"]
+    assert name_tokens("O'Brien") == ["o", "brien"]
+
+
+def test_name_tokens_are_distinct_and_in_order() -> None:
+    assert name_tokens("Ana ana ANA María") == ["ana", "maria"]
+    assert name_tokens(" - ") == []
+
+
+def test_document_form_drops_separators() -> None:
+    assert document_form("gt-12 345.6/7") == "gt1234567"
+    assert document_form("GT1234567") == "gt1234567"
+
+
+@given(st.text(max_size=40))
+def test_normalization_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+def test_digests_are_keyed_and_separated_by_kind() -> None:
+    assert digest(KEY, "name", "lopez") == digest(KEY, "name", "lopez")
+    assert digest(KEY, "name", "lopez") != digest(OTHER_KEY, "name", "lopez")
+    assert digest(KEY, "name", "a123") != digest(KEY, "document", "a123")
+    assert len(digest(KEY, "name", "lopez")) == 64
+    assert "lopez" not in digest(KEY, "name", "lopez")
+
+
+def rows_of(ref: str, record: str | None, values: dict[str, str]) -> list[tuple]:
+    index = {"given_names": "name", "family_name": "name", "travel_document_number": "document"}
+    return [
+        (ref, record, e.field, e.kind, e.digest)
+        for e in entries_for(KEY, values, index)  # type: ignore[arg-type]
+    ]
+
+
+MARIA = {
+    "given_names": "María del Carmen",
+    "family_name": "López",
+    "travel_document_number": "G-1234",
+}
+MARIO = {"given_names": "Mario", "family_name": "López Ruiz"}
+
+
+def search(text: str, rows: list[tuple]) -> dict:
+    return matching_records(rows, search_query(KEY, text))
+
+
+def test_every_token_typed_must_be_a_token_of_the_names() -> None:
+    rows = rows_of("p_1", None, MARIA) + rows_of("p_2", None, MARIO)
+    assert search("maria lopez", rows) == {("p_1", None): {"given_names", "family_name"}}
+    assert set(search("LOPEZ", rows)) == {("p_1", None), ("p_2", None)}
+    assert search("maria ruiz", rows) == {}
+    assert search("mari", rows) == {}  # whole tokens only
+
+
+def test_a_document_number_matches_whole_without_separators() -> None:
+    rows = rows_of("p_1", None, MARIA) + rows_of("p_2", None, MARIO)
+    assert search("g 1234", rows) == {("p_1", None): {"travel_document_number"}}
+    assert search("G-123", rows) == {}
+
+
+def test_records_of_one_person_are_matched_apart() -> None:
+    rows = rows_of("p_1", None, MARIA) + rows_of("p_1", "MX-TAP", {"given_names": "Mary"})
+    assert set(search("mary", rows)) == {("p_1", "MX-TAP")}
+    assert set(search("carmen", rows)) == {("p_1", None)}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "--", "x" * 201, "a b c d e f g h i"])
+def test_a_search_text_without_words_or_too_long_is_refused_naming_q(text: str) -> None:
+    with pytest.raises(SearchTextInvalidError) as refused:
+        search_query(KEY, text)
+    assert refused.value.detail.startswith("q:")
+    assert refused.value.status_code == 422
