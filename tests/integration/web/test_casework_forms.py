@@ -166,6 +166,7 @@ async def test_a_category_that_the_birth_date_contradicts_is_refused_by_the_fiel
 
     assert refused.status_code == 422
     assert 'id="people.0.vulnerability_categories-problem"' in refused.text
+    assert "The case was not registered. Check the fields marked below." in refused.text
     assert "by the date of birth the person is not under 18" in refused.text
     assert 'value="Ana Maria"' in refused.text and 'value="Casa del Migrante"' in refused.text
     assert 'value="unaccompanied_minor" checked' in refused.text
