@@ -6,6 +6,7 @@ survey. Another office's caseworker can neither open nor list the case. axe on e
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -85,6 +86,14 @@ async def fill_person(
         await page.locator(f"input[name='{at}consents.follow_up_contact']").check()
 
 
+async def screenshot(page: Page, name: str) -> None:
+    """With ``RETORNO_SCREENSHOTS=<dir>``, keep a picture of the page (the README shows
+    the ones in ``docs/screenshots``)."""
+    folder = os.environ.get("RETORNO_SCREENSHOTS")
+    if folder:
+        await page.screenshot(path=str(Path(folder) / f"caseworker-{name}.png"), full_page=True)
+
+
 async def step(page: Page, name: str) -> None:
     await page.get_by_role("button", name=name).click()
     await page.wait_for_load_state()
@@ -115,6 +124,9 @@ async def test_a_caseworker_registers_a_family_and_follows_it_to_a_follow_up_con
     # an adult cannot be an unaccompanied minor: refused by the field, nothing lost
     problem = page.locator("[id='people.0.vulnerability_categories-problem']")
     assert "not under 18" in await problem.inner_text()
+    top = await page.locator("#problem").inner_text()
+    assert top.startswith("The case was not registered.") and "not under 18" in top
+    await screenshot(page, "register-refused")
     assert await page.locator("[id='people.1.given_names']").input_value() == "Lucia"
     await no_violations(page)
     await page.locator(
@@ -167,6 +179,7 @@ async def test_a_caseworker_registers_a_family_and_follows_it_to_a_follow_up_con
     await page.wait_for_load_state()
     recorded = await page.locator("article.plan").first.inner_text()
     assert "Contacts recorded" in recorded and "same community" in recorded
+    await screenshot(page, "case")
     # without consent to follow-up contact, only "no consent" can be recorded
     lucia = page.locator("article.plan").nth(1)
     assert "No consent to follow-up contact" in await lucia.inner_text()
@@ -179,6 +192,7 @@ async def test_a_caseworker_registers_a_family_and_follows_it_to_a_follow_up_con
     assert await page.get_by_role("button", name="Registrar el contacto").count() == 2
     await page.goto(server.url + "/")
     assert await page.get_by_role("heading", name="Planes pendientes: 2").is_visible()
+    await screenshot(page, "home-es")
     assert (
         await page.locator(f"a[href='{case_url.removeprefix(server.url)}#follow-up']").count() == 2
     )

@@ -80,7 +80,17 @@ REASONS: dict[str, dict[str, str]] = {
         "fund_closed": N_("the fund is closed"),
     },
 }
-REASON_NAMES = {code: name for reasons in REASONS.values() for code, name in reasons.items()}
+# Reason codes the system records on its own steps (the timeline shows them too).
+SYSTEM_REASONS = {
+    "funds_committed": N_("funds committed"),
+    "case_corrected": N_("data corrected"),
+    "follow_up_completed": N_("follow-up completed"),
+    "follow_up_closed": N_("follow-up closed"),
+}
+REASON_NAMES = {
+    **{code: name for reasons in REASONS.values() for code, name in reasons.items()},
+    **SYSTEM_REASONS,
+}
 FAILED_CHECK_NAMES = {
     "no_vulnerability_category": N_("someone has no vulnerability category"),
     "unknown_vulnerability_category": N_("a category is not in the list"),

@@ -18,7 +18,7 @@ from services.reintegration import usecases as reintegration
 from services.reintegration.schemas import ContactIn
 from services.web.pages import casetext
 from services.web.pages.casework import Errors, Typed, case_page, forbidden, not_found
-from services.web.pages.common import Rt, gettext_for, guard, problem_of, refused_form
+from services.web.pages.common import Rt, SignedIn, gettext_for, guard, problem_of, refused_form
 
 
 def contact_body(typed: Typed, indicators: list[str]) -> dict[str, Any]:
@@ -77,31 +77,46 @@ def router() -> APIRouter:
         ) is not None:
             return refused
         typed = Typed(form)
-        gettext = gettext_for(request, signed_in)
         indicators = [i.id for i in follow_up.instrument(rt).indicators]
         try:
             body = ContactIn.model_validate(contact_body(typed, indicators))
             await reintegration.record_contact(rt, signed_in.principal, plan_id, body)
         except NotFoundError:
             return not_found(request, signed_in)
-        except ForbiddenError:
-            return forbidden(request, signed_in)
+        except ForbiddenError as error:
+            if not error.extra.get("errors"):  # not the person's office: the 403 page
+                return forbidden(request, signed_in)
+            return await refused_contact(request, rt, signed_in, case_id, plan_id, typed, error)
         except (ValidationError, RetornoError) as error:
-            errors = _errors(error, gettext)
-            problem = (
-                gettext("The contact was not recorded. Check the fields marked below.")
-                if errors or isinstance(error, ValidationError)
-                else problem_of(request, signed_in, error)
-            )
-            status = 422 if isinstance(error, ValidationError) else error.status_code
-            return await case_page(
-                request,
-                rt,
-                signed_in,
-                case_id,
-                contact={"plan_id": plan_id, "typed": typed, "errors": errors, "problem": problem},
-                status_code=status,
-            )
+            return await refused_contact(request, rt, signed_in, case_id, plan_id, typed, error)
         return RedirectResponse(f"/cases/{case_id}#follow-up", status_code=303)
 
     return routes
+
+
+async def refused_contact(
+    request: Request,
+    rt: Rt,
+    signed_in: SignedIn,
+    case_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    typed: Typed,
+    error: ValidationError | RetornoError,
+) -> Response:
+    """The case page again, the contact form with what was typed and the messages."""
+    gettext = gettext_for(request, signed_in)
+    errors = _errors(error, gettext)
+    problem = (
+        gettext("The contact was not recorded. Check the fields marked below.")
+        if errors or isinstance(error, ValidationError)
+        else problem_of(request, signed_in, error)
+    )
+    status = 422 if isinstance(error, ValidationError) else error.status_code
+    return await case_page(
+        request,
+        rt,
+        signed_in,
+        case_id,
+        contact={"plan_id": plan_id, "typed": typed, "errors": errors, "problem": problem},
+        status_code=status,
+    )

@@ -25,10 +25,11 @@ FOLLOW_UPS: tuple[DueStatus, ...] = ("overdue", "due_this_week", "plan_missing")
 
 async def work(rt: Runtime, signed_in: SignedIn) -> dict[str, Any]:
     """What needs action: cases to screen, funding refused, follow-ups overdue or due this
-    week and plans missing (``GET /api/monitoring/due``'s query), each counted."""
+    week and plans missing (``GET /api/monitoring/due``'s query), each counted. A part
+    whose service this process does not run (no database here) is left out."""
     principal = signed_in.principal
     found: dict[str, Any] = {}
-    if can(principal, "cases.transition"):
+    if can(principal, "cases.transition") and "registration" in rt.databases:
         to_screen = await case_queries.list_cases(
             rt, principal, status="registered", office=None, page=1, size=SHOWN
         )
@@ -39,7 +40,7 @@ async def work(rt: Runtime, signed_in: SignedIn) -> dict[str, Any]:
         found["refused"] = [
             c for c in eligible.items if c.funding is not None and c.funding.decision == "refused"
         ]
-    if can(principal, "monitoring.read"):
+    if can(principal, "monitoring.read") and "reintegration" in rt.databases:
         due = await follow_up.due(
             rt, principal, follow_up.DueFilter(statuses=FOLLOW_UPS, page_size=200)
         )

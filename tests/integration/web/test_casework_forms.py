@@ -54,6 +54,12 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
             "/api/funds", json=fund_request(period), headers={"Authorization": f"Bearer {token}"}
         )
         assert made.status_code == 201, made.text
+        received = await http.post(
+            f"/api/funds/{period}/receipts",
+            json={"member": "CA", "amount": "20000.00", "on": rt.clock().date().isoformat()},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert received.status_code == 201, received.text
         await flow.run()
         yield System(rt, app, http, flow, period)
     await close_runtime(rt)
@@ -160,6 +166,7 @@ async def test_a_category_that_the_birth_date_contradicts_is_refused_by_the_fiel
 
     assert refused.status_code == 422
     assert 'id="people.0.vulnerability_categories-problem"' in refused.text
+    assert "The case was not registered. Check the fields marked below." in refused.text
     assert "by the date of birth the person is not under 18" in refused.text
     assert 'value="Ana Maria"' in refused.text and 'value="Casa del Migrante"' in refused.text
     assert 'value="unaccompanied_minor" checked' in refused.text
@@ -285,3 +292,117 @@ async def test_showing_personal_data_with_a_purpose_writes_the_access_log(system
     assert len(after) == len(before) + 1
     assert after[-1].purpose == "case_management:follow_up_contact"
     assert after[-1].actor_id.startswith("cw-")
+
+
+async def registered(system: System, http: httpx.AsyncClient, **changes: Any) -> str:
+    form = family(csrf_token=await csrf_of(http, "/cases/new"), **changes)
+    done = await http.post("/cases/new", data=form)
+    assert done.status_code == 303, done.text
+    return str(done.headers["location"])
+
+
+async def move(
+    http: httpx.AsyncClient, case_path: str, to: str, reason: str = ""
+) -> httpx.Response:
+    token = await csrf_of(http, case_path)
+    return await http.post(
+        case_path + "/transitions", data={"to": to, "reason_code": reason, "csrf_token": token}
+    )
+
+
+async def test_the_home_page_counts_the_cases_to_screen_with_links(system: System) -> None:
+    http = await signed_in(system)
+    case_path = await registered(system, http)
+
+    home = await http.get("/")
+
+    assert "Cases to screen: 1" in home.text
+    assert f'href="{case_path}"' in home.text
+    elsewhere = await (await signed_in(system, office="MX-TAP")).get("/")
+    assert "Cases to screen: 0" in elsewhere.text and case_path not in elsewhere.text
+
+
+async def test_a_screening_the_checks_refuse_is_shown_with_the_failed_checks(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    case_path = await registered(system, http, **{"people.1.nationality": "SV"})
+
+    refused = await move(http, case_path, "eligible", "meets_criteria")
+
+    assert refused.status_code == 409
+    assert "someone returns to a country not their nationality" in refused.text
+    assert "registered" in (await http.get(case_path)).text
+    illegal = await move(http, case_path, "departed")
+    assert illegal.status_code == 409
+    assert "This step is not possible from the case&#39;s status." in illegal.text
+
+
+async def arrived_case(system: System, http: httpx.AsyncClient) -> tuple[str, list[str]]:
+    """A family registered, screened, funded and arrived: its path and its plans' paths."""
+    case_path = await registered(system, http)
+    assert (await move(http, case_path, "eligible", "meets_criteria")).status_code == 303
+    await system.flow.run()
+    for to in ("documents_ready", "departed", "arrived"):
+        assert (await move(http, case_path, to)).status_code == 303
+    await system.flow.run()
+    page = await http.get(case_path)
+    plans = re.findall(r'action="(/cases/[^"]+/plans/[^"]+/contacts)"', page.text)
+    assert len(plans) == 2, page.text
+    return case_path, plans
+
+
+async def contacts_stored(rt: Runtime) -> int:
+    from services.reintegration import store as reintegration_store
+
+    async with rt.db("reintegration").reading() as session:
+        count = select(func.count()).select_from(reintegration_store.contacts)
+        return int((await session.execute(count)).scalar_one())
+
+
+async def test_a_contact_refused_shows_the_case_page_again_with_the_message_by_the_field(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    case_path, plans = await arrived_case(system, http)
+    today = system.rt.clock().date().isoformat()
+    token = await csrf_of(http, case_path)
+
+    no_residence = await http.post(
+        plans[0],
+        data={
+            "on": today,
+            "method": "call",
+            "outcome": "reached",
+            "note": "Called at noon",
+            "survey.income_source": "regular",
+            "csrf_token": token,
+        },
+    )
+    assert no_residence.status_code == 422
+    assert "Choose where the person lives now." in no_residence.text
+    assert "Called at noon" in no_residence.text  # what was typed is kept
+    assert 'value="regular" selected' in no_residence.text
+    without_consent = await http.post(
+        plans[1],
+        data={
+            "on": today,
+            "method": "call",
+            "outcome": "reached",
+            "residence": "same_community",
+            "csrf_token": token,
+        },
+    )
+    assert without_consent.status_code == 403
+    assert "Without consent to follow-up, record “no consent”." in without_consent.text
+    no_token = await http.post(
+        plans[1], data={"on": today, "method": "call", "outcome": "no_consent"}
+    )
+    assert no_token.status_code == 403
+    assert await contacts_stored(system.rt) == 0
+
+    done = await http.post(
+        plans[1], data={"on": today, "method": "call", "outcome": "no_consent", "csrf_token": token}
+    )
+    assert done.status_code == 303
+    assert await contacts_stored(system.rt) == 1
