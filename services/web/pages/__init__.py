@@ -11,13 +11,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.web.pages import cases, home, session
+from services.web.pages import cases, exports, funds, home, session
 from services.web.pages.common import STATIC_DIR
 
 MODULES = (
     session,
     home,
     cases,
+    funds,
+    exports,
 )
 
 
