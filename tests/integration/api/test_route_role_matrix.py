@@ -24,6 +24,21 @@ PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"
 # The web UI's pages (services/web) authenticate by session cookie, not bearer token: they
 # call the same use cases, which check office scope; tests/browser covers them.
 WEB_UI = {"/", "/sign-in", "/sign-out", "/password", "/cases"}
+WEB_UI |= {  # the supervisor's and the evaluator's pages
+    "/funds",
+    "/funds/{period}",
+    "/funds/{period}/pledges",
+    "/funds/{period}/receipts",
+    "/funds/{period}/pledges/{entry_id}/reversal",
+    "/funds/{period}/receipts/{entry_id}/reversal",
+    "/commitments",
+    "/commitments/{commitment_id}",
+    "/commitments/{commitment_id}/payments",
+    "/payments",
+    "/payments/{payment_id}/reversal",
+    "/exports",
+    "/exports/{export_id}/files/{name}",
+}
 DENIED = "urn:retorno:problem:permission-denied"
 
 
