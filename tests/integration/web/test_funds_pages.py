@@ -39,7 +39,9 @@ async def setup(s: System, sup: Person) -> tuple[str, str]:
     return period, case_id
 
 
-async def test_a_pledge_typed_the_spanish_way_is_recorded_in_cents(system: System) -> None:
+async def test_amounts_typed_the_spanish_and_the_english_way_are_recorded_in_cents(
+    system: System,
+) -> None:
     async with person(system, "supervisor", [OFFICE]) as sup:
         period, _ = await setup(system, sup)
         sent = await sup.http.post(
@@ -53,19 +55,14 @@ async def test_a_pledge_typed_the_spanish_way_is_recorded_in_cents(system: Syste
     assert fund.pledged_cents == 123_450
     assert "La promesa está registrada." in shown.text
     assert "1234,50\xa0US$" in shown.text or "1.234,50\xa0US$" in shown.text
-
-
-async def test_a_receipt_typed_the_english_way_is_recorded_in_cents(system: System) -> None:
-    async with person(system, "supervisor", [OFFICE], language="en") as sup:
-        period, _ = await setup(system, sup)
-        before = (await positions.fund(system.rt, period)).received_cents
-        sent = await sup.http.post(
+    async with person(system, "supervisor", [OFFICE], language="en") as english:
+        sent = await english.http.post(
             f"/funds/{period}/receipts",
-            data={"member": "CA", "amount": "1,234.50", "on": "", "csrf_token": sup.csrf},
+            data={"member": "CA", "amount": "1,234.50", "on": "", "csrf_token": english.csrf},
         )
         assert sent.status_code == 303
-        shown = await sup.http.get(sent.headers["location"])
-    assert (await positions.fund(system.rt, period)).received_cents == before + 123_450
+        shown = await english.http.get(sent.headers["location"])
+    assert (await positions.fund(system.rt, period)).received_cents == fund.received_cents + 123_450
     assert "The receipt is recorded." in shown.text and "$1,234.50" in shown.text
 
 
@@ -223,6 +220,30 @@ async def test_a_pledge_is_reversed_with_a_reason(system: System) -> None:
         )
         assert sent.status_code == 303
     assert (await positions.fund(system.rt, period)).pledged_cents == 0
+
+
+async def test_a_commitment_asked_for_wrongly_is_refused_next_to_its_field(
+    system: System,
+) -> None:
+    async with person(system, "supervisor", [OFFICE]) as sup:
+        _period, case_id = await setup(system, sup)
+        events = await kinds(system)
+        bad_case = await sup.http.post(
+            "/commitments",
+            data={"case_id": "12", "person_ref": "p_" + "0" * 32, "csrf_token": sup.csrf},
+        )
+        assert bad_case.status_code == 422 and 'id="commit-case_id-problem"' in bad_case.text
+        assert typed(bad_case.text, "case_id") == "12"
+        stranger = await sup.http.post(
+            "/commitments",
+            data={"case_id": case_id, "person_ref": "p_" + "0" * 32, "csrf_token": sup.csrf},
+        )
+        assert stranger.status_code == 422
+        assert 'id="commit-person_ref-problem"' in stranger.text
+        assert "Esta persona no es una de las personas del caso." in stranger.text
+        missing = await sup.http.get("/funds/1999")
+        assert missing.status_code == 404 and "No hay un fondo para este periodo" in missing.text
+    assert await kinds(system) == events
 
 
 async def test_another_offices_supervisor_may_not_open_the_commitment(system: System) -> None:
