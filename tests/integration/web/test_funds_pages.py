@@ -5,10 +5,13 @@ with what was typed and the message in the person's language, and stores nothing
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from services.funding.queries import listings, positions
-from services.funding.schemas import LedgerFilter
+from services.funding.schemas import ContributionIn, LedgerFilter
+from services.funding.usecases import funds
 from services.kit.identity import Principal
+from services.web.pages.funds import PER_PAGE
 from tests.integration.web.conftest import Person, System, fund_and_case, person
 from tests.support import outbox
 
@@ -219,7 +222,16 @@ async def test_a_pledge_is_reversed_with_a_reason(system: System) -> None:
             data={"reason_code": "duplicate", "csrf_token": sup.csrf},
         )
         assert sent.status_code == 303
-    assert (await positions.fund(system.rt, period)).pledged_cents == 0
+        assert (await positions.fund(system.rt, period)).pledged_cents == 0
+        supervisor = Principal("u-sup", "supervisor", frozenset({OFFICE}))
+        for kind in ("pledge", "receipt"):
+            for _ in range(PER_PAGE + 5):
+                body = ContributionIn(member="CA", amount=Decimal("1.00"))
+                await funds.record_contribution(system.rt, supervisor, kind, period, body)
+        full = await sup.http.get(f"/funds/{period}")
+    assert full.status_code == 200
+    assert len(full.content) < 150 * 1024  # the page budget, with a full page of each list
+    assert full.text.count('name="reason_code"') == 2 * PER_PAGE
 
 
 async def test_a_commitment_asked_for_wrongly_is_refused_next_to_its_field(
