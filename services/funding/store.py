@@ -254,6 +254,12 @@ async def fund(session: AsyncSession, period: str, *, lock: bool = False) -> Fun
     return _fund(row) if row else None
 
 
+async def fund_periods(session: AsyncSession, limit: int) -> list[str]:
+    """The periods of the funds defined, newest period first (at most ``limit``)."""
+    query = select(funds.c.period).order_by(funds.c.period.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
 async def add_to_fund(session: AsyncSession, period: str, **deltas: int) -> None:
     c = funds.c
     values = {f"{k}_cents": getattr(c, f"{k}_cents") + v for k, v in deltas.items() if v}

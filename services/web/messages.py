@@ -62,6 +62,65 @@ BY_ERROR: dict[str, str] = {
     "SearchTextInvalidError": N_(
         "Type a name or a document number to search for: at most 8 words and 200 characters."
     ),
+    # funding (supervisor pages)
+    "FundAlreadyExistsError": N_("A fund for this period exists already; funds are not redefined."),
+    "UnknownFundError": N_("There is no fund for this period. Check the period, or create it."),
+    "CurrencyMismatchError": N_("The fund is kept in another currency. Enter the amount in it."),
+    "NotAMemberError": N_(
+        "This member is not in the fund's contribution scale. Choose one listed."
+    ),
+    "UnknownEntryError": N_("The fund has no such pledge or receipt. Reload the page."),
+    "EntryDateInFutureError": N_("The date is in the future. Give the day it happened."),
+    "EntryDateTooOldError": N_("The date is more than ten years ago. Check the year."),
+    "UnknownCategoryError": N_("This cost category is not one of the configured ones."),
+    "CaseNotKnownError": N_(
+        "Funding has not seen this case's registration yet. Try again in a few seconds."
+    ),
+    "CaseNotEligibleError": N_("Only an eligible case can get a commitment. Screen it first."),
+    "NotInCaseError": N_("This person is not one of the case's people."),
+    "NoCostLinesError": N_("No costs were registered for this person; there is nothing to commit."),
+    "CaseOfAnotherOfficeError": N_("This case belongs to an office that is not one of yours."),
+    "CommitmentRejectedError": N_("The commitment was refused; the refusal is recorded."),
+    "CapExhaustedError": N_(
+        "Refused: the person's remaining cap in the fund is short of the request. "
+        "The refusal is recorded."
+    ),
+    "InsufficientFundBalanceError": N_(
+        "Refused: the fund has not received enough money for this. Record the receipts "
+        "first. The refusal is recorded."
+    ),
+    "UnknownCommitmentError": N_("There is no such commitment. Reload the page."),
+    "CommitmentReleasedError": N_(
+        "This commitment was released (the case was withdrawn or cancelled): nothing more is paid."
+    ),
+    "OverDisbursementError": N_("This is more than the commitment has left to pay."),
+    "NoSuchLineError": N_("The commitment has no line of this cost category."),
+    "LineOverpaidError": N_("This is more than the commitment's line has left. Lower the amount."),
+    "UnknownPaymentError": N_("There is no such payment. Reload the page."),
+    "AlreadyReversedError": N_("This entry was reversed already; an entry is reversed once."),
+    "FundBalanceShortError": N_(
+        "Refused: without this receipt the fund would have committed more than it received."
+    ),
+    "MemberOverAttributedError": N_(
+        "Refused: payments already used this member's money; without this receipt the member "
+        "would have paid more than it gave."
+    ),
+    # evaluation (evaluator pages)
+    "InvalidPeriodError": N_(
+        "Write a year (2026), a half-year (2026-H1), a quarter (2026-Q3) or a month "
+        "(2026-05), or give the first and last day."
+    ),
+    "UnknownTableError": N_("Choose tables from the list."),
+    "OverlappingReleaseRefusedError": N_(
+        "Refused: with the exports already released for overlapping months, this one would "
+        "reveal a protected cell or change published figures. Choose another period."
+    ),
+    "TableNotProtectableError": N_(
+        "Refused: the tables cannot be protected for this period (too few people). Choose "
+        "a longer period or fewer tables."
+    ),
+    "ExportNotFoundError": N_("There is no such export."),
+    "ExportFileNotFoundError": N_("This export has no such file (or it was removed)."),
 }
 BY_KIND: list[tuple[type[RetornoError], str]] = [
     (

@@ -22,6 +22,15 @@ async def fund(rt: Runtime, period: str) -> FundOut:
     return FundOut.of(totals)
 
 
+async def funds(rt: Runtime, limit: int = 100) -> list[FundOut]:
+    """The positions of the funds defined, newest period first (the web UI's list)."""
+    async with rt.db("funding").reading() as session:
+        found = [
+            await store.fund_totals(session, p) for p in await store.fund_periods(session, limit)
+        ]
+    return [FundOut.of(totals) for totals in found if totals is not None]
+
+
 async def person_funding(
     rt: Runtime, principal: Principal, person_ref: str, period: str | None
 ) -> PersonFundingOut:

@@ -11,7 +11,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.web.pages import audit, cases, casework, followup, home, privacy, session
+from services.web.pages import (
+    audit,
+    cases,
+    casework,
+    exports,
+    followup,
+    funds,
+    home,
+    privacy,
+    session,
+)
 from services.web.pages.common import STATIC_DIR
 
 MODULES = (
@@ -22,6 +32,8 @@ MODULES = (
     cases,
     privacy,
     audit,
+    funds,
+    exports,
 )
 
 

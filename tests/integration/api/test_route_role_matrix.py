@@ -52,6 +52,21 @@ WEB_UI = {
     "/audit/summary",
     "/audit/summary/csv",
 }
+WEB_UI |= {  # the supervisor's and the evaluator's pages
+    "/funds",
+    "/funds/{period}",
+    "/funds/{period}/pledges",
+    "/funds/{period}/receipts",
+    "/funds/{period}/pledges/{entry_id}/reversal",
+    "/funds/{period}/receipts/{entry_id}/reversal",
+    "/commitments",
+    "/commitments/{commitment_id}",
+    "/commitments/{commitment_id}/payments",
+    "/payments",
+    "/payments/{payment_id}/reversal",
+    "/exports",
+    "/exports/{export_id}/files/{name}",
+}
 DENIED = "urn:retorno:problem:permission-denied"
 
 
