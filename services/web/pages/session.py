@@ -120,9 +120,8 @@ def router() -> APIRouter:
         if (refused := refused_form(request, signed_in, csrf_token)) is not None:
             return refused
         if new != repeat:
-            problem = gettext_for(request, signed_in)(
-                "The two new passwords differ. Type the same one twice."
-            )
+            gettext = gettext_for(request, signed_in)
+            problem = gettext("The two new passwords differ. Type the same one twice.")
             return page(
                 request, "password.html", signed_in=signed_in, problem=problem, status_code=422
             )
