@@ -32,6 +32,17 @@ BY_ERROR: dict[str, str] = {
     "PasswordRejectedError": N_(
         "Choose another password: at least 12 characters, without your user name."
     ),
+    "OidcSignInRefusedError": N_(
+        "The sign-in with your organisation's account did not complete. Start it again."
+    ),
+    "OidcUnknownUserError": N_(
+        "Your organisation's account is not a Retorno user yet. Ask an administrator to add you."
+    ),
+    "OidcProviderUnavailableError": N_(
+        "The sign-in service of your organisation cannot be reached. Try again later, or sign "
+        "in with your password."
+    ),
+    "OidcNotConfiguredError": N_("Sign-in with an organisation's account is not set up here."),
     "SearchTextInvalidError": N_(
         "Type a name or a document number to search for: at most 8 words and 200 characters."
     ),

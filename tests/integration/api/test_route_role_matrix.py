@@ -23,7 +23,16 @@ from tests.support import api_routes, requirements
 PUBLIC = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The web UI's pages (services/web) authenticate by session cookie, not bearer token: they
 # call the same use cases, which check office scope; tests/browser covers them.
-WEB_UI = {"/", "/sign-in", "/sign-out", "/password", "/cases", "/cases/search"}
+WEB_UI = {
+    "/",
+    "/sign-in",
+    "/sign-in/oidc",
+    "/sign-in/oidc/callback",
+    "/sign-out",
+    "/password",
+    "/cases",
+    "/cases/search",
+}
 DENIED = "urn:retorno:problem:permission-denied"
 
 
