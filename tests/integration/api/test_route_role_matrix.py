@@ -31,7 +31,7 @@ WEB_UI = {
     "/sign-out",
     "/password",
     "/cases",
-    "/cases/search",
+    "/search/cases",
 }
 DENIED = "urn:retorno:problem:permission-denied"
 
