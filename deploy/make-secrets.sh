@@ -9,6 +9,8 @@ chmod 0700 secrets
 cd secrets
 random() { python3 -c 'import secrets; print(secrets.token_urlsafe(24), end="")'; }
 [ -f master_key ] || python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode(), end="")' > master_key
+# the search (blind index) key: its own, so a leak of one key does not give the other
+[ -f search_key ] || python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode(), end="")' > search_key
 [ -f postgres_password ] || random > postgres_password
 urls="{"
 for service in registration funding privacy audit reintegration evaluation api; do

@@ -31,7 +31,14 @@ class SignInFailed(Payload):
     event = "sign_in_failed"
 
     user_id: uuid.UUID | None
-    reason: Literal["unknown_user", "wrong_password", "no_password", "locked"]
+    reason: Literal[
+        "unknown_user",
+        "wrong_password",
+        "no_password",
+        "locked",
+        "oidc_refused",  # OpenID Connect: state, nonce or id_token did not verify
+        "oidc_unknown_user",  # OpenID Connect: the account maps to no Retorno user
+    ]
     locked_now: bool = False
 
 

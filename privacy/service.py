@@ -7,6 +7,7 @@ import logging
 from privacy import api, cli, handlers, store
 from privacy.settings import PrivacySettings
 from privacy.usecases.retention import run_retention
+from privacy.usecases.search import stale_entries
 from privacy.usecases.vault import install_vault
 from services.kit.definition import PeriodicJob, Runtime, ServiceDef
 
@@ -14,7 +15,12 @@ log = logging.getLogger(__name__)
 
 
 async def start(rt: Runtime) -> None:
-    install_vault(rt)
+    vault = install_vault(rt)
+    if vault.search_key is not None and await stale_entries(vault.db, vault.search_key):
+        log.warning(
+            "the search index holds entries made under another search key "
+            "(RETORNO_SEARCH_KEY changed?): run `retorno search reindex`"
+        )
 
 
 def retention_interval(rt: Runtime) -> float:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    delete,
     false,
     insert,
     select,
@@ -55,6 +56,19 @@ sessions = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("last_seen_at", UtcDateTime(), nullable=False),
     Column("ended_at", UtcDateTime(), nullable=True),
+)
+
+# OpenID Connect sign-ins under way (api_0004): keyed by the SHA-256 of the state, bound to
+# the browser by the SHA-256 of a cookie's secret; used once, then deleted.
+oidc_flows = Table(
+    "api_oidc_flows",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("browser_hash", String(64), nullable=False),
+    Column("nonce", String(128), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("next_path", String(2000), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 tokens = Table(
@@ -277,3 +291,43 @@ async def end_sessions_of(
     if keep is not None:
         query = query.where(sessions.c.id != keep)
     await session.execute(query.values(ended_at=at))
+
+
+@dataclass(frozen=True)
+class OidcFlow:
+    browser_hash: str
+    nonce: str
+    code_verifier: str
+    next_path: str
+    created_at: datetime
+
+
+async def insert_oidc_flow(session: AsyncSession, state_hash: str, flow: OidcFlow) -> None:
+    await session.execute(
+        insert(oidc_flows).values(
+            state_hash=state_hash,
+            browser_hash=flow.browser_hash,
+            nonce=flow.nonce,
+            code_verifier=flow.code_verifier,
+            next_path=flow.next_path,
+            created_at=flow.created_at,
+        )
+    )
+
+
+async def take_oidc_flow(session: AsyncSession, state_hash: str) -> OidcFlow | None:
+    """The flow of that state, deleted (a state is used once)."""
+    t = oidc_flows
+    row = (
+        await session.execute(select(t).where(t.c.state_hash == state_hash).with_for_update())
+    ).first()
+    if row is None:
+        return None
+    await session.execute(delete(t).where(t.c.state_hash == state_hash))
+    return OidcFlow(
+        row.browser_hash, row.nonce, row.code_verifier, row.next_path, _utc(row.created_at)
+    )
+
+
+async def drop_oidc_flows_before(session: AsyncSession, cutoff: datetime) -> None:
+    await session.execute(delete(oidc_flows).where(oidc_flows.c.created_at < cutoff))

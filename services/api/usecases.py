@@ -9,9 +9,17 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import httpx
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from authlib.common.security import generate_token
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +49,15 @@ from services.api.domain import (
     new_token,
     parse_token_id,
 )
+from services.api.domain import oidc as oidc_rules
+from services.api.domain.oidc import (
+    FLOW_LIFETIME,
+    OidcNotConfiguredError,
+    OidcProviderUnavailableError,
+    OidcSignInRefusedError,
+    OidcUnknownUserError,
+)
+from services.api.settings import OidcSettings
 from services.kit.definition import Runtime
 from services.kit.identity import Principal
 
@@ -298,3 +315,187 @@ def _locked(until: datetime | None) -> AccountLockedError:
         "or ask an admin to set a new password.",
         locked_until=until,
     )
+
+
+# --- OpenID Connect sign-in (authorization code, PKCE, state and nonce) ------------------
+#
+# The protocol's parts come from Authlib (the authorization URL, the PKCE S256 challenge, the
+# token request) and joserfc (the id_token's signature against the provider's JWKS and its
+# claims); the HTTP calls to the provider are plain httpx. Rules: ``services.api.domain.oidc``.
+
+OIDC_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class OidcStart:
+    """Where to send the browser, and the secret its cookie must carry back."""
+
+    url: str
+    browser_secret: str
+
+
+def oidc_settings(rt: Runtime) -> OidcSettings:
+    settings = rt.settings_for(OidcSettings)
+    if not settings.sign_in_configured:
+        raise OidcNotConfiguredError("Sign-in with OpenID Connect is not configured here.")
+    return settings
+
+
+async def _provider(http: httpx.AsyncClient, settings: OidcSettings) -> dict[str, Any]:
+    """The provider's discovery document; its issuer must be the one configured."""
+    issuer = str(settings.issuer).rstrip("/")
+    try:
+        answer = await http.get(f"{issuer}/.well-known/openid-configuration")
+        answer.raise_for_status()
+        found = answer.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise OidcProviderUnavailableError(
+            "The sign-in provider cannot be reached; try again later or sign in with a password."
+        ) from exc
+    needed = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
+    if not isinstance(found, dict) or any(not isinstance(found.get(k), str) for k in needed):
+        raise OidcProviderUnavailableError("The sign-in provider's discovery document is invalid.")
+    if found["issuer"].rstrip("/") != issuer:
+        raise OidcProviderUnavailableError("The sign-in provider names another issuer.")
+    return found
+
+
+async def begin_oidc_sign_in(rt: Runtime, next_path: str) -> OidcStart:
+    """Start a sign-in at the provider: a state, a nonce and a PKCE verifier, kept
+    server-side (single use, ``FLOW_LIFETIME``) and bound to this browser's cookie secret."""
+    settings = oidc_settings(rt)
+    async with httpx.AsyncClient(timeout=OIDC_TIMEOUT_SECONDS) as http:
+        provider = await _provider(http, settings)
+    state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
+    browser_secret = secrets.token_hex(32)
+    now = rt.clock()
+    flow = store.OidcFlow(hash_token(browser_secret), nonce, verifier, next_path, now)
+    async with rt.db("api").unit_of_work() as uow:
+        await store.drop_oidc_flows_before(uow.session, now - FLOW_LIFETIME)
+        await store.insert_oidc_flow(uow.session, hash_token(state), flow)
+        await uow.commit()
+    url = prepare_grant_uri(
+        provider["authorization_endpoint"],
+        settings.client_id,
+        "code",
+        redirect_uri=settings.redirect_url,
+        scope=settings.scopes,
+        state=state,
+        nonce=nonce,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
+    )
+    return OidcStart(url, browser_secret)
+
+
+async def _oidc_failed(rt: Runtime, reason: str, account: store.Account | None = None) -> None:
+    async with rt.db("api").unit_of_work() as uow:
+        actor = Actor.user(account.name, account.role) if account else _anonymous()
+        failed = SignInFailed(user_id=account.id if account else None, reason=reason)  # type: ignore[arg-type]
+        uow.emit(failed, actor=actor)
+        await uow.commit()
+
+
+async def _id_token_claims(
+    http: httpx.AsyncClient,
+    settings: OidcSettings,
+    provider: dict[str, Any],
+    code: str,
+    flow: store.OidcFlow,
+) -> dict[str, Any]:
+    """Exchange the code (with the PKCE verifier, the client authenticated with its secret)
+    and verify the id_token: RS256 signature by a key of the provider's JWKS, issuer,
+    audience, expiry and our nonce. ``refused`` on any failure."""
+    body = prepare_token_request(
+        "authorization_code",
+        code=code,
+        redirect_uri=settings.redirect_url,
+        code_verifier=flow.code_verifier,
+    )
+    try:
+        answer = await http.post(
+            provider["token_endpoint"],
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=(str(settings.client_id), str(settings.client_secret)),
+        )
+        tokens = answer.json() if answer.status_code == 200 else {}
+        keys = await http.get(provider["jwks_uri"])
+        keys.raise_for_status()
+        key_set = KeySet.import_key_set(keys.json())
+    except (httpx.HTTPError, ValueError, JoseError) as exc:
+        raise oidc_rules.refused("the provider did not answer as expected") from exc
+    id_token = tokens.get("id_token") if isinstance(tokens, dict) else None
+    if not isinstance(id_token, str):
+        raise oidc_rules.refused("the provider refused the code")
+    try:
+        decoded = jwt.decode(id_token, key_set, algorithms=["RS256"])
+        jwt.JWTClaimsRegistry(
+            leeway=60,
+            iss={"essential": True, "value": provider["issuer"]},
+            aud={"essential": True, "value": str(settings.client_id)},
+            sub={"essential": True},
+            exp={"essential": True},
+            nonce={"essential": True, "value": flow.nonce},
+        ).validate(decoded.claims)
+    except (JoseError, ValueError) as exc:
+        raise oidc_rules.refused("the identity token did not verify") from exc
+    return dict(decoded.claims)
+
+
+async def finish_oidc_sign_in(
+    rt: Runtime,
+    *,
+    state: str | None,
+    code: str | None,
+    error: str | None,
+    browser_secret: str | None,
+) -> tuple[SignIn, str]:
+    """Complete a sign-in the provider sent back: the state must be one this browser started
+    (used once, not expired), the id_token must verify, and its user claim must name an
+    existing Retorno user. Opens the same server-side session as a password sign-in; every
+    outcome is an event (``api.signed_in`` method ``oidc``, or ``api.sign_in_failed``).
+    Returns the session and the path to go to."""
+    settings = oidc_settings(rt)
+    now = rt.clock()
+    flow = None
+    if state:
+        async with rt.db("api").unit_of_work() as uow:
+            flow = await store.take_oidc_flow(uow.session, hash_token(state))
+            await uow.commit()
+    if flow is None or error or not code:
+        await _oidc_failed(rt, "oidc_refused")
+        why = "the provider said no" if error else "this sign-in is unknown or was used"
+        raise oidc_rules.refused(why)
+    if not browser_secret or not secrets.compare_digest(
+        flow.browser_hash, hash_token(browser_secret)
+    ):
+        await _oidc_failed(rt, "oidc_refused")
+        raise oidc_rules.refused("it was started in another browser")
+    if oidc_rules.flow_expired(flow.created_at, now):
+        await _oidc_failed(rt, "oidc_refused")
+        raise oidc_rules.refused("it took too long")
+    try:
+        async with httpx.AsyncClient(timeout=OIDC_TIMEOUT_SECONDS) as http:
+            provider = await _provider(http, settings)
+            claims = await _id_token_claims(http, settings, provider, code, flow)
+    except OidcSignInRefusedError:
+        await _oidc_failed(rt, "oidc_refused")
+        raise
+    name = oidc_rules.user_name_of(claims, settings.user_claim)
+    async with rt.db("api").unit_of_work() as uow:
+        account = await store.account_named(uow.session, name, lock=True) if name else None
+        if account is None:
+            uow.emit(SignInFailed(user_id=None, reason="oidc_unknown_user"), actor=_anonymous())
+            await uow.commit()
+            raise OidcUnknownUserError(
+                "Your account at the provider is not a Retorno user; ask an administrator to "
+                "add you (retorno users add) with your user name there."
+            )
+        token, csrf_secret = new_session_token(), secrets.token_hex(32)
+        await store.insert_session(uow.session, hash_token(token), account.id, csrf_secret, now)
+        actor = Actor.user(account.name, account.role)
+        uow.emit(SignedIn(user_id=account.id, role=account.role, method="oidc"), actor=actor)
+        await uow.commit()
+    opened = SignIn(token, csrf_secret, _principal(account), False, account.language)
+    return opened, flow.next_path

@@ -108,7 +108,7 @@ def router() -> APIRouter:
         response.headers["Location"] = f"/api/cases/{case_id}"
         return await cases.get_case(rt, principal, case_id)
 
-    @api.post("/cases/search", response_model=CaseSearchPage, description=SEARCH_DOC)
+    @api.post("/search/cases", response_model=CaseSearchPage, description=SEARCH_DOC)
     async def search_cases(
         body: CaseSearchIn, rt: Rt, principal: Principal = require("cases.read_personal")
     ) -> CaseSearchPage:

@@ -59,6 +59,17 @@ BY_ERROR: dict[str, str] = {
         "Commitments are not attributed to members: group disbursements by member instead."
     ),
     "UnknownCaseGroupingError": N_("Group cases by office or by category."),
+    "OidcSignInRefusedError": N_(
+        "The sign-in with your organisation's account did not complete. Start it again."
+    ),
+    "OidcUnknownUserError": N_(
+        "Your organisation's account is not a Retorno user yet. Ask an administrator to add you."
+    ),
+    "OidcProviderUnavailableError": N_(
+        "The sign-in service of your organisation cannot be reached. Try again later, or sign "
+        "in with your password."
+    ),
+    "OidcNotConfiguredError": N_("Sign-in with an organisation's account is not set up here."),
     "SearchTextInvalidError": N_(
         "Type a name or a document number to search for: at most 8 words and 200 characters."
     ),

@@ -108,10 +108,10 @@ def test_each_compose_node_mounts_its_committed_config_with_sync_always(compose)
 NEEDS = {
     "registration": {"retorno_database_url"},
     "funding": {"retorno_database_url"},
-    "privacy": {"retorno_database_url", "retorno_master_key"},
+    "privacy": {"retorno_database_url", "retorno_master_key", "retorno_search_key"},
     "audit": {"retorno_database_url"},
     "reintegration": {"retorno_database_url"},
-    "api": {"retorno_database_urls", "retorno_master_key"},
+    "api": {"retorno_database_urls", "retorno_master_key", "retorno_search_key"},
     "migrate": {"retorno_database_urls"},
 }
 

@@ -9,7 +9,7 @@ from services.registration.schemas.cases import CaseSummary
 
 
 class CaseSearchIn(BaseModel):
-    """``POST /api/cases/search``: the text in the body, never in a URL."""
+    """``POST /api/search/cases``: the text in the body, never in a URL."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -78,7 +78,7 @@ def router() -> APIRouter:
             may_search=can(signed_in.principal, SEARCH_PERMISSION),
         )
 
-    @routes.post("/cases/search", response_class=HTMLResponse)
+    @routes.post("/search/cases", response_class=HTMLResponse)
     async def search_page(
         request: Request,
         rt: Rt,
@@ -86,7 +86,7 @@ def router() -> APIRouter:
         csrf_token: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
         """The cases found by a name or a document number: the same query as
-        ``POST /api/cases/search``. A form post, so the text typed (personal data) is never in
+        ``POST /api/search/cases``. A form post, so the text typed (personal data) is never in
         a URL (history, proxy logs, Referer); the page is not cached."""
         signed_in = await guard(request, rt, SEARCH_PERMISSION)
         if isinstance(signed_in, Response):

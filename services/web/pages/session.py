@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.api import usecases as users
+from services.api.domain.oidc import FLOW_LIFETIME
+from services.api.settings import OidcSettings
 from services.kit.errors import RetornoError
 from services.web import i18n, messages, security
 from services.web.pages.common import (
@@ -22,6 +24,14 @@ from services.web.pages.common import (
     to_sign_in,
 )
 
+OIDC_COOKIE = "retorno_oidc"  # binds a sign-in at the provider to the browser that began it
+
+
+def oidc_button(request: Request) -> str | None:
+    """The provider's name for the "Sign in with ..." button, when OIDC sign-in is configured."""
+    settings = request.app.state.runtime.settings_for(OidcSettings)
+    return settings.provider_name if settings.sign_in_configured else None
+
 
 def sign_in_page(
     request: Request, *, username: str = "", problem: str | None = None, status_code: int = 200
@@ -34,6 +44,7 @@ def sign_in_page(
         username=username,
         problem=problem,
         next=safe_next(request.query_params.get("next")),
+        oidc_provider=oidc_button(request),
         status_code=status_code,
     )
     security.set_cookie(request, response, security.FORM_COOKIE, secret, 3600)
@@ -81,6 +92,49 @@ def router() -> APIRouter:
         max_age = int(users.SESSIONS.absolute.total_seconds())
         security.set_cookie(request, response, security.SESSION_COOKIE, opened.token, max_age)
         security.clear_cookie(response, security.FORM_COOKIE)
+        return response
+
+    @routes.get("/sign-in/oidc")
+    async def oidc_begin(
+        request: Request, rt: Rt, next: Annotated[str, Query(max_length=2000)] = "/"
+    ) -> Response:
+        """Send the browser to the provider (authorization code flow with PKCE)."""
+        try:
+            started = await users.begin_oidc_sign_in(rt, safe_next(next))
+        except RetornoError as error:
+            problem = messages.for_error(error, language_of(request))
+            return sign_in_page(request, problem=problem, status_code=error.status_code)
+        response = RedirectResponse(started.url, status_code=303)
+        lifetime = int(FLOW_LIFETIME.total_seconds())
+        security.set_cookie(request, response, OIDC_COOKIE, started.browser_secret, lifetime)
+        return response
+
+    @routes.get("/sign-in/oidc/callback")
+    async def oidc_callback(
+        request: Request,
+        rt: Rt,
+        state: Annotated[str | None, Query(max_length=512)] = None,
+        code: Annotated[str | None, Query(max_length=4096)] = None,
+        error: Annotated[str | None, Query(max_length=256)] = None,
+    ) -> Response:
+        """Where the provider sends the browser back (``RETORNO_OIDC_REDIRECT_URL``)."""
+        try:
+            opened, target = await users.finish_oidc_sign_in(
+                rt,
+                state=state,
+                code=code,
+                error=error,
+                browser_secret=request.cookies.get(OIDC_COOKIE),
+            )
+        except RetornoError as refused:
+            problem = messages.for_error(refused, language_of(request))
+            shown = sign_in_page(request, problem=problem, status_code=refused.status_code)
+            security.clear_cookie(shown, OIDC_COOKIE)
+            return shown
+        response = RedirectResponse(safe_next(target), status_code=303)
+        max_age = int(users.SESSIONS.absolute.total_seconds())
+        security.set_cookie(request, response, security.SESSION_COOKIE, opened.token, max_age)
+        security.clear_cookie(response, OIDC_COOKIE)
         return response
 
     @routes.post("/sign-out")

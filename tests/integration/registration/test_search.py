@@ -62,7 +62,7 @@ class World:
 
     async def search(self, q: str, token: str = "caseworker", **params: Any) -> httpx.Response:
         return await self.http.post(
-            "/api/cases/search", json={"q": q, **params}, headers=bearer(token)
+            "/api/search/cases", json={"q": q, **params}, headers=bearer(token)
         )
 
     async def found(self, q: str, token: str = "caseworker") -> list[str]:

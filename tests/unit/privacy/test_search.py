@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import stat
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from privacy.domain import KeyFileUnsafeError
 from privacy.domain.search import (
+    SearchKeyInvalidError,
     SearchTextInvalidError,
     digest,
     document_form,
@@ -16,6 +22,7 @@ from privacy.domain.search import (
     normalize,
     search_query,
 )
+from privacy.store.searchkey import load_search_key
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -104,3 +111,25 @@ def test_a_search_text_without_words_or_too_long_is_refused_naming_q(text: str) 
         search_query(KEY, text)
     assert refused.value.detail.startswith("q:")
     assert refused.value.status_code == 422
+
+
+def test_the_search_key_file_is_made_once_private_and_apart_from_the_master_keys(
+    tmp_path: Path,
+) -> None:
+    made = load_search_key(tmp_path)
+    path = tmp_path / "keys" / "search.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_search_key(tmp_path) == made  # the same key at the next start
+    assert not (tmp_path / "keys" / "master.json").exists()
+    path.chmod(0o644)
+    with pytest.raises(KeyFileUnsafeError):
+        load_search_key(tmp_path)
+
+
+def test_a_configured_search_key_must_be_base64_of_32_bytes(tmp_path: Path) -> None:
+    configured = base64.b64encode(b"s" * 32).decode()
+    assert load_search_key(tmp_path, configured).secret == b"s" * 32
+    assert not (tmp_path / "keys").exists()
+    for bad in ("not base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(SearchKeyInvalidError):
+            load_search_key(tmp_path, bad)
