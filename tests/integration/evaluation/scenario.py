@@ -300,3 +300,174 @@ def recount(
 
 def export_dir(rt: Runtime, export_id: uuid.UUID) -> Path:
     return store.export_dir(rt.settings.data_dir, export_id)
+
+
+@dataclass
+class FollowUp:
+    """What a person's follow-up told evaluation, to recount the outcome tables by hand."""
+
+    case: Case
+    person: int
+    scores: tuple[float | None, float | None, float | None, float | None] | None
+    residence: str | None
+    intention: str | None
+    done: int
+    due: int
+    closure: str
+    events: list[Envelope] = field(default_factory=list)
+
+
+def followed_up(
+    case: Case,
+    person: int = 0,
+    *,
+    scores: tuple[float | None, float | None, float | None, float | None] | None = (
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+    ),
+    residence: str | None = "same_community",
+    intention: str | None = "none",
+    reached: int = 1,
+    not_reached: int = 0,
+    overdue: int = 0,
+    closure: str | None = None,
+    version: str = "illustrative-1",
+) -> FollowUp:
+    """Reintegration's events for one person of ``case``: the plan, ``reached`` contacts
+    (the last with ``residence`` and ``intention``), slots given up after three attempts
+    (``not_reached``), slots ``overdue``, a score, and a closure."""
+    from decimal import Decimal
+
+    from events.reintegration import (
+        ContactOverdue,
+        ContactRecorded,
+        FollowUpClosed,
+        PlanCreated,
+        ScheduledContact,
+        ScoreRecorded,
+    )
+
+    ref, plan = case.people[person], uuid.uuid4()
+    base = {"plan_id": plan, "case_id": case.case_id, "person_ref": ref, "office": "MX-01"}
+    slots = [
+        ScheduledContact(
+            slot=i,
+            offset_months=3 * i,
+            due_on=date(2026, 5 + i, 10),
+            opens_on=date(2026, 5 + i, 1),
+            closes_on=date(2026, 5 + i, 24),
+        )
+        for i in range(1, 4)
+    ]
+    events = [
+        envelope(
+            PlanCreated(
+                **base, arrived_on=date(2026, 2, 10), plan_due_on=date(2026, 3, 12), contacts=slots
+            ),
+            "reintegration",
+        )
+    ]
+    slot = 1
+    for i in range(reached):
+        last = i == reached - 1
+        events.append(
+            envelope(
+                ContactRecorded(
+                    **base,
+                    contact_id=uuid.uuid4(),
+                    slot=slot,
+                    attempt=1,
+                    contacted_on=date(2026, 5 + slot, 10),
+                    method="call",
+                    outcome="reached",
+                    slot_status="done",
+                    timeliness="on_time",
+                    residence=residence if last else "same_community",  # type: ignore[arg-type]
+                    remigration_intention=intention if last else "none",  # type: ignore[arg-type]
+                    has_note=True,
+                ),
+                "reintegration",
+            )
+        )
+        slot += 1
+    for _ in range(not_reached):
+        for attempt in (1, 2, 3):
+            events.append(
+                envelope(
+                    ContactRecorded(
+                        **base,
+                        contact_id=uuid.uuid4(),
+                        slot=slot,
+                        attempt=attempt,
+                        contacted_on=date(2026, 5 + slot, 10 + attempt),
+                        method="call",
+                        outcome="not_reached",
+                        slot_status="not_reached" if attempt == 3 else "due",
+                        timeliness="on_time",
+                        has_note=False,
+                    ),
+                    "reintegration",
+                )
+            )
+        slot += 1
+    for _ in range(overdue):
+        events.append(
+            envelope(
+                ContactOverdue(
+                    **base,
+                    slot=slot,
+                    due_on=date(2026, 5 + slot, 10),
+                    closes_on=date(2026, 5 + slot, 24),
+                    failed_attempts=0,
+                ),
+                "reintegration",
+            )
+        )
+        slot += 1
+    if scores is not None:
+        values = [None if v is None else Decimal(str(v)) for v in scores]
+        events.append(
+            envelope(
+                ScoreRecorded(
+                    **base,
+                    score_id=uuid.uuid4(),
+                    survey_id=uuid.uuid4(),
+                    instrument_version=version,
+                    source="contact",
+                    surveyed_on=date(2026, 6, 10),
+                    economic=values[0],
+                    social=values[1],
+                    psychosocial=values[2],
+                    composite=values[3],
+                    above_threshold=None if values[3] is None else values[3] >= Decimal("0.5"),
+                    answered=15,
+                    missing=0,
+                ),
+                "reintegration",
+            )
+        )
+    if closure is not None:
+        events.append(
+            envelope(
+                FollowUpClosed(
+                    **base,
+                    closed_on=date(2026, 12, 1),
+                    reason_code=closure,  # type: ignore[arg-type]
+                    closed_by="caseworker",
+                ),
+                "reintegration",
+            )
+        )
+    return FollowUp(
+        case,
+        person,
+        scores,
+        residence if reached else None,
+        (intention or "unknown") if reached else None,
+        reached,
+        reached + not_reached + overdue,
+        closure or "open",
+        events,
+    )
