@@ -11,6 +11,7 @@ from events.envelope import Envelope
 from events.privacy import PersonalDataErased
 from events.registration import (
     CaseArrived,
+    CaseClosed,
     CaseCorrected,
     RecordTransferApproved,
     ReturnRegistered,
@@ -76,11 +77,24 @@ def _on_case_arrived(rt: Runtime) -> Handler:
     return handle
 
 
+async def on_case_closed(uow: UnitOfWork, event: Envelope) -> None:
+    """Registration closed the case (a caseworker's decision there, or after every follow-up
+    closed): the plans still open close with it, with a reason code and ``closed_by``
+    "registration". A case never known here waits for its registration."""
+    if event.version != CaseClosed.version:
+        return
+    p = event.parse(CaseClosed)
+    if await store.case(uow.session, p.case_id) is None:
+        raise WaitingForEvent("case_id", p.case_id, f"case {p.case_id} closed before known")
+    await usecases.close_with_case(uow, p.case_id, p.closed_on, p.reason_code)
+
+
 def handlers(rt: Runtime) -> Mapping[str, Handler]:
     return {
         ReturnRegistered.type_name(): on_return_registered,
         CaseCorrected.type_name(): on_case_corrected,
         CaseArrived.type_name(): _on_case_arrived(rt),
+        CaseClosed.type_name(): on_case_closed,
         RecordTransferApproved.type_name(): on_transfer_approved,
         PersonalDataErased.type_name(): on_personal_data_erased,
     }

@@ -18,6 +18,7 @@ from events.reintegration import (
     ClosureReason,
     ContactMethod,
     ContactOutcome,
+    FollowUpClosureReason,
     PlanStatus,
     RemigrationIntention,
     Residence,
@@ -190,7 +191,7 @@ class PlanView(BaseModel):
     plan_status: PlanStatus
     drawn_up_on: date | None
     closed_on: date | None
-    closure_reason: ClosureReason | None
+    closure_reason: FollowUpClosureReason | None
     schedule: list[SlotView]
     contacts: list[ContactView]
     assistance: list[AssistanceView]

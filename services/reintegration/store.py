@@ -278,6 +278,16 @@ async def open_plans(
     return list(rows.mappings())
 
 
+async def open_plans_of_case(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    query = (
+        select(plans)
+        .where(plans.c.case_id == case_id, plans.c.closed_on.is_(None))
+        .order_by(plans.c.plan_id)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).mappings())
+
+
 async def plans_in(session: AsyncSession, offices: Sequence[str] | None) -> list[RowMapping]:
     query = select(plans)
     if offices is not None:

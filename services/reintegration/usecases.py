@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy.engine import RowMapping
 
@@ -22,6 +22,7 @@ from events.reintegration import (
     ContactOverdue,
     ContactRecorded,
     FollowUpClosed,
+    FollowUpClosureReason,
     PlanCreated,
     ScheduledContact,
     ScoreRecorded,
@@ -505,7 +506,7 @@ async def _close(
     uow: UnitOfWork,
     plan: Mapping[Any, Any],
     on: date,
-    reason: ClosureReason,
+    reason: FollowUpClosureReason,
     by: ClosedBy,
     actor: Actor | None,
 ) -> None:
@@ -530,6 +531,25 @@ async def close_follow_up(
     return ClosureView(
         plan_id=plan_id, closed_on=body.on, reason=body.reason, closed_by="caseworker"
     )
+
+
+def closure_reason_of(registration_reason: str | None) -> FollowUpClosureReason:
+    """The follow-up's reason when registration closed the case: registration's own code if
+    it is one of ours (``re_migrated``, or ``follow_up_re_migrated``), else ``case_closed``."""
+    code = (registration_reason or "").removeprefix("follow_up_")
+    return code if code in get_args(ClosureReason) else "case_closed"  # type: ignore[return-value]
+
+
+async def close_with_case(
+    uow: UnitOfWork, case_id: uuid.UUID, on: date, registration_reason: str | None
+) -> int:
+    """Registration closed the case: every plan of it still open closes (``closed_by``
+    "registration"); plans closed already stay as they are. Safe to re-run."""
+    closed = 0
+    for plan in await store.open_plans_of_case(uow.session, case_id):
+        await _close(uow, plan, on, closure_reason_of(registration_reason), "registration", None)
+        closed += 1
+    return closed
 
 
 # --- the overdue check (periodic) --------------------------------------------------------------
