@@ -301,6 +301,59 @@ def _assistance_rows(
     ]
 
 
+async def _ask_for_grant(
+    uow: UnitOfWork,
+    event_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    stage: str,
+    on: date,
+    rows: Sequence[Mapping[Any, Any]],
+) -> None:
+    """Cash received is asked of funding (it consumes ``assistance_recorded``): the grant is
+    ``requested`` until funding's answer, which is caused by that event, arrives."""
+    cash = sum(r["amount_cents"] or 0 for r in rows if r["kind"] == "cash")
+    if stage != "received" or cash <= 0:
+        return
+    await store.add_grant(
+        uow.session,
+        {
+            "grant_id": event_id,
+            "plan_id": plan_id,
+            "on_date": on,
+            "requested_cents": cash,
+            "requested_at": uow.clock(),
+            "status": "requested",
+        },
+    )
+
+
+async def grant_decided(
+    uow: UnitOfWork,
+    cause: uuid.UUID | None,
+    committed_cents: int | None,
+    refusal_reason: str | None,
+) -> bool:
+    """Funding answered a grant asked by the event ``cause``: committed (perhaps less than
+    asked, within the cap) or refused (the cap used up, the fund short...). False when the
+    answer is not about a grant of ours (another commitment of the case). Safe to re-run."""
+    if cause is None:
+        return False
+    found = await store.grant(uow.session, cause)
+    if found is None:
+        return False
+    if found["status"] != "requested":
+        return True
+    await store.decide_grant(
+        uow.session,
+        cause,
+        status="committed" if committed_cents is not None else "refused",
+        committed_cents=committed_cents,
+        refusal_reason=refusal_reason,
+        decided_at=uow.clock(),
+    )
+    return True
+
+
 def _items(rows: Sequence[Mapping[Any, Any]]) -> list[AssistanceItem]:
     return [
         AssistanceItem(category=r["category"], kind=r["kind"], amount_cents=r["amount_cents"])
@@ -393,7 +446,7 @@ async def record_contact(
                 plan_id, "received", body.on, body.assistance_received, principal, now, contact_id
             )
             await store.add_assistance(uow.session, rows)
-            uow.emit(
+            told = uow.emit(
                 AssistanceRecorded(
                     **_plan_ids(plan),
                     stage="received",
@@ -403,6 +456,7 @@ async def record_contact(
                 ),
                 actor=actor,
             )
+            await _ask_for_grant(uow, told.event_id, plan_id, "received", body.on, rows)
         scored: ScoreView | None = None
         if body.survey is not None and instrument is not None:
             survey_id = uuid.uuid4()
@@ -455,10 +509,11 @@ async def record_assistance(
             await store.set_drawn_up(uow.session, plan_id, body.on)
         rows = _assistance_rows(plan_id, body.stage, body.on, body.items, principal, now)
         await store.add_assistance(uow.session, rows)
-        uow.emit(
+        told = uow.emit(
             AssistanceRecorded(**_plan_ids(plan), stage=body.stage, on=body.on, items=_items(rows)),
             actor=_actor(principal),
         )
+        await _ask_for_grant(uow, told.event_id, plan_id, body.stage, body.on, rows)
         await uow.commit()
     return [assistance_view(r) for r in rows]
 

@@ -471,3 +471,62 @@ def followed_up(
         closure or "open",
         events,
     )
+
+
+def followed_population() -> tuple[list[Case], list[FollowUp]]:
+    """``population()`` with follow-ups: 12 women and 9 men to GT, 6 men to HN of whom only 3
+    have a score (a mean over fewer than k), one man of 70 to SV; one man re-migrated."""
+    cases = population()
+    returned = [c for c in cases if c.outcome == "returned"]
+    women = [c for c in returned if c.destination == "GT" and c.sexes == ("female",)]
+    men = [c for c in returned if c.destination == "GT" and c.sexes == ("male",)]
+    hn = [c for c in returned if c.destination == "HN" and c.sexes == ("male",)]
+    sv = [c for c in returned if c.destination == "SV" and c.sexes == ("male",)]
+    assert (len(women), len(men), len(hn), len(sv)) == (12, 9, 6, 1)
+    follows = []
+    for i, c in enumerate(women):
+        follows.append(
+            followed_up(
+                c,
+                scores=(
+                    round(0.3 + 0.04 * i, 4),
+                    0.6,
+                    round(0.2 + 0.05 * i, 4),
+                    round(0.35 + 0.03 * i, 4),
+                ),
+                residence="urban_centre" if i % 3 == 0 else "same_community",
+                intention="considering" if i % 4 == 0 else "none",
+                reached=1 + i % 3,
+                overdue=1 if i % 5 == 0 else 0,
+            )
+        )
+    for i, c in enumerate(men):
+        follows.append(
+            followed_up(
+                c,
+                scores=(0.7, round(0.5 + 0.02 * i, 4), None, None)
+                if i == 0
+                else (0.7, round(0.5 + 0.02 * i, 4), 0.4, 0.55),
+                residence="abroad_again"
+                if i == 8
+                else "other_community"
+                if i < 3
+                else "same_community",
+                intention="planning" if i == 8 else "declined_to_answer" if i == 1 else "none",
+                not_reached=1 if i in (4, 5) else 0,
+                closure="re_migrated" if i == 8 else None,
+            )
+        )
+    for i, c in enumerate(hn):
+        follows.append(followed_up(c, scores=(0.5, 0.5, 0.5, 0.6) if i < 3 else None))
+    follows.append(followed_up(sv[0], scores=(0.9, 0.9, 0.9, 0.9), closure="completed"))
+    return cases, follows
+
+
+async def deliver_followed(rt: Runtime) -> tuple[list[Case], list[FollowUp]]:
+    cases, follows = followed_population()
+    await deliver_all(rt, cases)
+    for f in follows:
+        for event in f.events:
+            await deliver(rt, event)
+    return cases, follows

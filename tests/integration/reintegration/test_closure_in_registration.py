@@ -164,6 +164,15 @@ async def test_cash_assistance_received_is_committed_in_funding_within_the_perso
                 if e.type == CommitmentRejected.type_name()
             ]
             assert len(rejected) == 1 and rejected[0].reason == "cap_exhausted"
+            view = await http.get(f"/api/monitoring/plans/{plan.plan_id}", headers=cw)
+            grants = [
+                (g["requested_cents"], g["status"], g["committed_cents"], g["refusal_reason"])
+                for g in view.json()["grants"]
+            ]
+            assert grants == [
+                (40_000, "committed", 40_000, None),
+                (90_000, "refused", None, "cap_exhausted"),  # a clear state, not silence
+            ]
             position = await http.get(f"/api/people/{plan.person_ref}/funding", headers=sup)
             assert position.status_code == 200, position.text
     finally:
