@@ -20,6 +20,7 @@ import openpyxl
 from events.privacy import PersonalDataErased
 from services.evaluation import store
 from services.evaluation.domain.audit import audit
+from services.evaluation.domain.errors import OverlappingReleaseRefusedError
 from services.evaluation.domain.frame import frame_of
 from services.evaluation.domain.periods import preset
 from services.evaluation.domain.tables import aggregate
@@ -304,3 +305,33 @@ async def test_a_score_before_the_registration_waits_for_it(rt: Runtime) -> None
     assert row is not None and row["composite"] == f.scores[3]  # type: ignore[index]
     assert row["residence"] == f.residence and row["closure"] == "open"
     assert str(uuid.UUID(int=0)) not in str(row)
+
+
+async def test_an_overlapping_outcome_release_never_lets_june_be_read_by_differencing(
+    rt: Runtime,
+) -> None:
+    """H1, then January to May: the June people (SV's man of 70) would be H1 minus
+    January-May; the guard hides or refuses whatever would give a small count."""
+    await deliver_followed(rt)
+    tables: list[TableName] = ["outcomes", "outcomes_over_time"]
+    h1 = await create_export(rt, EVALUATOR, ExportIn(period="2026-H1", tables=tables))
+    try:
+        five = await create_export(
+            rt,
+            EVALUATOR,
+            ExportIn.model_validate({"from": "2026-01-01", "to": "2026-05-31", "tables": tables}),
+        )
+    except OverlappingReleaseRefusedError:
+        return  # refusing is one of the guard's answers
+    for name in tables:
+        first = {
+            tuple(r[2:-8]): r[-8:] for r in read_csv(export_dir(rt, h1.id) / f"{name}.csv")[2:]
+        }
+        second = {
+            tuple(r[2:-8]): r[-8:] for r in read_csv(export_dir(rt, five.id) / f"{name}.csv")[2:]
+        }
+        for label in first.keys() & second.keys():
+            a, b = first[label][0], second[label][0]
+            if "x" in (a, b):
+                continue
+            assert not 0 < int(a) - int(b) < 5, (name, label, a, b)  # June alone is not shown
