@@ -58,6 +58,11 @@ ClosureReason = Literal[
 has run its course, the person cannot be reached, re-migrated, died, chose to stop, moved to
 another office's area, no longer meets the criteria, funding was lost, or for security."""
 
+FollowUpClosureReason = ClosureReason | Literal["case_closed"]
+"""A caseworker's reason, or ``case_closed``: registration closed the person's return case
+(a caseworker's decision there, with registration's own reason code) while the follow-up was
+still open."""
+
 Dimension = Literal["economic", "social", "psychosocial"]
 
 
@@ -70,7 +75,7 @@ InstrumentVersion = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$")
 Score = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
 AssistanceStage = Literal["planned", "received"]
 ScoreSource = Literal["contact", "rescore"]
-ClosedBy = Literal["caseworker", "schedule"]
+ClosedBy = Literal["caseworker", "schedule", "registration"]
 
 
 class ScheduledContact(BaseModel):
@@ -175,11 +180,12 @@ class ScoreRecorded(_PlanEvent):
 
 
 class FollowUpClosed(_PlanEvent):
-    """The person's follow-up closed: by a caseworker's decision or when the schedule ran its
-    course (the last contact decides between completed and lost contact)."""
+    """The person's follow-up closed: by a caseworker's decision, when the schedule ran its
+    course (the last contact decides between completed and lost contact), or because
+    registration closed the return case (``closed_by`` "registration")."""
 
     event = "case_closed"
 
     closed_on: date
-    reason_code: ClosureReason
+    reason_code: FollowUpClosureReason
     closed_by: ClosedBy

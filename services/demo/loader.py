@@ -246,8 +246,9 @@ def _answers(n: int) -> dict[str, str]:
 
 async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
     """Follow-up contacts of the people in monitoring: their plans (made by reintegration on
-    arrival) drawn up, one contact each (a reached one, one person abroad again, one not
-    reached three times; "no consent" for who has not consented), all today (invented)."""
+    arrival) drawn up, one contact each (a reached one, one person abroad again whose
+    follow-up then closes as re-migrated, one not reached three times; "no consent" for who
+    has not consented), all today (invented)."""
     followed = {c for c, (plan, _u) in plans.items() if plan == "monitoring"}
 
     async def planned() -> list[dict[str, Any]]:
@@ -298,6 +299,9 @@ async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
         for attempt in attempts:
             try:
                 await api(user, "POST", f"{path}/contacts", attempt)
+                if attempt.get("residence") == "abroad_again":  # re-migrated: an outcome
+                    closure = {"on": today, "reason": "re_migrated"}
+                    await api(user, "POST", f"{path}/closure", closure)
             except DemoError as e:
                 if "no-follow-up-consent" not in str(e):
                     raise

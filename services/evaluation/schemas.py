@@ -11,8 +11,30 @@ from pydantic import BaseModel, ConfigDict, Field
 from events.evaluation import ExportFormat
 from services.evaluation.domain.settings import DisclosureSettings
 
-TableName = Literal["returns", "returns_by_category", "lifecycle", "assistance"]
-TABLE_NAMES: tuple[TableName, ...] = ("returns", "returns_by_category", "lifecycle", "assistance")
+TableName = Literal[
+    "returns",
+    "returns_by_category",
+    "lifecycle",
+    "assistance",
+    "outcomes",
+    "outcomes_by_category",
+    "outcomes_over_time",
+    "residence",
+    "remigration_intention",
+    "closures",
+]
+TABLE_NAMES: tuple[TableName, ...] = (
+    "returns",
+    "returns_by_category",
+    "lifecycle",
+    "assistance",
+    "outcomes",
+    "outcomes_by_category",
+    "outcomes_over_time",
+    "residence",
+    "remigration_intention",
+    "closures",
+)
 
 
 class ExportIn(BaseModel):

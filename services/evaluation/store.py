@@ -19,6 +19,8 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
+    Float,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -68,6 +70,24 @@ amounts = Table(
     Column("committed_cents", BigInteger, nullable=False),
     Column("paid_cents", BigInteger, nullable=False),
     PrimaryKeyConstraint("case_key", "person_key", "cost_category"),
+)
+
+followups = Table(
+    "evaluation_followups",
+    metadata,
+    Column("case_key", String(32), nullable=False),
+    Column("person_key", String(32), nullable=False),
+    Column("instrument_version", String(40), nullable=True),  # of the latest score
+    Column("surveyed_on", Date, nullable=True),  # which score is the latest; never exported
+    Column("economic", Float, nullable=True),
+    Column("social", Float, nullable=True),
+    Column("psychosocial", Float, nullable=True),
+    Column("composite", Float, nullable=True),
+    Column("residence", String(20), nullable=True),  # at the latest contact that reached them
+    Column("remigration_intention", String(20), nullable=True),
+    Column("slots", JSON, nullable=False),  # {"1": "done" | "settled" | "overdue"}
+    Column("closure", String(20), nullable=False),  # reason code, or "open"
+    PrimaryKeyConstraint("case_key", "person_key"),
 )
 
 exports = Table(
@@ -179,11 +199,43 @@ async def add_amount(
     )
 
 
+async def followup(session: AsyncSession, case_key: str, person_key: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(followups).where(
+                followups.c.case_key == case_key, followups.c.person_key == person_key
+            )
+        )
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+async def start_followup(session: AsyncSession, case_key: str, person_key: str) -> None:
+    """The person's follow-up began (their plan was made): open, nothing known yet."""
+    if await followup(session, case_key, person_key) is None:
+        await session.execute(
+            insert(followups),
+            [{"case_key": case_key, "person_key": person_key, "slots": {}, "closure": "open"}],
+        )
+
+
+async def set_followup(
+    session: AsyncSession, case_key: str, person_key: str, **values: Any
+) -> None:
+    await start_followup(session, case_key, person_key)
+    await session.execute(
+        update(followups)
+        .where(followups.c.case_key == case_key, followups.c.person_key == person_key)
+        .values(**values)
+    )
+
+
 async def fact_rows(
     session: AsyncSession, months: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The people of the cases of ``months`` with an outcome, and their amounts, in a fixed
-    order (by case key, then person key: the same data reads the same way)."""
+    """The people of the cases of ``months`` with an outcome (with their follow-up, if any),
+    and their amounts, in a fixed order (by case key, then person key: the same data reads
+    the same way)."""
     joined = (
         select(
             people.c.case_key,
@@ -196,8 +248,22 @@ async def fact_rows(
             cases.c.departure_country,
             cases.c.destination_country,
             cases.c.outcome,
+            followups.c.instrument_version,
+            followups.c.economic,
+            followups.c.social,
+            followups.c.psychosocial,
+            followups.c.composite,
+            followups.c.residence,
+            followups.c.remigration_intention,
+            followups.c.slots,
+            followups.c.closure,
         )
         .join(cases, cases.c.case_key == people.c.case_key)
+        .outerjoin(
+            followups,
+            (followups.c.case_key == people.c.case_key)
+            & (followups.c.person_key == people.c.person_key),
+        )
         .where(cases.c.month.in_(list(months)), cases.c.outcome.is_not(None))
         .order_by(people.c.case_key, people.c.person_key)
     )

@@ -41,6 +41,7 @@ from services.reintegration.schemas import (
     SlotView,
     assistance_view,
     contact_view,
+    grant_view,
     score_view,
 )
 from services.reintegration.settings import config
@@ -74,6 +75,7 @@ async def plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> PlanVie
         slot_rows = await store.slots_of(session, [plan_id])
         contacts = await store.contacts_of(session, [plan_id])
         assistance = await store.assistance_of(session, plan_id)
+        grants = await store.grants_of(session, plan_id)
         scores = await store.scores_of(session, plan_id)
     states = states_of(slot_rows, contacts, today, rules)
     return PlanView(
@@ -106,6 +108,7 @@ async def plan(rt: Runtime, principal: Principal, plan_id: uuid.UUID) -> PlanVie
         ],
         contacts=[contact_view(c) for c in contacts],
         assistance=[assistance_view(a) for a in assistance],
+        grants=[grant_view(g) for g in grants],
         scores=[score_view(s, s["surveyed_on"]) for s in scores],
     )
 

@@ -18,6 +18,7 @@ from events.reintegration import (
     ClosureReason,
     ContactMethod,
     ContactOutcome,
+    FollowUpClosureReason,
     PlanStatus,
     RemigrationIntention,
     Residence,
@@ -159,6 +160,31 @@ class AssistanceView(BaseModel):
     on: date
 
 
+class GrantView(BaseModel):
+    """Cash received, asked of the fund: ``requested`` until funding answers, then
+    ``committed`` (``committed_cents``, less than asked when the cap allowed only part) or
+    ``refused`` (``refusal_reason``: ``cap_exhausted`` when the person's cap is used up,
+    ``insufficient_fund_balance``...)."""
+
+    grant_id: uuid.UUID
+    on: date
+    requested_cents: int
+    status: Literal["requested", "committed", "refused"]
+    committed_cents: int | None
+    refusal_reason: str | None
+
+
+def grant_view(row: Mapping[Any, Any]) -> GrantView:
+    return GrantView(
+        grant_id=row["grant_id"],
+        on=row["on_date"],
+        requested_cents=row["requested_cents"],
+        status=row["status"],
+        committed_cents=row["committed_cents"],
+        refusal_reason=row["refusal_reason"],
+    )
+
+
 class ScoreView(BaseModel):
     score_id: uuid.UUID
     survey_id: uuid.UUID
@@ -190,10 +216,11 @@ class PlanView(BaseModel):
     plan_status: PlanStatus
     drawn_up_on: date | None
     closed_on: date | None
-    closure_reason: ClosureReason | None
+    closure_reason: FollowUpClosureReason | None
     schedule: list[SlotView]
     contacts: list[ContactView]
     assistance: list[AssistanceView]
+    grants: list[GrantView] = Field(description="Cash received asked of the fund, and its answer")
     scores: list[ScoreView]
 
 

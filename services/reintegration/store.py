@@ -127,6 +127,21 @@ assistance = Table(
     Column("recorded_by", String(120), nullable=False),
 )
 
+grants = Table(
+    "reintegration_grants",
+    metadata,
+    # the id of the assistance_recorded event that asked funding: its answer is caused by it
+    Column("grant_id", Uuid, primary_key=True),
+    Column("plan_id", Uuid, ForeignKey("reintegration_plans.plan_id"), nullable=False, index=True),
+    Column("on_date", Date, nullable=False),
+    Column("requested_cents", BigInteger, nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("status", String(10), nullable=False),  # requested | committed | refused
+    Column("committed_cents", BigInteger, nullable=True),
+    Column("refusal_reason", String(40), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+)
+
 surveys = Table(
     "reintegration_surveys",
     metadata,
@@ -284,6 +299,16 @@ async def open_plans(
     return list(rows.mappings())
 
 
+async def open_plans_of_case(session: AsyncSession, case_id: uuid.UUID) -> list[RowMapping]:
+    query = (
+        select(plans)
+        .where(plans.c.case_id == case_id, plans.c.closed_on.is_(None))
+        .order_by(plans.c.plan_id)
+        .with_for_update()
+    )
+    return list((await session.execute(query)).mappings())
+
+
 async def plans_in(session: AsyncSession, offices: Sequence[str] | None) -> list[RowMapping]:
     query = select(plans)
     if offices is not None:
@@ -367,6 +392,28 @@ async def assistance_of(session: AsyncSession, plan_id: uuid.UUID) -> list[RowMa
         select(assistance)
         .where(assistance.c.plan_id == plan_id)
         .order_by(assistance.c.on_date, assistance.c.recorded_at)
+    )
+    return list(rows.mappings())
+
+
+async def add_grant(session: AsyncSession, row: dict[str, Any]) -> None:
+    await session.execute(insert(grants).values(**row))
+
+
+async def grant(session: AsyncSession, grant_id: uuid.UUID) -> RowMapping | None:
+    query = select(grants).where(grants.c.grant_id == grant_id)
+    return (await session.execute(query)).mappings().first()
+
+
+async def decide_grant(session: AsyncSession, grant_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(grants).where(grants.c.grant_id == grant_id).values(**values))
+
+
+async def grants_of(session: AsyncSession, plan_id: uuid.UUID) -> list[RowMapping]:
+    rows = await session.execute(
+        select(grants)
+        .where(grants.c.plan_id == plan_id)
+        .order_by(grants.c.on_date, grants.c.requested_at, grants.c.grant_id)
     )
     return list(rows.mappings())
 

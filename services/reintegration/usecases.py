@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy.engine import RowMapping
 
@@ -22,6 +22,7 @@ from events.reintegration import (
     ContactOverdue,
     ContactRecorded,
     FollowUpClosed,
+    FollowUpClosureReason,
     PlanCreated,
     ScheduledContact,
     ScoreRecorded,
@@ -300,6 +301,59 @@ def _assistance_rows(
     ]
 
 
+async def _ask_for_grant(
+    uow: UnitOfWork,
+    event_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    stage: str,
+    on: date,
+    rows: Sequence[Mapping[Any, Any]],
+) -> None:
+    """Cash received is asked of funding (it consumes ``assistance_recorded``): the grant is
+    ``requested`` until funding's answer, which is caused by that event, arrives."""
+    cash = sum(r["amount_cents"] or 0 for r in rows if r["kind"] == "cash")
+    if stage != "received" or cash <= 0:
+        return
+    await store.add_grant(
+        uow.session,
+        {
+            "grant_id": event_id,
+            "plan_id": plan_id,
+            "on_date": on,
+            "requested_cents": cash,
+            "requested_at": uow.clock(),
+            "status": "requested",
+        },
+    )
+
+
+async def grant_decided(
+    uow: UnitOfWork,
+    cause: uuid.UUID | None,
+    committed_cents: int | None,
+    refusal_reason: str | None,
+) -> bool:
+    """Funding answered a grant asked by the event ``cause``: committed (perhaps less than
+    asked, within the cap) or refused (the cap used up, the fund short...). False when the
+    answer is not about a grant of ours (another commitment of the case). Safe to re-run."""
+    if cause is None:
+        return False
+    found = await store.grant(uow.session, cause)
+    if found is None:
+        return False
+    if found["status"] != "requested":
+        return True
+    await store.decide_grant(
+        uow.session,
+        cause,
+        status="committed" if committed_cents is not None else "refused",
+        committed_cents=committed_cents,
+        refusal_reason=refusal_reason,
+        decided_at=uow.clock(),
+    )
+    return True
+
+
 def _items(rows: Sequence[Mapping[Any, Any]]) -> list[AssistanceItem]:
     return [
         AssistanceItem(category=r["category"], kind=r["kind"], amount_cents=r["amount_cents"])
@@ -392,7 +446,7 @@ async def record_contact(
                 plan_id, "received", body.on, body.assistance_received, principal, now, contact_id
             )
             await store.add_assistance(uow.session, rows)
-            uow.emit(
+            told = uow.emit(
                 AssistanceRecorded(
                     **_plan_ids(plan),
                     stage="received",
@@ -402,6 +456,7 @@ async def record_contact(
                 ),
                 actor=actor,
             )
+            await _ask_for_grant(uow, told.event_id, plan_id, "received", body.on, rows)
         scored: ScoreView | None = None
         if body.survey is not None and instrument is not None:
             survey_id = uuid.uuid4()
@@ -454,10 +509,11 @@ async def record_assistance(
             await store.set_drawn_up(uow.session, plan_id, body.on)
         rows = _assistance_rows(plan_id, body.stage, body.on, body.items, principal, now)
         await store.add_assistance(uow.session, rows)
-        uow.emit(
+        told = uow.emit(
             AssistanceRecorded(**_plan_ids(plan), stage=body.stage, on=body.on, items=_items(rows)),
             actor=_actor(principal),
         )
+        await _ask_for_grant(uow, told.event_id, plan_id, body.stage, body.on, rows)
         await uow.commit()
     return [assistance_view(r) for r in rows]
 
@@ -505,7 +561,7 @@ async def _close(
     uow: UnitOfWork,
     plan: Mapping[Any, Any],
     on: date,
-    reason: ClosureReason,
+    reason: FollowUpClosureReason,
     by: ClosedBy,
     actor: Actor | None,
 ) -> None:
@@ -530,6 +586,25 @@ async def close_follow_up(
     return ClosureView(
         plan_id=plan_id, closed_on=body.on, reason=body.reason, closed_by="caseworker"
     )
+
+
+def closure_reason_of(registration_reason: str | None) -> FollowUpClosureReason:
+    """The follow-up's reason when registration closed the case: registration's own code if
+    it is one of ours (``re_migrated``, or ``follow_up_re_migrated``), else ``case_closed``."""
+    code = (registration_reason or "").removeprefix("follow_up_")
+    return code if code in get_args(ClosureReason) else "case_closed"  # type: ignore[return-value]
+
+
+async def close_with_case(
+    uow: UnitOfWork, case_id: uuid.UUID, on: date, registration_reason: str | None
+) -> int:
+    """Registration closed the case: every plan of it still open closes (``closed_by``
+    "registration"); plans closed already stay as they are. Safe to re-run."""
+    closed = 0
+    for plan in await store.open_plans_of_case(uow.session, case_id):
+        await _close(uow, plan, on, closure_reason_of(registration_reason), "registration", None)
+        closed += 1
+    return closed
 
 
 # --- the overdue check (periodic) --------------------------------------------------------------

@@ -15,23 +15,53 @@ from events.types import Category, CountryCode, Sex
 Month = str  # "YYYY-MM"
 LifecycleOutcome = Literal["withdrawn", "ineligible", "returned"]
 Residence = Literal["same_community", "other_community", "urban_centre", "abroad_again"]
-Intention = Literal["none", "considering", "planning", "unknown"]
+Intention = Literal["none", "considering", "planning", "declined_to_answer", "unknown"]
+Closure = Literal[
+    "completed",
+    "lost_contact",
+    "re_migrated",
+    "deceased",
+    "declined",
+    "transferred",
+    "no_longer_eligible",
+    "funding_lost",
+    "security",
+    "case_closed",
+    "open",
+]
 
 SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
 OUTCOMES: tuple[str, ...] = ("withdrawn", "ineligible", "returned")
 RESIDENCES: tuple[str, ...] = ("same_community", "other_community", "urban_centre", "abroad_again")
-INTENTIONS: tuple[str, ...] = ("none", "considering", "planning", "unknown")
+INTENTIONS: tuple[str, ...] = ("none", "considering", "planning", "declined_to_answer", "unknown")
+# why the follow-up closed (reintegration's reason codes), or "open" while it runs
+CLOSURES: tuple[str, ...] = (
+    "completed",
+    "lost_contact",
+    "re_migrated",
+    "deceased",
+    "declined",
+    "transferred",
+    "no_longer_eligible",
+    "funding_lost",
+    "security",
+    "case_closed",
+    "open",
+)
 SCORES: tuple[str, ...] = ("economic", "social", "psychosocial", "composite")
 
 Score = float
 
 
 class ReintegrationFacts(BaseModel):
-    """The latest follow-up of a returned person: scores 0-1 of one instrument version."""
+    """The follow-up of a returned person: the latest scores 0-1 (of one instrument version;
+    None before a first score), where they live and intend to go at the latest contact that
+    reached them, the contacts done (reached) and due (window closed or settled), and how the
+    follow-up closed ("open" while it runs)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    instrument_version: str = Field(pattern=r"^[A-Za-z0-9._-]{1,20}$")
+    instrument_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,40}$")
     economic: Score | None = Field(default=None, ge=0, le=1)
     social: Score | None = Field(default=None, ge=0, le=1)
     psychosocial: Score | None = Field(default=None, ge=0, le=1)
@@ -42,6 +72,7 @@ class ReintegrationFacts(BaseModel):
     remigration_intention: Intention | None = None
     contacts_done: int = Field(default=0, ge=0)
     contacts_due: int = Field(default=0, ge=0)
+    closure: Closure = "open"
 
 
 class ReturnFact(BaseModel):

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.evaluation.domain.facts import (
+    CLOSURES,
     INTENTIONS,
     OUTCOMES,
     RESIDENCES,
@@ -42,12 +43,13 @@ class FactFrame:
     category_mask: npt.NDArray[np.uint64]  # bit j: settings.categories[j]
     committed: npt.NDArray[np.int64]  # (n, cost categories), cents
     paid: npt.NDArray[np.int64]
-    instrument: Coded  # -1: no reintegration follow-up
+    instrument: Coded  # -1: no reintegration follow-up, or not scored yet
     scores: npt.NDArray[np.float64]  # (n, 4) in SCORES order, NaN when missing
     residence: Coded
     intention: Coded
     contacts_done: npt.NDArray[np.int64]
     contacts_due: npt.NDArray[np.int64]
+    closure: Coded  # -1: no reintegration follow-up
 
     def __len__(self) -> int:
         return len(self.month.codes)
@@ -76,6 +78,7 @@ class FactFrame:
             intention=c(self.intention),
             contacts_done=self.contacts_done[rows],
             contacts_due=self.contacts_due[rows],
+            closure=c(self.closure),
         )
 
     def in_months(self, months: frozenset[str]) -> FactFrame:
@@ -129,7 +132,9 @@ def frame_of(facts: Sequence[ReturnFact], settings: TableSettings) -> FactFrame:
         ],
         dtype=np.float64,
     ).reshape(len(facts), len(SCORES))
-    versions = sorted({r.instrument_version for r in reint if r is not None})
+    versions = sorted(
+        {r.instrument_version for r in reint if r is not None and r.instrument_version}
+    )
     return FactFrame(
         settings,
         _observed([f.month for f in facts]),
@@ -143,7 +148,7 @@ def frame_of(facts: Sequence[ReturnFact], settings: TableSettings) -> FactFrame:
         _amounts([f.committed_cents for f in facts], settings.cost_categories),
         _amounts([f.paid_cents for f in facts], settings.cost_categories),
         _fixed(
-            [None if r is None else r.instrument_version for r in reint],
+            [None if r is None else r.instrument_version for r in reint],  # None: not scored
             tuple(versions),
             "instrument",
         ),
@@ -154,4 +159,5 @@ def frame_of(facts: Sequence[ReturnFact], settings: TableSettings) -> FactFrame:
         ),
         np.array([0 if r is None else r.contacts_done for r in reint], dtype=np.int64),
         np.array([0 if r is None else r.contacts_due for r in reint], dtype=np.int64),
+        _fixed([None if r is None else r.closure for r in reint], CLOSURES, "closure"),
     )

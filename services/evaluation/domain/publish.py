@@ -36,7 +36,8 @@ def notes(protected: ProtectedTable) -> tuple[str, ...]:
     if spec.kind == "outcomes":
         out.append(
             "Means of the scores (0-1) over the people with a score; 'share above' is the share"
-            " of people whose composite score is at or above the programme's threshold."
+            " of the people with a composite score whose score is at or above the programme's"
+            " threshold; an empty mean or share: nobody in the cell has that score yet."
         )
     return tuple(out)
 
@@ -95,7 +96,9 @@ def _figures(
     figures.append(
         (
             "share_above",
-            round(float(v[index["composite_above_threshold"]]) / people, 3) if people else 0.0,
+            round(float(v[index["composite_above_threshold"]]) / answered, 3)
+            if (answered := float(v[index["n_composite"]]))
+            else "",
         )
     )
     figures += [(n, int(v[index[n]])) for n in ("contacts_done", "contacts_due")]

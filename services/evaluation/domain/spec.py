@@ -23,6 +23,7 @@ Dimension = Literal[
     "cost_category",
     "residence",
     "intention",
+    "closure",
     "instrument",
 ]
 TableKind = Literal["returns", "assistance", "outcomes"]

@@ -15,7 +15,14 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from services.evaluation.domain.facts import INTENTIONS, OUTCOMES, RESIDENCES, SCORES, SEXES
+from services.evaluation.domain.facts import (
+    CLOSURES,
+    INTENTIONS,
+    OUTCOMES,
+    RESIDENCES,
+    SCORES,
+    SEXES,
+)
 from services.evaluation.domain.frame import Coded, FactFrame
 from services.evaluation.domain.spec import EXPLODED, NO_CATEGORY, TOTAL, Dimension, TableSpec
 
@@ -88,13 +95,20 @@ def _column(frame: FactFrame, dim: Dimension, spec: TableSpec) -> Coded:
         "outcome": frame.outcome,
         "residence": frame.residence,
         "intention": frame.intention,
+        "closure": frame.closure,
         "instrument": frame.instrument,
     }
     return columns[dim]
 
 
 def _levels(frame: FactFrame, dim: Dimension, spec: TableSpec) -> tuple[str, ...]:
-    fixed = {"sex": SEXES, "outcome": OUTCOMES, "residence": RESIDENCES, "intention": INTENTIONS}
+    fixed = {
+        "sex": SEXES,
+        "outcome": OUTCOMES,
+        "residence": RESIDENCES,
+        "intention": INTENTIONS,
+        "closure": CLOSURES,
+    }
     if dim == "category":
         return (*frame.settings.categories, NO_CATEGORY)
     if dim == "cost_category":
@@ -218,8 +232,8 @@ def aggregate(frame: FactFrame, spec: TableSpec) -> CrossTable:
     keep = wanted[frame.outcome.codes]
     in_months = np.array([m in spec.months for m in frame.month.labels], dtype=bool)
     keep &= in_months[frame.month.codes] if len(in_months) else keep
-    if spec.kind == "outcomes":
-        keep &= frame.instrument.codes >= 0
+    if spec.kind == "outcomes":  # the people followed up (scored or not yet)
+        keep &= frame.closure.codes >= 0
     single = [d for d in spec.dims if d not in EXPLODED]
     codes = {d: _column(frame, d, spec).codes for d in single}
     for d in single:

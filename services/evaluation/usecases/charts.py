@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 from services.evaluation.domain.publish import SUPPRESSED
 from services.evaluation.domain.spec import TOTAL
-from services.evaluation.usecases.layout import Sheet
+from services.evaluation.usecases.layout import OUTCOME_CHART, Sheet
 
 FEMALE, MALE, PAID, COMMITTED = "#c2185b", "#1565c0", "#2e7d32", "#9e9d24"
+# economic, social, psychosocial, composite: distinct in hue and in line style
+DIMENSIONS = (("#1565c0", "-"), ("#2e7d32", "--"), ("#c2185b", "-."), ("#333333", ":"))
 
 
 def _svg(figure: object) -> str:
@@ -103,6 +105,32 @@ def _paired(sheet: Sheet, groups: Sequence[tuple[str, str]], title: str) -> str:
     return _svg(fig)
 
 
+def _over_time(sheet: Sheet) -> str:
+    """Mean score of each dimension by month; a suppressed month is a gap marked x."""
+    from matplotlib.figure import Figure
+
+    months = [r for r in sheet.row_labels if r != TOTAL]
+    fig = Figure(figsize=(7, 3.4))
+    ax = fig.subplots()
+    for d, (name, (colour, style)) in enumerate(zip(OUTCOME_CHART, DIMENSIONS, strict=True)):
+        ys = []
+        for x, month in enumerate(months):
+            found = sheet.grid.get((month, TOTAL))
+            ys.append(float("nan") if found is None else found[d])
+            if found is None and d == 0:
+                _mark(ax, x, 0.5)
+        label = name.removeprefix("mean_")
+        ax.plot(range(len(months)), ys, style, color=colour, marker="o", label=label)
+    ax.set_ylim(0, 1)
+    ax.set_xlim(-0.4, max(len(months) - 0.6, 0.4))
+    ax.set_xticks(range(len(months)), months)
+    ax.set_ylabel("mean score (0-1)")
+    ax.set_xlabel("month of registration")
+    ax.legend(loc="lower right", ncols=4)
+    ax.set_title("Reintegration outcomes by dimension over time")
+    return _svg(fig)
+
+
 def charts(sheets: Sequence[Sheet]) -> list[tuple[str, str]]:
     """(caption, inline SVG) for each chart the export's tables allow."""
     out: list[tuple[str, str]] = []
@@ -122,6 +150,21 @@ def charts(sheets: Sequence[Sheet]) -> list[tuple[str, str]]:
             (
                 "Cases by outcome: returned, withdrawn, or found ineligible at screening.",
                 _bars(by_name["lifecycle"], f"{TOTAL}/{TOTAL}", "Outcomes", "people"),
+            )
+        )
+    if "outcomes_over_time" in by_name:
+        out.append(
+            (
+                "Mean sustainability scores (economic, social, psychosocial and composite) of"
+                " the people followed up, by month of registration.",
+                _over_time(by_name["outcomes_over_time"]),
+            )
+        )
+    if "residence" in by_name:
+        out.append(
+            (
+                "People followed up, by residence at the latest contact that reached them.",
+                _bars(by_name["residence"], f"{TOTAL}/{TOTAL}", "Residence", "people"),
             )
         )
     if "assistance" in by_name:

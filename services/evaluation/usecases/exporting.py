@@ -31,7 +31,7 @@ from services.evaluation.domain.errors import (
     OverlappingReleaseRefusedError,
     TableNotProtectableError,
 )
-from services.evaluation.domain.facts import SEXES, ReturnFact
+from services.evaluation.domain.facts import SEXES, ReintegrationFacts, ReturnFact
 from services.evaluation.domain.frame import frame_of
 from services.evaluation.domain.ledger import Ledger, Release
 from services.evaluation.domain.periods import between, closed_periods, preset
@@ -106,9 +106,29 @@ def facts_of(
                 committed_cents=tuple(committed.get(key, ())),
                 paid_cents=tuple(paid.get(key, ())),
                 outcome=p["outcome"],
+                reintegration=_followup(p),
             )
         )
     return out
+
+
+def _followup(row: dict[str, Any]) -> ReintegrationFacts | None:
+    """The person's follow-up from the read model's row (None: no plan was made)."""
+    if row.get("closure") is None:
+        return None
+    slots = dict(row["slots"] or {})
+    return ReintegrationFacts(
+        instrument_version=row["instrument_version"],
+        **{
+            s: None if row[s] is None else round(float(row[s]), 4)
+            for s in ("economic", "social", "psychosocial", "composite")
+        },
+        residence=row["residence"],
+        remigration_intention=row["remigration_intention"],
+        contacts_done=sum(1 for state in slots.values() if state == "done"),
+        contacts_due=len(slots),
+        closure=row["closure"],
+    )
 
 
 def _about(
@@ -127,6 +147,10 @@ def _about(
         f"Age bands: {', '.join(settings.age_labels)}. Sex: {', '.join(SEXES)}.",
         "Returns count the people of cases whose people arrived; the lifecycle table counts"
         " people by their case's outcome. Cases in progress and cancelled cases are in no table.",
+        "Reintegration tables count the returned people with a follow-up plan, by their month"
+        " of registration: the latest scores, residence and re-migration intention at the latest"
+        " contact that reached them; contacts done (reached) and due (window closed, or settled"
+        " earlier); how the follow-up closed.",
     ]
 
 
@@ -175,7 +199,11 @@ def _build(
         if result.release not in ledger.releases:
             new.append(result.release)
         ledger = ledger.add(result.release)
-        sheets.append(sheet(name, result.protected, period, settings, rules_note))
+        extra: tuple[str, ...] = ()
+        if spec.kind == "outcomes":
+            versions = ", ".join(frame.instrument.labels) or "none yet"
+            extra = (f"Scores of the instrument version(s): {versions} (the latest per person).",)
+        sheets.append(sheet(name, result.protected, period, settings, rules_note, extra))
     progress(f"writing {fmt}")
     about = _about(period, tables, rules, settings)
     if fmt == "csv":

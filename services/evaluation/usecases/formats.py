@@ -23,6 +23,10 @@ HXL_NOTES = (
     " yet released), +dest, +total, age bands in the +age12_17 style (+age60plus,"
     " +age_unknown), +sex_other, +sex_unknown, +committed, +paid, +category, +cost_<category>,"
     " +outcome.",
+    "Outcome tables are long (a row per cell): core #meta, #date +month and #indicator with"
+    " custom attributes +sex, +age, +followed, +score, +economic, +social, +psychosocial,"
+    " +composite, +mean, +share_above, +contacts, +done, +due; and #status with custom"
+    " +residence, +intention, +closure.",
 )
 
 
@@ -69,7 +73,7 @@ def xlsx_file(sheets: Sequence[Sheet], about: Sequence[str], dated: datetime) ->
             for c, value in enumerate(row):
                 if c >= 3 and amounts and value != SUPPRESSED:
                     ws.write_number(r, c, float(str(value)), money)
-                elif isinstance(value, int):
+                elif isinstance(value, int | float):
                     ws.write_number(r, c, value)
                 else:
                     ws.write_string(r, c, str(value))

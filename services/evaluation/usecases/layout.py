@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from services.evaluation.domain.facts import LifecycleOutcome
 from services.evaluation.domain.protect import ProtectedTable
 from services.evaluation.domain.publish import SUPPRESSED, notes
+from services.evaluation.domain.publish import rows as rows_of
 from services.evaluation.domain.settings import TableSettings
 from services.evaluation.domain.spec import TOTAL, Dimension, Period, TableKind, TableSpec
 from services.evaluation.schemas import TableName
@@ -28,8 +29,12 @@ class TableDef:
     kind: TableKind
     row: Dimension
     outcomes: tuple[LifecycleOutcome, ...] = ("returned",)
+    over_time: bool = False  # by month of the period, and nothing else
 
     def spec(self, period: Period) -> TableSpec:
+        if self.over_time:
+            months = tuple(Period(label=m, months=(m,)) for m in period.months)
+            return TableSpec(kind=self.kind, dims=("period",), periods=months)
         cols: tuple[Dimension, ...] = (
             ("cost_category",) if self.kind == "assistance" else ("sex", "age_band")
         )
@@ -56,9 +61,36 @@ TABLES: dict[TableName, TableDef] = {
         "assistance",
         "destination",
     ),
+    "outcomes": TableDef(
+        "Reintegration outcomes (mean scores, share above threshold, contacts), by destination"
+        " country, sex and age",
+        "outcomes",
+        "destination",
+    ),
+    "outcomes_by_category": TableDef(
+        "Reintegration outcomes, by vulnerability category, sex and age", "outcomes", "category"
+    ),
+    "outcomes_over_time": TableDef(
+        "Reintegration outcomes by month of registration", "outcomes", "period", over_time=True
+    ),
+    "residence": TableDef(
+        "People followed up, by residence at the latest contact that reached them, sex and age",
+        "returns",
+        "residence",
+    ),
+    "remigration_intention": TableDef(
+        "People followed up, by re-migration intention at the latest contact, sex and age",
+        "returns",
+        "intention",
+    ),
+    "closures": TableDef(
+        "People followed up, by how their follow-up closed (or open), sex and age",
+        "returns",
+        "closure",
+    ),
 }
 
-Cell = str | int
+Cell = str | int | float
 
 
 @dataclass(frozen=True)
@@ -84,7 +116,27 @@ _ROW_TAG = {
     "destination": ("Destination country", "#country+code+dest"),
     "category": ("Vulnerability category", "#indicator+category"),
     "outcome": ("Outcome", "#status+outcome"),
+    "residence": ("Residence", "#status+residence"),
+    "intention": ("Re-migration intention", "#status+intention"),
+    "closure": ("Follow-up closure", "#status+closure"),
+    "period": ("Month of registration", "#date+month"),
+    "sex": ("Sex", "#meta+sex"),
+    "age_band": ("Age band", "#meta+age"),
 }
+
+# The published measures of an outcomes table (publish._figures), with header and hashtag.
+_OUTCOME_COLUMNS = (
+    ("people", "People followed up", "#affected+returnees+followed"),
+    ("mean_economic", "Mean economic score", "#indicator+score+economic+mean"),
+    ("mean_social", "Mean social score", "#indicator+score+social+mean"),
+    ("mean_psychosocial", "Mean psychosocial score", "#indicator+score+psychosocial+mean"),
+    ("mean_composite", "Mean composite score", "#indicator+score+composite+mean"),
+    ("share_above", "Share at or above threshold", "#indicator+score+composite+share_above"),
+    ("contacts_done", "Contacts done", "#indicator+contacts+done"),
+    ("contacts_due", "Contacts due", "#indicator+contacts+due"),
+)
+# what the chart of outcomes over time draws, from the grid
+OUTCOME_CHART = ("mean_economic", "mean_social", "mean_psychosocial", "mean_composite")
 
 
 def _sex_attr(sex: str) -> str:
@@ -117,13 +169,68 @@ def cents_text(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+def _number(value: float | int | str) -> float:
+    return float("nan") if value == "" else float(value)
+
+
+def _outcomes_sheet(
+    name: TableName, protected: ProtectedTable, period: Period, extra_notes: tuple[str, ...]
+) -> Sheet:
+    """An outcomes table published long: a row per cell (each level and Total of every
+    dimension), a column per figure (people, means, share above threshold, contacts)."""
+    table = protected.table
+    dims = table.spec.dims
+    headers = (
+        "Period start",
+        "Period end",
+        *(_ROW_TAG[d][0] for d in dims),
+        *(c[1] for c in _OUTCOME_COLUMNS),
+    )
+    hashtags = (
+        "#date+start",
+        "#date+end",
+        *(_ROW_TAG[d][1] for d in dims),
+        *(c[2] for c in _OUTCOME_COLUMNS),
+    )
+    start, end = period.months[0], period.months[-1]
+    rows: list[tuple[Cell, ...]] = []
+    grid: dict[tuple[str, str], tuple[float, ...] | None] = {}
+    for published in rows_of(protected):
+        figures = dict(published.figures)
+        values = [figures[n] for n, _, _ in _OUTCOME_COLUMNS]
+        rows.append((start, end, *published.label, *values))
+        column = "/".join(published.label[1:]) or TOTAL
+        hidden = any(v == SUPPRESSED for v in values)
+        grid[(published.label[0], column)] = (
+            None if hidden else tuple(_number(figures[n]) for n in OUTCOME_CHART)
+        )
+    loss = protected.loss
+    return Sheet(
+        name=name,
+        title=TABLES[name].title,
+        headers=headers,
+        hashtags=hashtags,
+        rows=tuple(rows),
+        notes=(*notes(protected), *extra_notes),
+        cells=loss.cells,
+        suppressed=loss.suppressed,
+        primary=loss.primary,
+        grid=grid,
+        row_labels=(*table.levels[0], TOTAL),
+        column_labels=tuple(dict.fromkeys(c for _, c in grid)),
+    )
+
+
 def sheet(
     name: TableName,
     protected: ProtectedTable,
     period: Period,
     settings: TableSettings,
     rules_note: str,
+    extra_notes: tuple[str, ...] = (),
 ) -> Sheet:
+    if protected.table.spec.kind == "outcomes":
+        return _outcomes_sheet(name, protected, period, (*extra_notes, rules_note))
     table = protected.table
     spec = table.spec
     definition = TABLES[name]

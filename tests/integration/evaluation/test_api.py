@@ -52,6 +52,12 @@ async def test_the_evaluator_makes_lists_and_downloads_an_export(
         "returns_by_category",
         "lifecycle",
         "assistance",
+        "outcomes",
+        "outcomes_by_category",
+        "outcomes_over_time",
+        "residence",
+        "remigration_intention",
+        "closures",
     }
     listed = (await http.get("/api/exports", headers=EVALUATOR)).json()
     assert [e["id"] for e in listed["items"]] == [export["id"]]

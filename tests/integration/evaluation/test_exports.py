@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from services.evaluation import store
 from services.evaluation.domain.errors import InvalidPeriodError, OverlappingReleaseRefusedError
-from services.evaluation.schemas import ExportIn
+from services.evaluation.schemas import TABLE_NAMES, ExportIn
 from services.evaluation.usecases import create_export
 from services.kit.definition import Runtime
 from tests.integration.evaluation.scenario import (
@@ -84,10 +84,7 @@ async def test_an_export_counts_the_returned_people_of_the_period_and_hides_smal
 
     assert made.period == "2026-H1" and made.first_month == "2026-01"
     assert {f.name for f in made.files} == {
-        "returns.csv",
-        "returns_by_category.csv",
-        "lifecycle.csv",
-        "assistance.csv",
+        *(f"{name}.csv" for name in TABLE_NAMES),
         "notes.txt",
     }
     directory = export_dir(rt, made.id)

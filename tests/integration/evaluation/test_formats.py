@@ -54,6 +54,12 @@ async def test_openpyxl_opens_the_workbook_with_a_sheet_per_table_and_the_notes(
         "returns_by_category",
         "lifecycle",
         "assistance",
+        "outcomes",
+        "outcomes_by_category",
+        "outcomes_over_time",
+        "residence",
+        "remigration_intention",
+        "closures",
         "notes",
     ]
     rows = list(book["returns"].iter_rows(values_only=True))
@@ -74,7 +80,8 @@ async def test_the_html_report_is_self_contained_with_its_charts_inline(rt: Runt
     made = await create_export(rt, EVALUATOR, ExportIn(period="2026-H1", format="html"))
 
     html = (export_dir(rt, made.id) / "report.html").read_text()
-    assert html.count("<svg") == 5  # pyramid, destinations, outcomes, two of amounts
+    # pyramid, destinations, lifecycle outcomes, scores over time, residence, two of amounts
+    assert html.count("<svg") == 7
     assert "Returns by sex and age band" in html
     # nothing to fetch: no script, stylesheet, image or font from elsewhere
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)

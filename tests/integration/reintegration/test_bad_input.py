@@ -161,3 +161,38 @@ async def test_a_closure_in_the_future_or_with_an_unknown_reason_is_refused(
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"].endswith("reason")
     assert await _counts(db) == before
+
+
+async def test_a_contact_for_a_case_that_has_not_arrived_finds_no_plan_and_stores_nothing(
+    runtime, client, clock, db, vault
+):
+    """Plans are made on arrival: before it there is no plan to record a contact on."""
+    import uuid
+
+    await arrive(runtime, vault)
+    clock.on(date(2026, 4, 16))
+    before = await _counts(db)
+
+    response = await client.post(
+        "cw", f"/api/monitoring/plans/{uuid.uuid4()}/contacts", reached("2026-04-16")
+    )
+
+    assert response.status_code == 404, response.text
+    assert response.json()["type"] == "urn:retorno:problem:plan-not-found"
+    assert await _counts(db) == before
+
+
+async def test_a_caseworker_cannot_give_the_reason_kept_for_a_closure_in_registration(
+    runtime, client, clock, db, vault
+):
+    (plan_id,) = await arrive(runtime, vault)
+    clock.on(date(2026, 2, 1))
+    before = await _counts(db)
+    refused = await client.post(
+        "cw",
+        f"/api/monitoring/plans/{plan_id}/closure",
+        {"on": "2026-02-01", "reason": "case_closed"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"].endswith("reason")
+    assert await _counts(db) == before

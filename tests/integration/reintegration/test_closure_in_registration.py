@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from events.funding import CommitmentApproved, CommitmentRejected
-from events.reintegration import PlanCreated
+from events.reintegration import FollowUpClosed, PlanCreated
 from services.kit.settings import Settings
 from services.runtime.composition import close_runtime
 from services.runtime.registry import all_services
@@ -164,7 +164,99 @@ async def test_cash_assistance_received_is_committed_in_funding_within_the_perso
                 if e.type == CommitmentRejected.type_name()
             ]
             assert len(rejected) == 1 and rejected[0].reason == "cap_exhausted"
+            view = await http.get(f"/api/monitoring/plans/{plan.plan_id}", headers=cw)
+            grants = [
+                (g["requested_cents"], g["status"], g["committed_cents"], g["refusal_reason"])
+                for g in view.json()["grants"]
+            ]
+            assert grants == [
+                (40_000, "committed", 40_000, None),
+                (90_000, "refused", None, "cap_exhausted"),  # a clear state, not silence
+            ]
             position = await http.get(f"/api/people/{plan.person_ref}/funding", headers=sup)
             assert position.status_code == 200, position.text
     finally:
         await close_runtime(rt)
+
+
+async def test_closing_the_case_in_registration_closes_its_open_follow_ups_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    services = all_services()
+    rt = await open_runtime(Settings(data_dir=tmp_path), services)
+    flow = InProcessFlow(rt, services)
+    sup, cw = bearer("supervisor"), bearer("caseworker")
+    try:
+        async with client(make_app(rt, services)) as http:
+            period = str(rt.clock().year)
+            assert (
+                await http.post("/api/funds", json=fund_request(period), headers=sup)
+            ).is_success
+            receipt = {"member": "CA", "amount": "60000.00"}
+            assert (
+                await http.post(f"/api/funds/{period}/receipts", json=receipt, headers=sup)
+            ).is_success
+            await flow.run()
+            body = case_request(fund_period=period, people=[person_request(), person_request()])
+            case_id = (await http.post("/api/cases", json=body, headers=cw)).json()["case_id"]
+            url = f"/api/cases/{case_id}/transitions"
+            screen = {"to": "eligible", "reason_code": "meets_criteria"}
+            assert (await http.post(url, json=screen, headers=cw)).status_code == 200
+            await flow.run()
+            for to in ("documents_ready", "departed", "arrived"):
+                assert (await http.post(url, json={"to": to}, headers=cw)).status_code == 200
+            await flow.run()
+            plans = [
+                e.parse(PlanCreated)
+                for e in await outbox(rt, "reintegration")
+                if e.type == PlanCreated.type_name()
+            ]
+            assert len(plans) == 2
+            today = rt.clock().date().isoformat()
+            # one person's follow-up is closed already, by a caseworker of reintegration
+            first = await http.post(
+                f"/api/monitoring/plans/{plans[0].plan_id}/closure",
+                json={"on": today, "reason": "deceased"},
+                headers=cw,
+            )
+            assert first.status_code == 201, first.text
+            await flow.run()
+
+            closed = await http.post(
+                url, json={"to": "closed", "reason_code": "re_migrated"}, headers=cw
+            )
+            assert closed.status_code == 200, closed.text
+            await flow.run()
+            await flow.run()  # a redelivery closes nothing twice
+
+            closures = [
+                e.parse(FollowUpClosed)
+                for e in await outbox(rt, "reintegration")
+                if e.type == FollowUpClosed.type_name()
+            ]
+            assert [(c.plan_id, c.reason_code, c.closed_by) for c in closures] == [
+                (plans[0].plan_id, "deceased", "caseworker"),
+                (plans[1].plan_id, "re_migrated", "registration"),
+            ]
+            for plan, reason in ((plans[0], "deceased"), (plans[1], "re_migrated")):
+                view = await http.get(f"/api/monitoring/plans/{plan.plan_id}", headers=cw)
+                assert view.json()["closure_reason"] == reason
+            due = (await http.get("/api/monitoring/due", headers=cw)).json()
+            assert due["total"] == 0, due
+            case = (await http.get(f"/api/cases/{case_id}", headers=cw)).json()
+            assert case["status"] == "closed"
+            registration_closures = [
+                e for e in await outbox(rt, "registration") if e.type == "registration.case_closed"
+            ]
+            assert len(registration_closures) == 1  # reintegration's closures change nothing
+    finally:
+        await close_runtime(rt)
+
+
+def test_a_registration_reason_maps_to_a_follow_up_reason_or_case_closed() -> None:
+    from services.reintegration.usecases import closure_reason_of
+
+    assert closure_reason_of("re_migrated") == "re_migrated"
+    assert closure_reason_of("follow_up_lost_contact") == "lost_contact"
+    assert closure_reason_of("duplicate_case") == "case_closed"
+    assert closure_reason_of(None) == "case_closed"
