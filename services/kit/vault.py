@@ -34,6 +34,12 @@ class Vault(Protocol):
         self, person_ref: str, fields: Mapping[str, str]
     ) -> Mapping[str, bytes]: ...
 
+    async def encrypt_people(
+        self, people: Mapping[str, Mapping[str, str]]
+    ) -> Mapping[str, Mapping[str, bytes]]:
+        """``encrypt_many`` for several people, their missing keys made in one transaction."""
+        ...
+
     async def decrypt_many(
         self,
         person_ref: str,

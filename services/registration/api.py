@@ -86,7 +86,8 @@ def router() -> APIRouter:
         """Register a return case (requested -> registered); personal data is encrypted."""
         case_id = await registering.register_case(rt, principal, body)
         response.headers["Location"] = f"/api/cases/{case_id}"
-        return await cases.get_case(rt, principal, case_id)
+        sent = registering.new_people_fields(body)
+        return await cases.get_case(rt, principal, case_id, sent=sent)
 
     @api.get("/cases/{case_id}", response_model=CaseDetail)
     async def get_case(

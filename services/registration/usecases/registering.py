@@ -103,24 +103,44 @@ async def _seal(
     ciphertext rows, those records, and the refs whose key was made here."""
     rows: list[dict[str, Any]] = []
     office_records: dict[str, dict[str, bytes]] = {}
-    created: list[str] = []
+    created = [
+        ref for ref, p in zip(refs, body.people, strict=True) if not isinstance(p, KnownPersonIn)
+    ]
+    plain = entered(refs, body)
     try:
-        for ref, person in zip(refs, body.people, strict=True):
-            if isinstance(person, KnownPersonIn):  # the owning office's record is kept as is
-                if person.personal is not None:
-                    sealed = await vault.encrypt_many(ref, personal_fields(person.personal))
-                    office_records[ref] = dict(sealed)
-                continue
-            created.append(ref)
-            await vault.new_person(ref)
-            sealed = await vault.encrypt_many(ref, personal_fields(person))
-            rows.extend(
-                {"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items()
-            )
+        sealed = await vault.encrypt_people(plain)  # the new keys, in one transaction
     except BaseException:
         await _discard(vault, created)
         raise
+    for ref, person in zip(refs, body.people, strict=True):
+        if isinstance(person, KnownPersonIn):  # the owning office's record is kept as is
+            if person.personal is not None:
+                office_records[ref] = dict(sealed[ref])
+            continue
+        rows.extend(
+            {"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed[ref].items()
+        )
     return rows, office_records, created
+
+
+def new_people_fields(body: RegisterCase) -> dict[int, dict[str, str]]:
+    """The personal fields of each new person of the request, by position: what the answer
+    to the registration shows them from (``queries.cases.get_case``'s ``sent``)."""
+    return {
+        i: personal_fields(p) for i, p in enumerate(body.people) if not isinstance(p, KnownPersonIn)
+    }
+
+
+def entered(refs: list[str], body: RegisterCase) -> dict[str, dict[str, str]]:
+    """The personal fields the request gives, by person: each new person's record, and the
+    record a returning person's office entered itself (``personal``)."""
+    plain: dict[str, dict[str, str]] = {}
+    for ref, person in zip(refs, body.people, strict=True):
+        if not isinstance(person, KnownPersonIn):
+            plain[ref] = personal_fields(person)
+        elif person.personal is not None:
+            plain[ref] = personal_fields(person.personal)
+    return plain
 
 
 async def _discard(vault: Vault, refs: list[str]) -> None:

@@ -59,6 +59,11 @@ class FakeVault:
             sealed[name] = nonce + aead.encrypt(nonce, value.encode(), aad)
         return sealed
 
+    async def encrypt_people(
+        self, people: Mapping[str, Mapping[str, str]]
+    ) -> dict[str, dict[str, bytes]]:
+        return {ref: await self.encrypt_many(ref, fields) for ref, fields in people.items()}
+
     async def decrypt_many(
         self,
         person_ref: str,
