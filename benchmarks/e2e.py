@@ -17,7 +17,7 @@ read through the API says the same from then on). Phases, in one run:
 5. peak RSS of the process tree (``VmHWM`` of each process) and the ratios.
 
 Usage: python -m benchmarks.e2e [--returns N] [--clients C] [--paced-rate R]
-       [--paced-seconds S] [--idle-seconds S] [--only sqlite|postgresql]
+       [--paced-seconds S] [--idle-seconds S] [--only sqlite|postgresql] [--quick]
 """
 
 from __future__ import annotations
@@ -82,8 +82,12 @@ class Figures:
     paced_accepted_rate: float = 0.0
     paced: list[float] = field(default_factory=list)
     paced_missing: int = 0
+    paced_failed: int = 0
     idle: float = float("nan")
     peak_rss_mib: float = 0.0
+    statements_per_return: float = float("nan")
+    commits_per_return: float = float("nan")
+    cpu_ms_per_return: float = float("nan")
 
     @property
     def share_of_raw(self) -> float:
@@ -105,7 +109,8 @@ class Figures:
             ("audit lag after the last decision", ms(self.audit_lag)),
             (
                 f"paced {self.paced_rate:g}/s offered: accepted",
-                f"{self.paced_accepted_rate:,.1f} returns/s",
+                f"{self.paced_accepted_rate:,.1f} returns/s"
+                + (f" ({self.paced_failed} requests failed)" if self.paced_failed else ""),
             ),
             (
                 "  screening accepted -> decision visible p50 / p99",
@@ -114,6 +119,11 @@ class Figures:
             ),
             ("first decision after idle", ms(self.idle)),
             ("peak RSS (retorno up + nats-server)", f"{self.peak_rss_mib:,.0f} MiB"),
+            (
+                "SQL statements / commits a return (all services)",
+                f"{self.statements_per_return:,.0f} / {self.commits_per_return:,.1f}",
+            ),
+            ("CPU a return (retorno up + nats-server)", f"{self.cpu_ms_per_return:,.0f} ms"),
         ]
         width = max(len(r[0]) for r in rows)
         lines = [f"== end to end, {self.backend} =="]
@@ -121,20 +131,47 @@ class Figures:
         return "\n".join(lines)
 
 
-def peak_rss_mib(pid: int) -> float:
-    """Sum of the peak resident sets (VmHWM) of ``pid`` and its descendants (Linux /proc)."""
-    total_kib = 0
-    todo = [pid]
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                todo.extend(int(c) for c in children)
+    return found
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Sum of the peak resident sets (VmHWM) of ``pid`` and its descendants."""
+    total_kib = 0
+    for current in process_tree(pid):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     total_kib += int(line.split()[1])
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                todo.extend(int(c) for c in children)
     return total_kib / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by ``pid`` and its descendants."""
+    ticks = 0
+    for current in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def sql_counts(http: httpx.AsyncClient) -> tuple[int, int]:
+    """Statements and commits every database of the API process has sent (``/health``)."""
+    sql = (await http.get("/health")).json().get("sql", {})
+    return (
+        sum(c["statements"] for c in sql.values()),
+        sum(c["commits"] for c in sql.values()),
+    )
 
 
 class Decisions:
@@ -245,6 +282,12 @@ class System:
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self.http_port}"
+
+    def show_log(self, lines: int = 60) -> None:
+        """The end of `retorno up`'s output, for a run that failed (its directory goes)."""
+        with contextlib.suppress(OSError):
+            tail = (self.data_dir / "up.log").read_text(errors="replace").splitlines()[-lines:]
+            print("\n".join(["-- retorno up (last lines) --", *tail]), file=sys.stderr)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -371,6 +414,9 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
 
             # 2. throughput
             messages_before = await stream_messages(nc)
+            statements_before, commits_before = await sql_counts(http)
+            assert system.process is not None
+            cpu_before = cpu_seconds(system.process.pid)
             case_ids: list[str] = []
 
             async def one() -> None:
@@ -384,6 +430,12 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
             figures.returns = args.returns
             figures.returns_per_second = args.returns / (last - start)
             figures.audit_lag = await audit_drained(nc) - last
+            figures.cpu_ms_per_return = (
+                (cpu_seconds(system.process.pid) - cpu_before) * 1000 / args.returns
+            )
+            statements, commits = await sql_counts(http)
+            figures.statements_per_return = (statements - statements_before) / args.returns
+            figures.commits_per_return = (commits - commits_before) / args.returns
             messages = await stream_messages(nc) - messages_before
             figures.events_per_return = messages / args.returns
 
@@ -393,7 +445,11 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
             accepted_at: dict[str, float] = {}
 
             async def paced_one() -> None:
-                case_id, _, accepted = await client.a_return()
+                try:
+                    case_id, _, accepted = await client.a_return()
+                except (RuntimeError, httpx.HTTPError):  # overloaded: counted, not fatal
+                    figures.paced_failed += 1
+                    return
                 accepted_at[case_id] = accepted
 
             tasks = []
@@ -402,7 +458,7 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
                 await asyncio.sleep(max(0.0, start + i / args.paced_rate - time.perf_counter()))
                 tasks.append(asyncio.create_task(paced_one()))
             await asyncio.gather(*tasks)
-            figures.paced_accepted_rate = total / (time.perf_counter() - start)
+            figures.paced_accepted_rate = len(accepted_at) / (time.perf_counter() - start)
             for case_id, accepted in accepted_at.items():
                 seen = await decisions.wait(case_id, 120)
                 if seen is None:
@@ -420,6 +476,9 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
         assert system.process is not None
         figures.peak_rss_mib = peak_rss_mib(system.process.pid)
         await nc.close()
+    except BaseException:
+        system.show_log()
+        raise
     finally:
         system.stop()
     return figures
@@ -455,7 +514,13 @@ def cli() -> None:
     parser.add_argument("--paced-seconds", type=int, default=10)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--quick", action="store_true", help="200 returns, 4 s paced: a run in about 2 minutes"
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.returns, args.paced_seconds = min(args.returns, 200), min(args.paced_seconds, 4)
+    asyncio.run(main(args))
 
 
 if __name__ == "__main__":

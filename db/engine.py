@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import event
@@ -9,6 +10,38 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 READ_ONLY = "retorno_read_only"
+
+
+class StatementCounter:
+    """SQL statements and commits an engine has sent since it was made (every statement,
+    BEGIN included): what ``/health`` reports and ``make bench`` divides per return."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.commits = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"statements": self.statements, "commits": self.commits}
+
+
+_COUNTERS: weakref.WeakKeyDictionary[Any, StatementCounter] = weakref.WeakKeyDictionary()
+
+
+def statement_counter(engine: AsyncEngine) -> StatementCounter:
+    """The engine's counter (zeros for an engine not made by ``make_engine``)."""
+    return _COUNTERS.get(engine.sync_engine) or StatementCounter()
+
+
+def _count_statements(engine: AsyncEngine) -> None:
+    counter = _COUNTERS.setdefault(engine.sync_engine, StatementCounter())
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_statement(*_args: Any) -> None:
+        counter.statements += 1
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _on_commit(_connection: Any) -> None:
+        counter.commits += 1
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,6 +65,7 @@ def make_engine(
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine)
+    _count_statements(engine)
     return engine
 
 

@@ -49,6 +49,33 @@ async def index_and_key(
     return key
 
 
+async def index_people_and_keys(
+    db: ServiceDatabase,
+    keyring: Keyring,
+    search_key: SearchKey,
+    people: Mapping[str, Mapping[str, str]],
+    *,
+    record_offices: Mapping[str, str | None],
+    index: Mapping[str, SearchKind],
+    now: datetime,
+) -> dict[str, bytes]:
+    """``index_and_key`` for several people in one transaction: their data keys (the missing
+    ones made together) and each one's index entries for their record. Returns the keys."""
+    for ref, values in people.items():
+        check_person_ref(ref)
+        for field in (*values, *index):
+            check_field(field)
+    entries = {ref: entries_for(search_key.secret, values, index) for ref, values in people.items()}
+    async with db.unit_of_work() as uow:
+        keys = await datakeys.ensure_keys(uow.session, keyring, list(people), now)
+        for ref in people:
+            await index_store.replace_entries(
+                uow.session, ref, record_offices.get(ref), index, entries[ref], search_key.key_id
+            )
+        await uow.commit()
+    return keys
+
+
 async def find(db: ServiceDatabase, search_key: SearchKey, text: str) -> list[SearchMatch]:
     """The records matching ``text``, person_ref order."""
     query = search_query(search_key.secret, text)

@@ -62,13 +62,52 @@ class Vault:
 
     async def encrypt_many(self, person_ref: str, values: Mapping[str, str]) -> dict[str, bytes]:
         """Tokens bound to the person and each field name (the data key is made if absent)."""
-        check_person_ref(person_ref)
-        for field in values:
-            check_field(field)
-        async with self.db.unit_of_work() as uow:
-            key = await datakeys.ensure_key(uow.session, self.keyring, person_ref, self.clock())
-            await uow.commit()
-        return {f: crypto.encrypt_field(key, person_ref, f, v) for f, v in values.items()}
+        return (await self.encrypt_people({person_ref: values}))[person_ref]
+
+    async def encrypt_people(
+        self,
+        people: Mapping[str, Mapping[str, str]],
+        *,
+        index: Mapping[str, SearchKind] | None = None,
+        record_offices: Mapping[str, str | None] | None = None,
+    ) -> dict[str, dict[str, bytes]]:
+        """``encrypt_many`` for several people at once: the keys that exist are read in one
+        read-only transaction (no write lock, no fsync); the missing ones are made together
+        in one committed transaction. Then every field is sealed in memory. With ``index``,
+        the keys and every person's blind index entries are written in one transaction."""
+        for ref, values in people.items():
+            check_person_ref(ref)
+            for field in values:
+                check_field(field)
+        if not people:
+            return {}
+        refs = list(people)
+        if index is not None:
+            keys = await search.index_people_and_keys(
+                self.db,
+                self.keyring,
+                self._search_key(),
+                people,
+                record_offices=record_offices or {},
+                index=index,
+                now=self.clock(),
+            )
+            return {
+                ref: crypto.encrypt_fields(keys[ref], ref, dict(values))
+                for ref, values in people.items()
+            }
+        async with self.db.reading() as session:
+            rows = await datakeys.key_rows(session, refs)
+        if len(rows) == len(refs):
+            keys = {ref: datakeys.unwrap(self.keyring, row) for ref, row in rows.items()}
+        else:
+            async with self.db.unit_of_work() as uow:
+                keys = await datakeys.ensure_keys(uow.session, self.keyring, refs, self.clock())
+                await uow.commit()
+        return {
+            ref: crypto.encrypt_fields(keys[ref], ref, dict(values))
+            for ref, values in people.items()
+        }
 
     async def decrypt(
         self, person_ref: str, field: str, token: bytes, *, actor_id: str, role: str, purpose: str

@@ -48,6 +48,19 @@ class Vault(Protocol):
         self, person_ref: str, fields: Mapping[str, str]
     ) -> Mapping[str, bytes]: ...
 
+    async def encrypt_people(
+        self,
+        people: Mapping[str, Mapping[str, str]],
+        *,
+        index: Mapping[str, SearchKind] | None = None,
+        record_offices: Mapping[str, str | None] | None = None,
+    ) -> Mapping[str, Mapping[str, bytes]]:
+        """``encrypt_many`` for several people, their missing keys made in one transaction.
+        With ``index`` (field -> kind), each person's blind index entries of those fields
+        for their record (``record_offices[ref]``, None for the person's own record) become
+        those of their fields, in that same transaction (as ``encrypt_indexed``)."""
+        ...
+
     async def decrypt_many(
         self,
         person_ref: str,

@@ -106,7 +106,8 @@ def router() -> APIRouter:
         """Register a return case (requested -> registered); personal data is encrypted."""
         case_id = await registering.register_case(rt, principal, body)
         response.headers["Location"] = f"/api/cases/{case_id}"
-        return await cases.get_case(rt, principal, case_id)
+        sent = registering.new_people_fields(body)
+        return await cases.get_case(rt, principal, case_id, sent=sent)
 
     @api.post("/search/cases", response_model=CaseSearchPage, description=SEARCH_DOC)
     async def search_cases(

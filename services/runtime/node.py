@@ -15,6 +15,7 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
+from db.engine import statement_counter
 from db.health import probe
 from events.envelope import STREAM_NAME
 from services.kit.definition import JETSTREAM, PeriodicJob, Runtime, ServiceDef
@@ -228,6 +229,10 @@ class Node:
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
             "checks": checks,
             "flow": await self.flow(),
+            "sql": {
+                name: statement_counter(db.engine).as_dict()
+                for name, db in self.runtime.databases.items()
+            },
         }
 
     async def _audit_chain(self) -> dict[str, Any]:

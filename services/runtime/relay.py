@@ -26,6 +26,9 @@ log = logging.getLogger("retorno.relay")
 PUBLISH_TIMEOUT_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
 PRUNE_EVERY_SECONDS = 600.0
+# Another relay holds this outbox's guard: look again this soon (it may have read its batch
+# before our commit), not after the whole poll interval.
+GUARD_RETRY_SECONDS = 0.02
 LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 
 
@@ -48,6 +51,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published = 0
+        self.guard_taken = False  # the last round found another relay publishing
         db.outbox_listeners.append(self.wake)
 
     def wake(self) -> None:
@@ -90,8 +94,11 @@ class OutboxRelay:
                     await self.prune()
                 self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             if sent < self.batch_size:
+                # Woken by a commit in this process; other processes' commits are seen at
+                # the next poll, or sooner while another relay holds the guard.
+                wait = GUARD_RETRY_SECONDS if self.guard_taken else self.poll_seconds
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), wait)
 
     async def prune(self) -> int:
         """Forget rows published long ago (far beyond the broker's duplicate window)."""
@@ -114,15 +121,18 @@ class OutboxRelay:
         On PostgreSQL a transaction-scoped advisory lock guards the batch; on SQLite an
         exclusive ``flock`` on a file beside the database (``<file>.relay-lock``), which every
         process on the machine sees. A relay that finds the guard taken publishes nothing
-        this round and tries again at its next poll.
+        this round and looks again shortly (``GUARD_RETRY_SECONDS``).
         """
+        self.guard_taken = False
         if self.db.engine.dialect.name == "postgresql":
             async with self.db.sessions() as guard:
                 if not await guard.scalar(LOCK, {"key": self.lock_key}):
-                    return 0  # another relay is publishing this outbox right now
+                    self.guard_taken = True  # another relay is publishing this outbox now
+                    return 0
                 return await self._relay_batch()  # the lock ends with the guard's transaction
         with self.file_guard() as held:
             if not held:
+                self.guard_taken = True
                 return 0
             return await self._relay_batch()
 

@@ -7,7 +7,7 @@ which logs every read of personal data with who, which person and the purpose.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.engine import RowMapping
 
@@ -53,8 +53,11 @@ async def _decrypt(
     principal: Principal,
     purpose: str,
     purposes: dict[str, str] | None = None,
+    sent: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, str | None]]:
-    """One logged vault read per person: their fields and the notes sealed under their key."""
+    """One logged vault read per person: their fields and the notes sealed under their key.
+    A person whose every field is in ``sent`` (what the caller just sent) is shown from it:
+    no stored data is read, so there is nothing to decrypt or log."""
     plain: dict[str, dict[str, str | None]] = {}
     for person in people:
         ref = person["person_ref"]
@@ -65,6 +68,10 @@ async def _decrypt(
                 fields[_detail_key(row)] = row["reason_detail"]
         if not fields:  # nothing of theirs to show (withheld, or erased): no read to log
             plain[ref] = {}
+            continue
+        given = (sent or {}).get(ref)
+        if given is not None and fields.keys() <= given.keys():
+            plain[ref] = {f: given[f] for f in fields}
             continue
         opened = await vault.decrypt_many(
             ref, fields, actor_id=principal.user_id, role=principal.role, purpose=purpose_of
@@ -88,13 +95,19 @@ async def get_case(
     *,
     show_personal: bool = True,
     purpose: str | None = None,
+    sent: Mapping[int, Mapping[str, str]] | None = None,
 ) -> CaseDetail:
     """A case with, per person, the record its office may show (``domain.record_for``).
 
     ``show_personal=False`` leaves personal data out (nothing is decrypted, nothing logged)
     even for a role that may read it: the web UI shows it only on an explicit request.
     ``purpose`` (a code) is added to the access log's purpose of each read
-    (``case_management:<purpose>``), so the log says why the data was opened."""
+    (``case_management:<purpose>``), so the log says why the data was opened.
+
+    ``sent``: for the answer to the request that just registered the case, the personal
+    fields that request gave for its new people, by their position in the case. Those are
+    shown as sent rather than decrypted: answering a caller with what it just sent is not a
+    read of stored personal data (the access log records reads of stored data)."""
     async with rt.db(SERVICE).reading() as session:
         case = await store.load_case(session, case_id)
         ensure_office(principal, case["office"])
@@ -120,9 +133,21 @@ async def get_case(
         for ref, c in choices.items()
         if c.access == "transfer"
     }
+    by_ref = {
+        p["person_ref"]: sent[p["position"]]
+        for p in people
+        if sent and p["position"] in sent and choices[p["person_ref"]].kind == "owner"
+    }
     plain = (
         await _decrypt(
-            rt.part(VAULT), people, sealed, history, principal, f"case_management{why}", purposes
+            rt.part(VAULT),
+            people,
+            sealed,
+            history,
+            principal,
+            f"case_management{why}",
+            purposes,
+            by_ref,
         )
         if personal
         else {}

@@ -106,31 +106,52 @@ async def _seal(
     ciphertext rows, those records, and the refs whose key was made here."""
     rows: list[dict[str, Any]] = []
     office_records: dict[str, dict[str, bytes]] = {}
-    created: list[str] = []
+    created = [
+        ref for ref, p in zip(refs, body.people, strict=True) if not isinstance(p, KnownPersonIn)
+    ]
+    plain = entered(refs, body)
     try:
-        for ref, person in zip(refs, body.people, strict=True):
-            if isinstance(person, KnownPersonIn):  # the owning office's record is kept as is
-                if person.personal is not None:
-                    sealed = await vault.encrypt_indexed(
-                        ref,
-                        personal_fields(person.personal),
-                        record_office=body.office,
-                        index=SEARCHABLE,
-                    )
-                    office_records[ref] = dict(sealed)
-                continue
-            created.append(ref)
-            await vault.new_person(ref)
-            sealed = await vault.encrypt_indexed(
-                ref, personal_fields(person), record_office=None, index=SEARCHABLE
-            )
-            rows.extend(
-                {"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed.items()
-            )
+        # The new keys and everyone's blind index entries, in one vault transaction.
+        sealed = await vault.encrypt_people(
+            plain,
+            index=SEARCHABLE,
+            record_offices={
+                ref: body.office if isinstance(p, KnownPersonIn) else None
+                for ref, p in zip(refs, body.people, strict=True)
+            },
+        )
     except BaseException:
         await _discard(vault, created)
         raise
+    for ref, person in zip(refs, body.people, strict=True):
+        if isinstance(person, KnownPersonIn):  # the owning office's record is kept as is
+            if person.personal is not None:
+                office_records[ref] = dict(sealed[ref])
+            continue
+        rows.extend(
+            {"person_ref": ref, "field": f, "ciphertext": ct} for f, ct in sealed[ref].items()
+        )
     return rows, office_records, created
+
+
+def new_people_fields(body: RegisterCase) -> dict[int, dict[str, str]]:
+    """The personal fields of each new person of the request, by position: what the answer
+    to the registration shows them from (``queries.cases.get_case``'s ``sent``)."""
+    return {
+        i: personal_fields(p) for i, p in enumerate(body.people) if not isinstance(p, KnownPersonIn)
+    }
+
+
+def entered(refs: list[str], body: RegisterCase) -> dict[str, dict[str, str]]:
+    """The personal fields the request gives, by person: each new person's record, and the
+    record a returning person's office entered itself (``personal``)."""
+    plain: dict[str, dict[str, str]] = {}
+    for ref, person in zip(refs, body.people, strict=True):
+        if not isinstance(person, KnownPersonIn):
+            plain[ref] = personal_fields(person)
+        elif person.personal is not None:
+            plain[ref] = personal_fields(person.personal)
+    return plain
 
 
 async def _discard(vault: Vault, refs: list[str]) -> None:

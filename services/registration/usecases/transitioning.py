@@ -94,40 +94,56 @@ async def _seal_detail(
     )
 
 
+def screening_failures(
+    rt: Runtime, case: RowMapping, people: Sequence[RowMapping], body: TransitionIn
+) -> list[str]:
+    """The automatic checks a screening fails (none for another move); refuses ``eligible``
+    while one fails."""
+    if body.to not in domain.SCREENING:
+        return []
+    failed = domain.failed_checks(
+        [
+            domain.PersonForScreening(
+                p["age_years"], p["nationality"], p["vulnerability_categories"]
+            )
+            for p in people
+        ],
+        departure=case["departure_country"],
+        destination=case["destination_country"],
+        categories=rt.settings.vulnerability_categories,
+        nationality_exception=body.eligibility_exception_reason is not None,
+    )
+    if body.to == "eligible":
+        domain.check_eligible_decision(failed)
+    return failed
+
+
 async def transition_case(
     rt: Runtime, principal: Principal, case_id: uuid.UUID, body: TransitionIn
 ) -> TransitionDone:
     """Move a case to ``body.to``: check the request and the move, run the eligibility
     checks of a screening, seal free text through the vault, then compare-and-set the status
-    and emit the transition's event in one commit."""
+    and emit the transition's event in one commit. Without free text, everything happens in
+    that one transaction (a refused move rolls back having written nothing)."""
     domain.check_transition_request(body.to, body.reason_code, body.eligibility_exception_reason)
-    vault = rt.part(VAULT)
     db = rt.db(SERVICE)
-    async with db.reading() as session:
-        case = await store.load_case(session, case_id)
-        ensure_office(principal, case["office"])
-        people = await store.people_of(session, [case_id])
-    domain.check_transition(case["status"], body.to)
-    failed: list[str] = []
-    if body.to in domain.SCREENING:
-        failed = domain.failed_checks(
-            [
-                domain.PersonForScreening(
-                    p["age_years"], p["nationality"], p["vulnerability_categories"]
-                )
-                for p in people
-            ],
-            departure=case["departure_country"],
-            destination=case["destination_country"],
-            categories=rt.settings.vulnerability_categories,
-            nationality_exception=body.eligibility_exception_reason is not None,
-        )
-        if body.to == "eligible":
-            domain.check_eligible_decision(failed)
-    detail = await _seal_detail(vault, people, body.reason_detail) if body.reason_detail else None
+    detail = None
+    if body.reason_detail:  # sealed through the vault before the case's transaction opens
+        async with db.reading() as session:
+            case = await store.load_case(session, case_id)
+            ensure_office(principal, case["office"])
+            people = await store.people_of(session, [case_id])
+        domain.check_transition(case["status"], body.to)
+        screening_failures(rt, case, people, body)
+        detail = await _seal_detail(rt.part(VAULT), people, body.reason_detail)
     async with db.unit_of_work() as uow:
         case = await store.load_case(uow.session, case_id)
         ensure_office(principal, case["office"])
+        domain.check_transition(case["status"], body.to)
+        people = (
+            await store.people_of(uow.session, [case_id]) if body.to in domain.SCREENING else []
+        )
+        failed = screening_failures(rt, case, people, body)
         envelope = await apply_transition(
             uow,
             case,

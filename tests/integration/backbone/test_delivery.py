@@ -386,3 +386,21 @@ async def test_a_cases_events_stay_in_order_while_an_earlier_one_is_retried(star
     assert [n for case, n in order if case == "case X"] == [1, 2]
     assert ("case Y", 1) in order
     assert probe.FAILURES[("X", 1)] == 0
+
+
+async def test_an_event_committed_after_a_quiet_spell_is_relayed_without_waiting_for_the_poll(
+    start_node,
+):
+    """The relay is woken by the commit in its process: with a poll interval of an hour, an
+    event committed once the relay went back to waiting is still published and applied."""
+    node = await start_node([SENDER, RECEIVER], relay_poll_seconds=3600)
+    await send(node.runtime, 1)
+    await eventually(lambda: _count(node, 1))
+    relay = node.relays[SENDER.name]
+    published = relay.published
+    await asyncio.sleep(0.5)  # quiet: the relay waits for its next wake-up
+
+    await send(node.runtime, 2)
+
+    await eventually(lambda: _count(node, 2))
+    assert relay.published == published + 1

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from db.engine import statement_counter
 from events.envelope import Envelope
 from privacy.domain import PersonKeyNotFoundError
 from privacy.domain.crypto import CryptoError
@@ -156,3 +157,24 @@ async def test_a_consent_change_is_emitted_through_the_outbox(
         "granted": True,
     }
     assert (event.actor.id, event.actor.role) == ("u_case", "caseworker")
+
+
+async def test_encrypting_several_people_makes_their_missing_keys_in_one_commit(
+    vault: Vault, person_ref: str
+) -> None:
+    earlier = await vault.encrypt_many(person_ref, {"name": "Ana"})
+    fresh = [new_ref(), new_ref()]
+    commits = statement_counter(vault.db.engine).commits
+
+    sealed = await vault.encrypt_people(
+        {person_ref: {"name": "Ana B"}, fresh[0]: {"name": "Luis"}, fresh[1]: {"name": "Eva"}}
+    )
+
+    assert statement_counter(vault.db.engine).commits == commits + 1
+    assert await read(vault, person_ref, earlier) == {"name": "Ana"}  # the key was kept
+    assert await read(vault, person_ref, dict(sealed[person_ref])) == {"name": "Ana B"}
+    assert await read(vault, fresh[1], dict(sealed[fresh[1]])) == {"name": "Eva"}
+    again = await vault.encrypt_people({ref: {"name": "x"} for ref in fresh})
+    # three logged reads commit; existing keys are read without a commit
+    assert statement_counter(vault.db.engine).commits == commits + 1 + 3
+    assert await read(vault, fresh[0], dict(again[fresh[0]])) == {"name": "x"}

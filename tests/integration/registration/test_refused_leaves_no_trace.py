@@ -37,19 +37,26 @@ from tests.support import deliver, make_app, make_runtime, open_service_db, pers
 
 @dataclass
 class RacingVault:
-    """The real vault; before its first ``new_person`` it lets ``first`` run to the end (a
-    concurrent registration that commits in between the checks and the transaction)."""
+    """The real vault; before its first ``encrypt_people`` it lets ``first`` run to the end
+    (a concurrent registration that commits in between the checks and the transaction).
+    ``made``: the people whose key was made, in order."""
 
     real: Vault
     first: Callable[[], Awaitable[None]] | None = None
     made: list[str] = field(default_factory=list)
 
-    async def new_person(self, person_ref: str) -> None:
+    async def encrypt_people(
+        self, people: Mapping[str, Mapping[str, str]], **options: Any
+    ) -> dict[str, dict[str, bytes]]:
         race, self.first = self.first, None
         if race is not None:
             await race()
-        self.made.append(person_ref)
-        await self.real.new_person(person_ref)
+        async with self.real.db.reading() as session:
+            known = set(
+                (await session.execute(select(privacy_store.data_keys.c.person_ref))).scalars()
+            )
+        self.made.extend(ref for ref in people if ref not in known)
+        return await self.real.encrypt_people(people, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)

@@ -45,6 +45,20 @@ async def test_registers_a_family_case_and_emits_return_registered(
     assert registered.fund_period == str(registered.registered_on.year)
 
 
+async def test_the_answer_to_a_registration_shows_what_was_sent_without_a_read(
+    client: Client, vault: FakeVault
+) -> None:
+    case = await client.register()
+
+    ref = case["people"][0]["person_ref"]
+    assert case["people"][0]["personal"]["given_names"] == "Ana Maria"
+    assert case["people"][0]["personal"]["travel_document_number"] == "P1234567"
+    assert await vault.access_log(ref) == []  # nothing stored was read to answer
+    seen = (await client.get("cw", f"/api/cases/{case['case_id']}")).json()
+    assert seen["people"] == case["people"]
+    assert len(await vault.access_log(ref)) == 1
+
+
 async def test_caseworker_reads_personal_data_and_the_read_is_logged(
     client: Client, vault: FakeVault
 ) -> None:
@@ -241,6 +255,7 @@ async def test_subject_access_returns_everything_readable(client: Client) -> Non
         reason_code="changed_mind",
         reason_detail="Quiere quedarse con su hermana",
     )
+    await client.get("cw", f"/api/cases/{case['case_id']}")  # a read of stored data, logged
 
     report = (await client.get("dpo", f"/api/people/{ref}/data")).json()
     refused = await client.get("cw", f"/api/people/{ref}/data")
