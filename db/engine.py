@@ -44,6 +44,11 @@ def _count_statements(engine: AsyncEngine) -> None:
         counter.commits += 1
 
 
+# How long a SQLite writer waits for the file's write lock before the request is refused as
+# busy (the HTTP edge answers 503 with Retry-After).
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -59,7 +64,7 @@ def make_engine(
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     else:
         kwargs.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
     engine = create_async_engine(url, **kwargs)
@@ -77,7 +82,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -1,4 +1,5 @@
-"""ASGI middleware: a request body size limit, and a last-resort 500 that leaks nothing."""
+"""ASGI middleware: a request body size limit, and a last-resort 500 (or, when a database
+could not take the request in time, a 503 with ``Retry-After``) that leaks nothing."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import traceback
 import uuid
 
+from sqlalchemy import exc as db_errors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.edge.problems import problem
@@ -13,6 +15,22 @@ from services.edge.problems import problem
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = 5
+# What a database driver says when it could not take a request in time: SQLite's lock wait
+# (busy_timeout) ran out, or PostgreSQL has no connection to spare.
+_OVERLOAD_SIGNS = ("database is locked", "database is busy", "too many connections")
+
+
+def is_overload(exc: BaseException) -> bool:
+    """True when ``exc`` says the system is too busy, not that the request is wrong: the
+    connection pool's wait or the database's lock wait ran out. The command's transaction
+    was rolled back; the same request may simply be sent again later."""
+    if isinstance(exc, db_errors.TimeoutError):  # the pool had no connection in time
+        return True
+    if isinstance(exc, db_errors.OperationalError):
+        said = str(exc.orig).lower()  # compared, never logged: it may quote parameters
+        return any(sign in said for sign in _OVERLOAD_SIGNS)
+    return False
 
 
 class BodyLimitMiddleware:
@@ -82,7 +100,9 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class UnhandledErrorMiddleware:
-    """Turns any unhandled exception into a 500 problem with an error id.
+    """Turns any unhandled exception into a 500 problem with an error id; when the database
+    could not take the request in time (``is_overload``), a 503 with ``Retry-After`` instead:
+    the client did nothing wrong and may send it again.
 
     The log gets the id, the exception classes and the stack frames, not exception messages:
     a driver error's message can quote SQL parameters, which may be personal data.
@@ -108,13 +128,26 @@ class UnhandledErrorMiddleware:
         except Exception as exc:
             error_id = uuid.uuid4().hex
             log.error(
-                "unhandled error %s on %s %s\n%s",
+                "%s %s on %s %s\n%s",
+                "overloaded:" if is_overload(exc) else "unhandled error",
                 error_id,
                 scope.get("method"),
                 scope.get("path"),
                 safe_traceback(exc),
             )
             if started:
+                return
+            if is_overload(exc):
+                busy = problem(
+                    503,
+                    "The system is too busy to take this request now. Send it again in "
+                    f"{RETRY_AFTER_SECONDS} seconds (error {error_id}).",
+                    instance=scope.get("path", ""),
+                    type_="urn:retorno:problem:busy",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    error_id=error_id,
+                )
+                await busy(scope, receive, send)
                 return
             response = problem(
                 500,
