@@ -1,6 +1,7 @@
 """The data protection officer's pages in a real Chromium, over every service: find a person,
 read what is held about them (logged), place and lift a legal hold, erase them, after which
-the registration service's case shows them as erased; axe on every page; English too."""
+the registration service's case and the case page show them as erased; axe on every page; English
+too."""
 
 from __future__ import annotations
 
@@ -127,6 +128,12 @@ async def test_the_dpo_reads_holds_and_erases_a_person_whom_the_case_then_shows_
     await page.get_by_role("button", name="Mostrar todo lo que se guarda").click()
     assert await page.locator("#erased").is_visible()
     assert SENTINEL not in await page.content()
+
+    # The case page says so too (the DPO reads cases of every office).
+    await page.goto(f"{server.url}/cases/{case_id}")
+    assert "(datos borrados)" in await page.locator("main").inner_text()
+    assert SENTINEL not in await page.content()
+    assert await axe_violations(page) == []
 
 
 async def test_the_access_log_lists_the_reads_filters_them_and_speaks_english(
