@@ -13,7 +13,15 @@ from services.kit.identity import can
 from services.registration.domain import STATUSES
 from services.registration.queries import cases as case_queries
 from services.registration.queries import search as search_queries
-from services.web.pages.common import Rt, SignedIn, guard, page, problem_of, refused_form
+from services.web.pages.common import (
+    Rt,
+    SignedIn,
+    guard,
+    guard_form,
+    page,
+    page_count,
+    problem_of,
+)
 
 CASES_PER_PAGE = 50
 SEARCH_PERMISSION = "cases.read_personal"
@@ -64,7 +72,7 @@ def router() -> APIRouter:
         found = await case_queries.list_cases(
             rt, signed_in.principal, status=chosen, office=None, page=number, size=CASES_PER_PAGE
         )
-        pages = max(1, -(-found.total // CASES_PER_PAGE))
+        pages = page_count(found.total, CASES_PER_PAGE)
         return page(
             request,
             "cases.html",
@@ -88,12 +96,9 @@ def router() -> APIRouter:
         """The cases found by a name or a document number: the same query as
         ``POST /api/search/cases``. A form post, so the text typed (personal data) is never in
         a URL (history, proxy logs, Referer); the page is not cached."""
-        signed_in = await guard(request, rt, SEARCH_PERMISSION)
+        signed_in = await guard_form(request, rt, SEARCH_PERMISSION, csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        refused = refused_form(request, signed_in, csrf_token)
-        if refused is not None:
-            return refused
         try:
             found = await search_queries.search_cases(
                 rt, signed_in.principal, q, page=1, size=CASES_PER_PAGE

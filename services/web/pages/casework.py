@@ -34,10 +34,12 @@ from services.web.pages.common import (
     SignedIn,
     gettext_for,
     guard,
+    guard_form,
     language_of,
     page,
     problem_of,
     refused_form,
+    token_of,
 )
 
 PURPOSES: tuple[str, ...] = get_args(Purpose)
@@ -359,10 +361,7 @@ def router() -> APIRouter:
             return signed_in
         form = await request.form()
         typed = Typed(form)
-        csrf = form.get("csrf_token")
-        if (
-            refused := refused_form(request, signed_in, csrf if isinstance(csrf, str) else "")
-        ) is not None:
+        if (refused := refused_form(request, signed_in, token_of(form))) is not None:
             return refused
         action = typed.get("action")
         if action in ("add_person", "add_line"):
@@ -453,11 +452,9 @@ def router() -> APIRouter:
     ) -> Response:
         """The case page with its people's personal data, opened for ``purpose`` through the
         API's decryption path: the person's access log records who, when and why."""
-        signed_in = await guard(request, rt, "cases.read_personal")
+        signed_in = await guard_form(request, rt, "cases.read_personal", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         if purpose not in PURPOSES:
             gettext = gettext_for(request, signed_in)
             problem = gettext("Choose why you open the personal data.")
@@ -476,11 +473,9 @@ def router() -> APIRouter:
         csrf_token: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
         """One step of the case through the use case of ``POST /api/cases/{id}/transitions``."""
-        signed_in = await guard(request, rt, "cases.transition")
+        signed_in = await guard_form(request, rt, "cases.transition", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         try:
             body = TransitionIn.model_validate({"to": to, "reason_code": reason_code or None})
             await transitioning.transition_case(rt, signed_in.principal, case_id, body)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from services.api import usecases as users
 from services.kit.definition import Runtime
@@ -106,6 +107,29 @@ def refused_form(request: Request, signed_in: SignedIn, csrf_token: str) -> Resp
     if not security.same_origin(request) or not security.same_token(expected, csrf_token):
         return page(request, "expired.html", signed_in=signed_in, status_code=403)
     return None
+
+
+async def guard_form(
+    request: Request, rt: Runtime, permission: str, csrf_token: str
+) -> SignedIn | Response:
+    """``guard`` for a posted form: also the "form expired" page when its CSRF token or
+    origin is not this session's."""
+    signed_in = await guard(request, rt, permission)
+    if isinstance(signed_in, Response):
+        return signed_in
+    return refused_form(request, signed_in, csrf_token) or signed_in
+
+
+def token_of(form: FormData) -> str:
+    """The CSRF token of a form read whole (``await request.form()``); "" when absent."""
+    token = form.get("csrf_token")
+    return token if isinstance(token, str) else ""
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` rows fill, ``per_page`` a page: at least one (an empty list
+    is one empty page)."""
+    return max(1, -(-total // per_page))
 
 
 def problem_of(request: Request, signed_in: SignedIn | None, error: RetornoError) -> str:

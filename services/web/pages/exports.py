@@ -24,8 +24,15 @@ from services.evaluation.schemas import TABLE_NAMES, ExportIn
 from services.kit.errors import RetornoError
 from services.web.forms import Typed, refuse
 from services.web.messages import N_
-from services.web.pages.common import Rt, SignedIn, gettext_for, guard, language_of, page
-from services.web.pages.common import refused_form as refused_csrf
+from services.web.pages.common import (
+    Rt,
+    SignedIn,
+    gettext_for,
+    guard,
+    guard_form,
+    language_of,
+    page,
+)
 from services.web.pages.funds import not_found_page
 
 PER_PAGE = 50
@@ -112,11 +119,9 @@ def router() -> APIRouter:
         """Make an export: ``usecases.create_export`` as ``POST /api/exports`` (a preset
         period or from/to, the tables, the format). A refusal of the differencing guard or
         of the protection stores nothing and is shown at the top."""
-        signed_in = await guard(request, rt, "exports.create")
+        signed_in = await guard_form(request, rt, "exports.create", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_csrf(request, signed_in, csrf_token)) is not None:
-            return refused
         chosen = [t for t in tables or [] if t]
         form = Typed(
             "export",

@@ -18,7 +18,15 @@ from services.reintegration import usecases as reintegration
 from services.reintegration.schemas import ContactIn
 from services.web.pages import casetext
 from services.web.pages.casework import Errors, Typed, case_page, forbidden, not_found
-from services.web.pages.common import Rt, SignedIn, gettext_for, guard, problem_of, refused_form
+from services.web.pages.common import (
+    Rt,
+    SignedIn,
+    gettext_for,
+    guard,
+    problem_of,
+    refused_form,
+    token_of,
+)
 
 
 def contact_body(typed: Typed, indicators: list[str]) -> dict[str, Any]:
@@ -71,10 +79,7 @@ def router() -> APIRouter:
         if isinstance(signed_in, Response):
             return signed_in
         form = await request.form()
-        csrf = form.get("csrf_token")
-        if (
-            refused := refused_form(request, signed_in, csrf if isinstance(csrf, str) else "")
-        ) is not None:
+        if (refused := refused_form(request, signed_in, token_of(form))) is not None:
             return refused
         typed = Typed(form)
         indicators = [i.id for i in follow_up.instrument(rt).indicators]

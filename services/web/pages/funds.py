@@ -39,9 +39,10 @@ from services.web.pages.common import (
     SignedIn,
     gettext_for,
     guard,
+    guard_form,
     language_of,
     page,
-    refused_form,
+    page_count,
 )
 
 PER_PAGE = 50
@@ -206,11 +207,9 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
         ) -> Response:
             """Record a pledge (a receipt): ``funds.record_contribution``, as the API's
             ``POST /api/funds/{period}/pledges`` (``receipts``)."""
-            signed_in = await guard(request, rt, "funds.manage")
+            signed_in = await guard_form(request, rt, "funds.manage", csrf_token)
             if isinstance(signed_in, Response):
                 return signed_in
-            if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-                return refused
             form = Typed(kind, {"member": member, "amount": amount, "on": on})
             translate = gettext_for(request, signed_in)
             if not member:
@@ -240,11 +239,9 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
         ) -> Response:
             """Reverse a mistaken pledge (receipt) with a reason code, once:
             ``reversing.reverse_contribution``, as the API's ``.../reversal``."""
-            signed_in = await guard(request, rt, "funds.manage")
+            signed_in = await guard_form(request, rt, "funds.manage", csrf_token)
             if isinstance(signed_in, Response):
                 return signed_in
-            if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-                return refused
             form = Typed("reversal", {"entry_id": str(entry_id), "reason_code": reason_code})
             if reason_code not in CONTRIBUTION_REASONS:
                 form.problem = gettext_for(request, signed_in)(N_("Choose why the entry is wrong."))
@@ -284,7 +281,7 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
             commitments=found.items,
             total=found.total,
             page_number=number,
-            pages=max(1, -(-found.total // PER_PAGE)),
+            pages=page_count(found.total, PER_PAGE),
             status=status,
             currencies=await currencies(rt),
             origin_names=ORIGIN_NAMES,
@@ -321,11 +318,9 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
         """Commit money for one person of an eligible case, for the costs registered for
         them: ``casework.request_commitment`` as ``POST /api/cases/{id}/commitments``. A
         refusal (cap, fund balance) is recorded by the use case and shown at the top."""
-        signed_in = await guard(request, rt, "funding.commit")
+        signed_in = await guard_form(request, rt, "funding.commit", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         form = Typed(
             "commit",
             {"case_id": case_id, "person_ref": person_ref, "allow_partial": allow_partial},
@@ -405,11 +400,9 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
     ) -> Response:
         """Pay under a line of the commitment: ``casework.disburse`` as
         ``POST /api/commitments/{id}/disbursements`` (amount, category, day paid)."""
-        signed_in = await guard(request, rt, "funding.disburse")
+        signed_in = await guard_form(request, rt, "funding.disburse", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         form = Typed("pay", {"category": category, "amount": amount, "paid_on": paid_on})
         translate = gettext_for(request, signed_in)
         value = typed_amount(request, signed_in, form)
@@ -453,7 +446,7 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
             payments=found.items,
             total=found.total,
             page_number=number,
-            pages=max(1, -(-found.total // PER_PAGE)),
+            pages=page_count(found.total, PER_PAGE),
             commitment_id=commitment_id,
             currencies=await currencies(rt),
             reasons=PAYMENT_REASONS,
@@ -488,11 +481,9 @@ def router() -> APIRouter:  # noqa: C901 - one closure per route, as the other p
     ) -> Response:
         """Reverse a payment with a reason code, once: ``reversing.reverse_disbursement`` as
         ``POST /api/payments/{id}/reversal``. Its amount goes back to its commitment line."""
-        signed_in = await guard(request, rt, "funding.disburse")
+        signed_in = await guard_form(request, rt, "funding.disburse", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         try:
             listed = uuid.UUID(commitment_id) if commitment_id else None
         except ValueError:

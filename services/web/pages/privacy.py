@@ -30,9 +30,10 @@ from services.web.pages.common import (
     SignedIn,
     gettext_for,
     guard,
+    guard_form,
     page,
+    page_count,
     problem_of,
-    refused_form,
 )
 
 PERSON_REF = re.compile(r"^p_[0-9a-f]{32}$")
@@ -191,11 +192,9 @@ def router() -> APIRouter:
         reason: Annotated[str, Form(max_length=4000)] = "",
         csrf_token: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        signed_in = await guard(request, rt, "privacy.legal_hold")
+        signed_in = await guard_form(request, rt, "privacy.legal_hold", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         typed = {"reason": reason}
         try:
             body = LegalHoldRequest(reason=reason.strip())
@@ -236,11 +235,9 @@ def router() -> APIRouter:
         hold_id: uuid.UUID,
         csrf_token: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        signed_in = await guard(request, rt, "privacy.legal_hold")
+        signed_in = await guard_form(request, rt, "privacy.legal_hold", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         try:
             await holds.lift_legal_hold(rt, person_ref, hold_id, signed_in.principal)
         except RetornoError as error:
@@ -265,11 +262,9 @@ def router() -> APIRouter:
         partner: Annotated[str, Form(max_length=400)] = "",
         csrf_token: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
-        signed_in = await guard(request, rt, "privacy.consent")
+        signed_in = await guard_form(request, rt, "privacy.consent", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         typed = {"purpose": purpose, "granted": granted, "partner": partner}
         try:
             body = ConsentRequest.model_validate(
@@ -350,11 +345,9 @@ def router() -> APIRouter:
         """Erase on request (``POST /api/people/{ref}/erasure``) once the officer ticked the
         confirmation and typed the reference again; refused under a legal hold, and for a
         person in an open case without an override reason code."""
-        signed_in = await guard(request, rt, "privacy.erase")
+        signed_in = await guard_form(request, rt, "privacy.erase", csrf_token)
         if isinstance(signed_in, Response):
             return signed_in
-        if (refused := refused_form(request, signed_in, csrf_token)) is not None:
-            return refused
         typed = {"confirm": confirm, "typed_ref": typed_ref, "override_reason": override_reason}
         translate = gettext_for(request, signed_in)
         problem = None
@@ -439,7 +432,7 @@ def router() -> APIRouter:
             entries=found.items,
             total=found.total,
             page_number=number,
-            pages=max(1, -(-found.total // ACCESS_PER_PAGE)),
+            pages=page_count(found.total, ACCESS_PER_PAGE),
             query=query,
             problem=None,
         )

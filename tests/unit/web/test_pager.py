@@ -23,3 +23,9 @@ def test_the_first_and_last_pages_link_only_one_way_and_one_page_shows_no_pager(
     assert "?page=1" in last and "?page=3" not in last
     assert "Página 1 de 2" in first
     assert pager("es", 1, 1).strip() == ""
+
+
+def test_the_page_count_rounds_up_and_is_never_zero() -> None:
+    from services.web.pages.common import page_count
+
+    assert [page_count(n, 50) for n in (0, 1, 50, 51, 100)] == [1, 1, 1, 2, 2]
