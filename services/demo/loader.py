@@ -267,10 +267,13 @@ async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
     items = await _until(planned, "the reintegration plans (reintegration service, on arrival)")
     today = date.today().isoformat()
     contacts, seen = 0, set()
-    for n, item in enumerate(sorted(items, key=lambda i: (i["case_id"], i["person_ref"]))):
+    re_migration_due = True  # one person abroad again: the first from the sixth plan on who
+    # consented to follow-up contact (whoever did not can only be recorded as "no consent")
+    for item in sorted(items, key=lambda i: (i["case_id"], i["person_ref"])):
         if item["plan_id"] in seen:
-            continue
+            continue  # a plan's other scheduled contacts
         seen.add(item["plan_id"])
+        n = len(seen) - 1
         user = plans[item["case_id"]][1]
         path = f"/api/monitoring/plans/{item['plan_id']}"
         items_planned = [{"category": "training", "kind": "in_kind"}]
@@ -284,7 +287,7 @@ async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
         if n % 7 == 3:
             attempts = [{"on": today, "method": "call", "outcome": "not_reached"}] * 3
         else:
-            residence = "abroad_again" if n % 7 == 5 else "same_community"
+            residence = "abroad_again" if re_migration_due and n >= 5 else "same_community"
             attempts = [
                 {
                     "on": today,
@@ -302,6 +305,7 @@ async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
                 if attempt.get("residence") == "abroad_again":  # re-migrated: an outcome
                     closure = {"on": today, "reason": "re_migrated"}
                     await api(user, "POST", f"{path}/closure", closure)
+                    re_migration_due = False
             except DemoError as e:
                 if "no-follow-up-consent" not in str(e):
                     raise
