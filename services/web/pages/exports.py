@@ -43,6 +43,11 @@ TABLE_TITLES: dict[str, str] = {
     "lifecycle": N_("Cases by stage"),
     "assistance": N_("Assistance paid"),
     "outcomes": N_("Reintegration outcomes"),
+    "outcomes_by_category": N_("Reintegration outcomes by vulnerability category"),
+    "outcomes_over_time": N_("Reintegration outcomes over time"),
+    "residence": N_("Where people live at follow-up"),
+    "remigration_intention": N_("Intention to migrate again"),
+    "closures": N_("Follow-ups closed, by reason"),
 }
 TRIGGER_NAMES: dict[str, str] = {"request": N_("on request"), "schedule": N_("scheduled")}
 # Pydantic's field of a refused body, as the form names it.
