@@ -33,6 +33,12 @@ def parse(argv: list[str]) -> tuple[list[str], Options]:
     parser.add_argument("--drain-timeout", type=float, default=180.0, help="seconds")
     parser.add_argument("--load-timeout", type=float, default=1800.0, help="seconds")
     parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=300.0,
+        help="seconds the API process may take to answer /health (longer on a loaded machine)",
+    )
+    parser.add_argument(
         "--postgres",
         metavar="URL",
         help="a PostgreSQL server on 127.0.0.1 (e.g. postgresql://postgres@127.0.0.1:5432/postgres):"
@@ -57,6 +63,7 @@ def parse(argv: list[str]) -> tuple[list[str], Options]:
         seed=args.seed,
         drain_timeout=args.drain_timeout,
         load_timeout=args.load_timeout,
+        start_timeout=args.start_timeout,
         postgres=args.postgres,
         keep=args.keep,
     )

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 SCREENED = "registration.case_screened"
 DECIDED = "funding.case_funding_decided"
+ASSISTANCE = "reintegration.assistance_recorded"
+FOLLOW_UP_CLOSED = "reintegration.case_closed"  # FollowUpClosed
+GRANT_ANSWERS = ("funding.commitment_approved", "funding.commitment_rejected")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,10 @@ class Event:
     eligible: bool | None = None  # case_screened
     approved: bool | None = None  # case_funding_decided
     contact_id: str | None = None  # reintegration.contact_recorded
+    plan_id: str | None = None  # reintegration events
+    stage: str | None = None  # reintegration.assistance_recorded: planned or received
+    cash: bool = False  # reintegration.assistance_recorded with a cash item
+    causation_id: str | None = None  # the event that caused it (funding's answer to a grant)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Observed:
     commitments: list[Commitment]
     ledger: dict[tuple[str, str], int]  # (period, person) -> committed cents
     caps: dict[str, int]  # period -> per-person cap in cents
+    grants: dict[str, str] = field(default_factory=dict)  # reintegration: grant id -> status
     dead_letters: list[Held] = field(default_factory=list)
     parked: list[Held] = field(default_factory=list)
     audit_verified: bool = True
@@ -81,6 +89,10 @@ class ClientView:
     commitments: list[str]  # approved commitment ids as answered
     arrivals: dict[str, int] = field(default_factory=dict)  # arrived case id -> its people
     contacts: list[str] = field(default_factory=list)  # follow-up contact ids as answered
+    drawn_up: list[str] = field(default_factory=list)  # plan ids: planned assistance answered
+    grants: list[str] = field(default_factory=list)  # plan ids: cash received answered
+    closures: list[str] = field(default_factory=list)  # plan ids closed by a caseworker
+    closing: list[str] = field(default_factory=list)  # cases registration must close itself
     server_errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -215,6 +227,46 @@ def check(seen: ClientView, got: Observed, tag_prefix: str) -> list[Problem]:
     if again := {c for c, n in recorded.items() if n > 1}:
         add("doubled", f"{len(again)} contacts were recorded twice: {_sample(again)}")
 
+    # plans drawn up, cash grants asked of funding and answered once, closures by a
+    # caseworker recorded once and the cases closed by registration through events
+    assisted = [e for e in got.events if e.type == ASSISTANCE and e.plan_id]
+    drawn = Counter(str(e.plan_id) for e in assisted if e.stage == "planned")
+    if undrawn := {p for p in seen.drawn_up if drawn[p] == 0}:
+        add("lost", f"{len(undrawn)} plans drawn up but not recorded: {_sample(undrawn)}")
+    if redrawn := {p for p, n in drawn.items() if n > 1}:
+        add("doubled", f"{len(redrawn)} plans were drawn up twice: {_sample(redrawn)}")
+    asked = {e.event_id: str(e.plan_id) for e in assisted if e.stage == "received" and e.cash}
+    if unasked := set(seen.grants) - set(asked.values()):
+        add("lost", f"{len(unasked)} cash grants answered but not recorded: {_sample(unasked)}")
+    answers = Counter(
+        e.causation_id for e in got.events if e.type in GRANT_ANSWERS and e.causation_id in asked
+    )
+    if unanswered := {g for g in asked if answers[g] == 0}:
+        add("stuck", f"{len(unanswered)} cash grants have no answer from funding")
+    if twice_answered := {g for g, n in answers.items() if n > 1}:
+        add("doubled", f"{len(twice_answered)} cash grants were answered twice by funding")
+    if missing_rows := set(asked) - set(got.grants):
+        add("lost", f"{len(missing_rows)} cash grants asked have no grant in reintegration")
+    if undecided_grants := {g for g, status in got.grants.items() if status == "requested"}:
+        add(
+            "stuck",
+            f"{len(undecided_grants)} grants still 'requested' in reintegration: "
+            f"{_sample(undecided_grants)}",
+        )
+    closings = Counter(
+        str(e.plan_id) for e in got.events if e.type == FOLLOW_UP_CLOSED and e.plan_id
+    )
+    if unclosed := {p for p in seen.closures if closings[p] == 0}:
+        add("lost", f"{len(unclosed)} follow-up closures answered but not recorded")
+    if reclosed := {p for p, n in closings.items() if n > 1}:
+        add("doubled", f"{len(reclosed)} follow-ups were closed twice: {_sample(reclosed)}")
+    if still_open := {c for c in seen.closing if got.cases.get(c, ("", ""))[0] != "closed"}:
+        add(
+            "stuck",
+            f"{len(still_open)} cases whose follow-ups all closed are not closed in "
+            f"registration: {_sample(still_open)}",
+        )
+
     # events: every committed event published once, chained once, applied by each consumer
     outbox = {e.event_id for e in got.events}
     if unpublished := [e for e in got.events if not e.published]:
@@ -300,6 +352,19 @@ def figures(seen: ClientView, got: Observed) -> dict[str, int]:
         "follow-up contacts answered": len(seen.contacts),
         "follow-up contacts recorded": sum(
             1 for e in got.events if e.type == "reintegration.contact_recorded"
+        ),
+        "follow-up plans drawn up": sum(
+            1 for e in got.events if e.type == ASSISTANCE and e.stage == "planned"
+        ),
+        "cash grants asked": sum(
+            1 for e in got.events if e.type == ASSISTANCE and e.stage == "received" and e.cash
+        ),
+        "cash grants committed": sum(1 for s in got.grants.values() if s == "committed"),
+        "cash grants refused": sum(1 for s in got.grants.values() if s == "refused"),
+        "follow-ups closed by a caseworker": len(seen.closures),
+        "follow-ups closed (all)": sum(1 for e in got.events if e.type == FOLLOW_UP_CLOSED),
+        "cases closed by registration after the follow-ups": sum(
+            1 for c in seen.closing if got.cases.get(c, ("", ""))[0] == "closed"
         ),
         "events in all outboxes": len(got.events),
         "audit log records": len(got.audit_ids),

@@ -33,6 +33,8 @@ log = logging.getLogger("chaos.driver")
 
 PATH = ["registered", "eligible", "funding_approved", "documents_ready", "departed", "arrived"]
 CLOSING = ["documents_ready", "departed", "arrived", "closed"]
+TRAINING = {"category": "training", "kind": "in_kind"}  # planned: draws the plan up
+GRANT = {"category": "business_start_up", "kind": "cash", "amount": "50.00"}  # from the fund
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 PATIENCE_SECONDS = 300.0  # how long a client keeps trying to reach the API
 DECISION_WAIT_SECONDS = 180.0  # how long a client waits for a funding decision
@@ -64,6 +66,10 @@ class Tally:
     failures: list[str] = field(default_factory=list)
     arrivals: dict[str, int] = field(default_factory=dict)  # arrived case id -> its people
     contacts: list[str] = field(default_factory=list)  # ids of follow-up contacts answered
+    drawn_up: list[str] = field(default_factory=list)  # plan ids whose planned assistance answered
+    grants: list[str] = field(default_factory=list)  # plan ids whose cash received answered
+    closures: list[str] = field(default_factory=list)  # plan ids a caseworker closed (answered)
+    closing: list[str] = field(default_factory=list)  # cases registration must close itself
 
 
 @dataclass
@@ -297,54 +303,112 @@ class Driver:
         if status in ("closed", "cancelled", "withdrawn"):
             return
         for step in CLOSING[CLOSING.index(status) + 1 if status in CLOSING else 0 :]:
-            if step == "closed":
-                await self.follow_up(case_id, cw)
+            if step == "closed" and await self.follow_up(case_id, cw):
+                return  # every follow-up closed: registration closed the case through events
             await self.transition(cw, case_id, {"to": step})
 
     # --- reintegration follow-up of an arrived case --------------------------------------
 
-    async def follow_up(self, case_id: str, cw: str) -> None:
-        """Record a contact with the first person of an arrived case: their plan comes from
-        the reintegration service (through the broker, whatever is being killed)."""
+    async def follow_up(self, case_id: str, cw: str) -> bool:
+        """Follow up an arrived case (its plans come from the reintegration service, through
+        the broker, whatever is being killed): draw up the first person's plan, record a
+        contact with them, for every second case ask a cash grant of the fund (funding
+        answers through the broker), and for every third close each person's follow-up by a
+        caseworker's decision, after which registration closes the case itself. True when
+        the case was closed that way."""
         case = await self.api.get(self.supervisor, f"/api/cases/{case_id}")
-        self.tally.arrivals[case_id] = len(case["people"])
+        people = len(case["people"])
+        self.tally.arrivals[case_id] = people
         office = case["office"]
         path = f"/api/monitoring/due?office={office}&status=plan_missing&page_size=200"
         deadline = time.monotonic() + DECISION_WAIT_SECONDS
-        while not (
-            mine := [i for i in (await self.api.get(cw, path))["items"] if i["case_id"] == case_id]
+        while (
+            len(
+                mine := [
+                    i for i in (await self.api.get(cw, path))["items"] if i["case_id"] == case_id
+                ]
+            )
+            < people
         ):
             if time.monotonic() > deadline:
                 self.tally.counts["follow-ups: no plan in time (not recorded)"] += 1
-                return
+                return False
             await asyncio.sleep(0.5)
+        today = time.strftime("%Y-%m-%d", time.gmtime())  # arrived today (UTC)
+        plans = sorted(str(i["plan_id"]) for i in mine)
+        first = plans[0]
+        url = f"/api/monitoring/plans/{first}"
+        planned = {"stage": "planned", "on": today, "items": [TRAINING]}
+        if await self.monitoring(cw, f"{url}/assistance", planned, "planned assistance"):
+            self.tally.drawn_up.append(first)
         body = {
-            "on": time.strftime("%Y-%m-%d", time.gmtime()),  # arrived today (UTC)
+            "on": today,
             "method": "call",
             "outcome": "reached",
             "residence": "same_community",
             "remigration_intention": "none",
         }
-        url = f"/api/monitoring/plans/{mine[0]['plan_id']}/contacts"
+        if answer := await self.monitoring(cw, f"{url}/contacts", body, "contact", deadline):
+            self.tally.contacts.append(str(answer["contact"]["contact_id"]))
+        number = len(self.tally.arrivals)
+        if number % 2 == 0:
+            received = {"stage": "received", "on": today, "items": [GRANT]}
+            if await self.monitoring(cw, f"{url}/assistance", received, "cash grant"):
+                self.tally.grants.append(first)
+        if number % 3 != 0:
+            return False
+        closed = 0
+        for plan_id in plans:
+            closure = {"on": today, "reason": "completed"}
+            url = f"/api/monitoring/plans/{plan_id}/closure"
+            if await self.monitoring(cw, url, closure, "closure"):
+                self.tally.closures.append(plan_id)
+                closed += 1
+        if closed < len(plans):
+            return False
+        self.tally.closing.append(case_id)
+        while (status := await self.status(case_id)) != "closed":
+            if time.monotonic() > deadline:
+                self.tally.failures.append(
+                    f"case {case_id}: every follow-up closed, still {status} in registration"
+                )
+                return False
+            await asyncio.sleep(0.5)
+        return True
+
+    async def monitoring(
+        self,
+        cw: str,
+        url: str,
+        body: dict[str, Any],
+        what: str,
+        consent_deadline: float | None = None,
+    ) -> Any:
+        """POST to the follow-up once (none of these is idempotent): the answer, or None
+        when the answer was lost (counted, not sent again). A contact asked before privacy
+        had the person's consent is asked again until ``consent_deadline``."""
         while True:
             try:
                 response = await self.api.send(cw, "POST", url, body, idempotent=False)
             except Unknown:
-                self.tally.counts["follow-ups: answer lost (not sent again)"] += 1
-                return
+                self.tally.counts[f"follow-ups: {what}: answer lost (not sent again)"] += 1
+                return None
             if response.status_code == 201:
-                self.tally.contacts.append(str(response.json()["contact"]["contact_id"]))
-                return
-            if "no-follow-up-consent" in response.text and time.monotonic() < deadline:
+                return response.json()
+            if (
+                "no-follow-up-consent" in response.text
+                and consent_deadline is not None
+                and time.monotonic() < consent_deadline
+            ):
                 # the consent given at registration has not reached privacy yet (privacy may
                 # have just been killed): ask again shortly
                 self.tally.counts["follow-ups: asked before privacy had the consent"] += 1
                 await asyncio.sleep(0.5)
                 continue
             self.tally.failures.append(
-                f"contact for {case_id}: {response.status_code} {response.text[:300]}"
+                f"{what} {url}: {response.status_code} {response.text[:300]}"
             )
-            return
+            return None
 
     # --- manual commitments racing the cap --------------------------------------------
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from benchmarks.chaos.checker import Commitment, Consumer, Event, Held, Observed
+from benchmarks.chaos.checker import ASSISTANCE, Commitment, Consumer, Event, Held, Observed
 from events.envelope import STREAM_NAME
 
 
@@ -170,6 +170,11 @@ def _event(service: str, row: Any) -> Event:
         contact_id=str(payload["contact_id"])
         if envelope["type"] == "reintegration.contact_recorded"
         else None,
+        plan_id=str(payload["plan_id"]) if payload.get("plan_id") else None,
+        stage=payload.get("stage") if envelope["type"] == ASSISTANCE else None,
+        cash=envelope["type"] == ASSISTANCE
+        and any(item.get("kind") == "cash" for item in payload.get("items", [])),
+        causation_id=str(envelope["causation_id"]) if envelope.get("causation_id") else None,
     )
 
 
@@ -266,6 +271,10 @@ async def observe(db: Databases, nc: Client) -> Observed:
         r.period: int(r.per_person_cap_cents)
         for r in await db.rows("funding", "SELECT period, per_person_cap_cents FROM funding_funds")
     }
+    grants = {
+        _uuid(r.grant_id): r.status
+        for r in await db.rows("reintegration", "SELECT grant_id, status FROM reintegration_grants")
+    }
     audit_ids = [
         _uuid(r.event_id) for r in await db.rows("audit", "SELECT event_id FROM audit_log")
     ]
@@ -282,6 +291,7 @@ async def observe(db: Databases, nc: Client) -> Observed:
         commitments=commitments,
         ledger=ledger,
         caps=caps,
+        grants=grants,
         dead_letters=dead,
         parked=parked,
     )

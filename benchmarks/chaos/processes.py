@@ -66,6 +66,12 @@ class ServiceProcess:
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
 
+    def log_tail(self, lines: int = 20) -> str:
+        path = self.log_dir / f"{self.name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown, no flush, no nak."""
         process = self.process

@@ -54,6 +54,7 @@ class Options:
     seed: int = 1
     drain_timeout: float = 180.0
     load_timeout: float = 1800.0
+    start_timeout: float = 300.0
     postgres: str | None = None
     keep: bool = False
 
@@ -195,14 +196,30 @@ class Run:
                 await db.engine.dispose()
         return tokens
 
-    async def wait_for_api(self, http: httpx.AsyncClient, timeout: float = 120.0) -> None:
+    async def wait_for_api(self, http: httpx.AsyncClient) -> None:
+        """Until the API process answers /health. A process that exited is reported at once
+        with the end of its log; one still starting gets ``--start-timeout`` (on a loaded
+        machine a process takes tens of seconds only to import: 40 s at load 16)."""
+        assert self.supervisor is not None
+        api = self.supervisor.services[API]
+        timeout = self.options.start_timeout
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.TransportError):
                 if (await http.get("/health")).status_code == 200:
                     return
+            if api.process is not None and api.process.poll() is not None:
+                raise RuntimeError(
+                    f"the API process exited with {api.process.returncode} before it answered "
+                    f"/health; the end of its log:\n{api.log_tail()}"
+                )
             await asyncio.sleep(0.3)
-        raise RuntimeError(f"the API did not answer /health within {timeout:.0f}s")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        raise RuntimeError(
+            f"the API did not answer /health within {timeout:.0f}s (load average {load}; "
+            f"a loaded machine needs a longer --start-timeout); the end of its log:\n"
+            f"{api.log_tail()}"
+        )
 
     # --- the run -------------------------------------------------------------------------
 
@@ -266,6 +283,7 @@ class Run:
             )
             load_started = time.monotonic()
             load = asyncio.create_task(driver.run(journeys, options.clients))
+            progress = asyncio.create_task(self.progress(load, tally, len(journeys)))
             chaos = asyncio.create_task(self.chaos(load, http))
             try:
                 await asyncio.wait_for(asyncio.shield(load), options.load_timeout)
@@ -273,7 +291,7 @@ class Run:
             except TimeoutError:
                 tally.failures.append(f"the load did not finish within {options.load_timeout:.0f}s")
             finally:  # interrupted, or out of time: stop the clients and the killing first
-                for task in (load, chaos):
+                for task in (load, chaos, progress):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -286,6 +304,18 @@ class Run:
             await supervisor.start_all()
             await self.wait_for_api(http)
             await self.drain_and_check(http, tokens, tally, run_tag)
+
+    async def progress(self, load: asyncio.Task[None], tally: Tally, journeys: int) -> None:
+        """A line every 30 s while the load runs: a long run shows it is moving."""
+        started = time.monotonic()
+        while not load.done():
+            await asyncio.sleep(30)
+            assert self.supervisor is not None
+            self.say(
+                f"[{self.mode}] load: {tally.counts['journeys done']}/{journeys} journeys done "
+                f"after {time.monotonic() - started:.0f}s, {self.supervisor.total_kills} kills, "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
 
     async def chaos(self, load: asyncio.Task[None], http: httpx.AsyncClient) -> None:
         """Kill a random target every few seconds until the load is done and enough kills
@@ -339,6 +369,10 @@ class Run:
             commitments=list(tally.commitments),
             arrivals=dict(tally.arrivals),
             contacts=list(tally.contacts),
+            drawn_up=list(tally.drawn_up),
+            grants=list(tally.grants),
+            closures=list(tally.closures),
+            closing=list(tally.closing),
             server_errors=list(tally.server_errors),
             failures=list(tally.failures),
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from benchmarks.chaos.checker import (
+    ASSISTANCE,
     DECIDED,
+    FOLLOW_UP_CLOSED,
     SCREENED,
     ClientView,
     Commitment,
@@ -204,3 +206,63 @@ def test_an_arrived_case_without_a_plan_per_person_is_lost() -> None:
         Event("reintegration", _id(), "reintegration.plan_created", True, case_id=world.case)
     )
     assert not [p for p in _problems(world) if "plan" in p]
+
+
+def _assistance(plan: str, stage: str, *, cash: bool = False) -> Event:
+    return Event("reintegration", _id(), ASSISTANCE, True, plan_id=plan, stage=stage, cash=cash)
+
+
+def test_a_plan_drawn_up_but_not_recorded_is_lost_and_twice_is_doubled() -> None:
+    world, plan = World(), _id()
+    world.seen.drawn_up.append(plan)
+    assert any(p.startswith("lost") and "drawn up" in p for p in _problems(world))
+    world.events.append(_assistance(plan, "planned"))
+    assert not [p for p in _problems(world) if "drawn up" in p]
+    world.events.append(_assistance(plan, "planned"))
+    assert any(p.startswith("doubled") and "drawn up twice" in p for p in _problems(world))
+
+
+def test_a_cash_grant_needs_one_answer_from_funding_and_a_decided_grant() -> None:
+    world, plan = World(), _id()
+    world.seen.grants.append(plan)
+    assert any(p.startswith("lost") and "cash grants answered" in p for p in _problems(world))
+    asked = _assistance(plan, "received", cash=True)
+    world.events.append(asked)
+    found = _problems(world)
+    assert any(p.startswith("stuck") and "no answer from funding" in p for p in found)
+    assert any(p.startswith("lost") and "have no grant in reintegration" in p for p in found)
+
+    def answer() -> Event:
+        return Event(
+            "funding", _id(), "funding.commitment_approved", True, causation_id=asked.event_id
+        )
+
+    world.events.append(answer())
+    kinds = {
+        p.kind for p in check(world.seen, world.observed(grants={asked.event_id: "requested"}), TAG)
+    }
+    assert kinds == {"stuck"}  # funding answered, but reintegration still waits for it
+    decided = world.observed(grants={asked.event_id: "committed"})
+    assert not [p for p in check(world.seen, decided, TAG) if "grant" in p.what]
+    world.events.append(answer())
+    again = world.observed(grants={asked.event_id: "committed"})
+    assert any(
+        p.kind == "doubled" and "answered twice" in p.what for p in check(world.seen, again, TAG)
+    )
+
+
+def test_a_closed_follow_up_must_be_recorded_once_and_close_its_case_in_registration() -> None:
+    world, plan = World(), _id()
+    world.seen.closures.append(plan)
+    world.seen.closing.append(world.case)
+    found = _problems(world)
+    assert any(p.startswith("lost") and "closures answered" in p for p in found)
+    assert any(p.startswith("stuck") and "not closed in registration" in p for p in found)
+    world.events.append(Event("reintegration", _id(), FOLLOW_UP_CLOSED, True, plan_id=plan))
+    closed = world.observed(cases={world.case: ("closed", TAG + "1")})
+    assert not [p for p in check(world.seen, closed, TAG) if "clos" in p.what]
+    world.events.append(Event("reintegration", _id(), FOLLOW_UP_CLOSED, True, plan_id=plan))
+    twice = world.observed(cases={world.case: ("closed", TAG + "1")})
+    assert any(
+        p.kind == "doubled" and "closed twice" in p.what for p in check(world.seen, twice, TAG)
+    )
