@@ -35,6 +35,7 @@ from services.demo.data import (
 from services.kit.definition import Runtime
 from services.kit.errors import ConflictError
 from services.reintegration.domain.scoring import Instrument, parse_instrument
+from services.reintegration.domain.worklist import DUE_STATUSES
 from services.reintegration.settings import SHIPPED_INSTRUMENTS
 from services.runtime.answers import fund_not_known_yet
 
@@ -46,6 +47,8 @@ USERS = [(f"demo-caseworker-{o[:2].lower()}", "caseworker", [o]) for o in OFFICE
     ("demo-admin", "admin", []),
 ]
 OFFICES_FIRST = next(iter(OFFICES))
+DEMO_NOTE = "Found work at a bakery; wants training (invented demo text)"  # a contact's note
+WITHDRAWAL_NOTE = "Decided to stay with relatives (invented demo text)"  # a withdrawal's
 SUP, AUD, DPO, EVAL = "demo-supervisor", "demo-auditor", "demo-dpo", "demo-evaluator"
 OTHER_DATABASE = (
     "the running API does not use this database: run `retorno demo` where `make run` runs "
@@ -67,7 +70,7 @@ class DemoReport:
     example_person: str | None = None
     erased_person: str | None = None
     disbursements: int = 0
-    contacts: int = 0
+    follow_ups: FollowUps | None = None
     export_id: str | None = None
     seconds: float = 0.0
     already_loaded: bool = False
@@ -193,7 +196,7 @@ async def _load(api: _Api, report: DemoReport) -> None:
     for n, (cid, (plan, user)) in enumerate(plans.items()):
         path = f"/api/cases/{cid}/transitions"
         if plan == "withdrawn":
-            note = "Decided to stay with relatives (invented demo text)"
+            note = WITHDRAWAL_NOTE
             await api(
                 user,
                 "POST",
@@ -224,7 +227,7 @@ async def _load(api: _Api, report: DemoReport) -> None:
             return False
 
     await _until(erased, "privacy to learn that the erased person's case is closed")
-    report.contacts = await _follow_ups(api, plans)
+    report.follow_ups = await _follow_ups(api, plans)
     export = await api(EVAL, "POST", "/api/exports", {"period": report.period, "format": "xlsx"})
     report.export_id = export["id"]
 
@@ -244,81 +247,106 @@ def _answers(n: int) -> dict[str, str]:
     }
 
 
-async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> int:
-    """Follow-up contacts of the people in monitoring: their plans (made by reintegration on
-    arrival) drawn up, one contact each (a reached one, one person abroad again whose
-    follow-up then closes as re-migrated, one not reached three times; "no consent" for who
-    has not consented), all today (invented)."""
-    followed = {c for c, (plan, _u) in plans.items() if plan == "monitoring"}
+@dataclass
+class FollowUps:
+    """What the demo recorded in the follow-up, and the working lists it left."""
 
-    async def planned() -> list[dict[str, Any]]:
-        items = []
-        for office in OFFICES:
-            page = await api(SUP, "GET", f"/api/monitoring/due?office={office}&page_size=200")
-            items += [i for i in page["items"] if i["case_id"] in followed]
-        people = {i["person_ref"] for i in items}
-        expected = sum(len(people_of[c]) for c in followed)
-        return items if len(people) >= expected else []
+    contacts: int = 0
+    scores: int = 0
+    plans_drawn_up: int = 0
+    grants: int = 0
+    grant_plan: str | None = None  # the plan whose cash grant was asked of the fund
+    re_migrated: int = 0
+    not_reached: int = 0
+    no_consent: int = 0
+    due: dict[str, int] = field(default_factory=dict)  # working-list rows per status
 
+
+async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> FollowUps:
+    """Follow-up of the people in monitoring (their plans made by reintegration on arrival),
+    person by person in the order the cases were registered, all today (invented): most
+    plans drawn up (every fourth left missing, due within 30 days), a reached contact with a
+    survey (scored), one person abroad again whose follow-up closes as re-migrated, one not
+    reached three times, a cash grant asked of the fund for one, and "no consent" for whoever
+    has not consented to follow-up contact (the vault refuses the contact)."""
+    followed = [c for c, (plan, _u) in plans.items() if plan == "monitoring"]
     people_of: dict[str, list[str]] = {}
     for cid in followed:
         case = await api(SUP, "GET", f"/api/cases/{cid}")
         people_of[cid] = [p["person_ref"] for p in case["people"]]
-    items = await _until(planned, "the reintegration plans (reintegration service, on arrival)")
+    expected = {(c, ref) for c in followed for ref in people_of[c]}
+
+    async def planned() -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for office in OFFICES:
+            page = await api(SUP, "GET", f"/api/monitoring/due?office={office}&page_size=200")
+            found |= {(i["case_id"], i["person_ref"]): i["plan_id"] for i in page["items"]}
+        return found if expected <= found.keys() else {}
+
+    plan_of = await _until(planned, "the reintegration plans (reintegration service, on arrival)")
     today = date.today().isoformat()
-    contacts, seen = 0, set()
-    re_migration_due = True  # one person abroad again: the first from the sixth plan on who
-    # consented to follow-up contact (whoever did not can only be recorded as "no consent")
-    for item in sorted(items, key=lambda i: (i["case_id"], i["person_ref"])):
-        if item["plan_id"] in seen:
-            continue  # a plan's other scheduled contacts
-        seen.add(item["plan_id"])
-        n = len(seen) - 1
-        user = plans[item["case_id"]][1]
-        path = f"/api/monitoring/plans/{item['plan_id']}"
-        items_planned = [{"category": "training", "kind": "in_kind"}]
-        await api(
-            user,
-            "POST",
-            f"{path}/assistance",
-            {"stage": "planned", "on": today, "items": items_planned},
-        )
-        attempts: list[dict[str, Any]]
-        if n % 7 == 3:
-            attempts = [{"on": today, "method": "call", "outcome": "not_reached"}] * 3
-        else:
-            residence = "abroad_again" if re_migration_due and n >= 5 else "same_community"
-            attempts = [
-                {
-                    "on": today,
-                    "method": "visit",
-                    "outcome": "reached",
-                    "residence": residence,
-                    "remigration_intention": "none" if residence != "abroad_again" else "planning",
-                    "note": "Found work at a bakery; wants training (invented demo text)",
-                    "survey": {"answers": _answers(n)},
-                }
-            ]
-        for attempt in attempts:
-            try:
-                await api(user, "POST", f"{path}/contacts", attempt)
-                if attempt.get("residence") == "abroad_again":  # re-migrated: an outcome
-                    closure = {"on": today, "reason": "re_migrated"}
-                    await api(user, "POST", f"{path}/closure", closure)
-                    re_migration_due = False
-            except DemoError as e:
-                if "no-follow-up-consent" not in str(e):
-                    raise
-                await api(
-                    user,
-                    "POST",
-                    f"{path}/contacts",
-                    {"on": today, "method": "call", "outcome": "no_consent"},
-                )
-                contacts += 1
-                break
-            contacts += 1
-    return contacts
+    done = FollowUps()
+    # Chosen by position in registration order and by consent, never by random ids: the
+    # first consenting person from the fourth plan on is not reached, the first from the
+    # sixth on is found abroad again, the first reached gets a cash grant.
+    not_reached_due, re_migration_due, grant_due = True, True, True
+    order = [(c, ref) for c in followed for ref in people_of[c]]
+    for n, (cid, ref) in enumerate(order):
+        user = plans[cid][1]
+        path = f"/api/monitoring/plans/{plan_of[(cid, ref)]}"
+        if n % 4 != 1:  # every fourth plan is left to draw up: "plans missing"
+            items_planned = [{"category": "training", "kind": "in_kind"}]
+            body = {"stage": "planned", "on": today, "items": items_planned}
+            await api(user, "POST", f"{path}/assistance", body)
+            done.plans_drawn_up += 1
+        re_migrates = re_migration_due and n >= 5
+        unreached = not_reached_due and n >= 3 and not re_migrates
+        try:
+            if unreached:
+                for _attempt in range(3):
+                    attempt = {"on": today, "method": "call", "outcome": "not_reached"}
+                    await api(user, "POST", f"{path}/contacts", attempt)
+                    done.contacts += 1
+                not_reached_due = False
+                done.not_reached += 1
+                continue
+            residence = "abroad_again" if re_migrates else "same_community"
+            contact: dict[str, Any] = {
+                "on": today,
+                "method": "visit",
+                "outcome": "reached",
+                "residence": residence,
+                "remigration_intention": "planning" if re_migrates else "none",
+                "note": DEMO_NOTE,
+                "survey": {"answers": _answers(n)},
+            }
+            if grant_due and not re_migrates:  # paid from the fund, within the person's cap
+                cash = {"category": "business_start_up", "kind": "cash", "amount": "150.00"}
+                contact["assistance_received"] = [cash]
+            answer = await api(user, "POST", f"{path}/contacts", contact)
+        except DemoError as e:
+            if "no-follow-up-consent" not in str(e):
+                raise
+            refused = {"on": today, "method": "call", "outcome": "no_consent"}
+            await api(user, "POST", f"{path}/contacts", refused)
+            done.contacts += 1
+            done.no_consent += 1
+            continue
+        done.contacts += 1
+        done.scores += 1 if answer.get("score") else 0
+        if "assistance_received" in contact:
+            grant_due = False
+            done.grants += 1
+            done.grant_plan = plan_of[(cid, ref)]
+        if re_migrates:  # re-migrated: an outcome, not an error
+            await api(user, "POST", f"{path}/closure", {"on": today, "reason": "re_migrated"})
+            re_migration_due = False
+            done.re_migrated += 1
+    for office in OFFICES:
+        page = await api(SUP, "GET", f"/api/monitoring/due?office={office}&page_size=1")
+        for status, count in page["counts"].items():
+            done.due[status] = done.due.get(status, 0) + count
+    return done
 
 
 async def _disburse(api: _Api, case_id: str, *, full: bool) -> int:
@@ -375,9 +403,19 @@ def print_report(console: Console, report: DemoReport) -> None:
             f"[bold green]Demo loaded[/] in {report.seconds:.1f}s: fund {report.period}"
             f", {len(report.cases)} cases ("
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            + f"), {report.disbursements} disbursements, 1 erasure, {report.contacts} follow-up "
-            "contacts, 1 evaluation export."
+            + f"), {report.disbursements} disbursements, 1 erasure, 1 evaluation export."
         )
+        if (f := report.follow_ups) is not None:
+            due = ", ".join(f"{f.due.get(s, 0)} {s.replace('_', ' ')}" for s in DUE_STATUSES)
+            console.print(
+                f"Follow-up: {f.plans_drawn_up} plans drawn up, {f.contacts} contacts "
+                f"({f.scores} surveys scored, {f.not_reached} not reached, {f.no_consent} "
+                f"no consent, {f.re_migrated} abroad again: closed as re-migrated), "
+                f"{f.grants} cash grant asked of the fund. Working lists today: {due}. "
+                "Overdue needs time: every return here arrived today, and arrival dates "
+                "cannot be back-dated, so a contact falls overdue only after its window "
+                "(3 months after arrival, +-14 days) closes; the overdue check then reports it."
+            )
     table = Table("role", "user", "token")
     for name, role, offices, token in report.users:
         table.add_row(role, name + "".join(f"\n{o}" for o in offices), token)

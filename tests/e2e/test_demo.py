@@ -7,9 +7,17 @@ from datetime import date
 
 import pytest
 
-from services.demo.loader import PLANS, DemoError, load_demo, wait_for_api
+from services.demo.loader import (
+    DEMO_NOTE,
+    PLANS,
+    WITHDRAWAL_NOTE,
+    DemoError,
+    load_demo,
+    wait_for_api,
+)
 
 from .conftest import System, eventually
+from .scenario import files_containing
 
 pytestmark = pytest.mark.e2e
 
@@ -56,13 +64,41 @@ async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
 
     # follow-up contacts were recorded for the people in monitoring, and the evaluator made
     # an export they can list and download
-    assert report.contacts > 0
-    due = await s.http.get("/api/monitoring/due?office=GT-GUA", headers=sup)
-    assert due.status_code == 200, due.text
+    follow = report.follow_ups
+    assert follow is not None and follow.contacts > 0 and follow.scores > 0
+    assert follow.not_reached == 1 and follow.re_migrated == 1 and follow.grants == 1
+    # the working lists show what the demo left, as the summary says: plans missing (every
+    # fourth) and the person not reached, counted per office by the API itself
+    shown: dict[str, int] = {}
+    for office in ("GT-GUA", "MX-TAP", "CR-SJO"):
+        due = await s.http.get(f"/api/monitoring/due?office={office}", headers=sup)
+        assert due.status_code == 200, due.text
+        for status_, count in due.json()["counts"].items():
+            shown[status_] = shown.get(status_, 0) + count
+    assert shown == follow.due
+    assert shown["plan_missing"] >= 1 and shown["not_reached"] == 1
     scored = await s.http.get(
-        "/api/audit/events?type=reintegration.score_recorded", headers=auditor
+        "/api/audit/events?type=reintegration.score_recorded&limit=1000", headers=auditor
     )
-    assert scored.status_code == 200 and scored.json(), "the demo's surveys were scored"
+    assert scored.status_code == 200 and len(scored.json()) >= follow.scores
+
+    async def grant_answered() -> bool:  # funding answers the cash grant through the broker
+        plan = await s.http.get(f"/api/monitoring/plans/{follow.grant_plan}", headers=sup)
+        grants = plan.json()["grants"]
+        return len(grants) == 1 and grants[0]["status"] in ("committed", "refused")
+
+    await eventually(grant_answered)
+    # the demo's free text and contact details are stored sealed: readable through the
+    # logged paths (so the scan below can fail), in no file in plaintext
+    plan = (await s.http.get(f"/api/monitoring/plans/{follow.grant_plan}", headers=sup)).json()
+    contact_id = plan["contacts"][0]["contact_id"]
+    note = await s.http.get(
+        f"/api/monitoring/plans/{follow.grant_plan}/contacts/{contact_id}/note", headers=sup
+    )
+    assert note.status_code == 200 and note.json()["note"] == DEMO_NOTE, note.text
+    case = (await s.http.get(f"/api/cases/{plan['case_id']}", headers=sup)).json()
+    phone = case["people"][0]["personal"]["phone"]
+    assert phone.startswith("+000 555 ")
 
     async def re_migrated_closure_chained() -> bool:
         # every closure, not the first page: most follow-ups close with their case
@@ -80,6 +116,10 @@ async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
         f"/api/exports/{report.export_id}/files/{names[0]}", headers=evaluator
     )
     assert download.status_code == 200 and download.content
+
+    await s.node.stop()  # flush everything to disk before looking at the files
+    assert files_containing(s.data_dir, ["Casa del Migrante Demo"]), "the scan sees plaintext"
+    assert files_containing(s.data_dir, [DEMO_NOTE, WITHDRAWAL_NOTE, phone, "@example.org"]) == []
 
 
 async def test_demo_run_again_only_issues_fresh_tokens(system: System) -> None:

@@ -226,6 +226,15 @@ async def test_a_return_through_the_broker_from_arrival_through_three_contacts_a
     assert len(rows) == 3
     row = rows[0]
     assert row["actor_id"] and row["actor_role"] == "caseworker"
+    # the sentinels were stored (sealed), so the scan below can fail: the note opens through
+    # the vault's logged read, and the phone with the case's personal data
+    contact_id = contact.json()["contact"]["contact_id"]
+    note = await s.http.get(
+        f"/api/monitoring/plans/{plan_id}/contacts/{contact_id}/note", headers=s.auth("cw")
+    )
+    assert note.status_code == 200 and note.json()["note"] == NOTE, note.text
+    case = (await s.http.get(f"/api/cases/{case_id}", headers=s.auth("cw"))).json()
+    assert case["people"][0]["personal"]["phone"] == PHONE
     await s.node.stop()  # flush everything to disk before looking at the files
 
     leaks = [
