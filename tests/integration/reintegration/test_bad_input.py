@@ -196,3 +196,21 @@ async def test_a_caseworker_cannot_give_the_reason_kept_for_a_closure_in_registr
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"].endswith("reason")
     assert await _counts(db) == before
+
+
+async def test_a_rescore_under_an_unknown_instrument_version_names_it_and_stores_nothing(
+    runtime, client, clock, db, vault
+):
+    (plan_id,) = await arrive(runtime, vault)
+    clock.on(date(2026, 4, 16))
+    url = f"/api/monitoring/plans/{plan_id}"
+    surveyed = reached("2026-04-16", survey={"answers": ALL_ANSWERS})
+    assert (await client.post("cw", f"{url}/contacts", surveyed)).status_code == 201
+    before = await _counts(db)
+
+    refused = await client.post("cw", f"{url}/scores", {"instrument_version": "official-9"})
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"] == "urn:retorno:problem:unknown-instrument"
+    assert any(e["field"].endswith("instrument_version") for e in refused.json()["errors"])
+    assert await _counts(db) == before
