@@ -150,6 +150,8 @@ class Driver:
         races = [self.race(first_id, ref, j.first.race)] if j.first.race else []
         if j.second is None:
             await asyncio.gather(*races)
+            if j.first.eligible and j.first.allow_partial and j.number % 2 == 0:
+                await self.close(first_id, cw)  # funded (partly at worst): home, followed up
             return
         await asyncio.gather(*races)
         if j.first.eligible:
@@ -319,6 +321,7 @@ class Driver:
         case = await self.api.get(self.supervisor, f"/api/cases/{case_id}")
         people = len(case["people"])
         self.tally.arrivals[case_id] = people
+        number = len(self.tally.arrivals)  # which follow-ups ask a grant, which close
         office = case["office"]
         path = f"/api/monitoring/due?office={office}&status=plan_missing&page_size=200"
         deadline = time.monotonic() + DECISION_WAIT_SECONDS
@@ -350,7 +353,6 @@ class Driver:
         }
         if answer := await self.monitoring(cw, f"{url}/contacts", body, "contact", deadline):
             self.tally.contacts.append(str(answer["contact"]["contact_id"]))
-        number = len(self.tally.arrivals)
         if number % 2 == 0:
             received = {"stage": "received", "on": today, "items": [GRANT]}
             if await self.monitoring(cw, f"{url}/assistance", received, "cash grant"):
