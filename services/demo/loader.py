@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -47,6 +47,9 @@ USERS = [(f"demo-caseworker-{o[:2].lower()}", "caseworker", [o]) for o in OFFICE
     ("demo-admin", "admin", []),
 ]
 OFFICES_FIRST = next(iter(OFFICES))
+# The demo also shows the working lists as they will stand this many days after today, once
+# the first contacts' windows (3 months after arrival, +-14 days) have closed.
+AHEAD_DAYS = 120
 DEMO_NOTE = "Found work at a bakery; wants training (invented demo text)"  # a contact's note
 WITHDRAWAL_NOTE = "Decided to stay with relatives (invented demo text)"  # a withdrawal's
 SUP, AUD, DPO, EVAL = "demo-supervisor", "demo-auditor", "demo-dpo", "demo-evaluator"
@@ -260,6 +263,8 @@ class FollowUps:
     not_reached: int = 0
     no_consent: int = 0
     due: dict[str, int] = field(default_factory=dict)  # working-list rows per status
+    ahead_on: date | None = None  # a later day the lists are also looked at on
+    ahead: dict[str, int] = field(default_factory=dict)  # their rows then, if nothing is done
 
 
 async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> FollowUps:
@@ -342,10 +347,14 @@ async def _follow_ups(api: _Api, plans: dict[str, tuple[str, str]]) -> FollowUps
             await api(user, "POST", f"{path}/closure", {"on": today, "reason": "re_migrated"})
             re_migration_due = False
             done.re_migrated += 1
+    # Every return here arrived today, so nothing is overdue yet: the same lists as they will
+    # stand when the first contacts' windows (3 months after arrival, +-14 days) have closed.
+    done.ahead_on = date.fromisoformat(today) + timedelta(days=AHEAD_DAYS)
     for office in OFFICES:
-        page = await api(SUP, "GET", f"/api/monitoring/due?office={office}&page_size=1")
-        for status, count in page["counts"].items():
-            done.due[status] = done.due.get(status, 0) + count
+        for counts, extra in ((done.due, ""), (done.ahead, f"&as_of={done.ahead_on}")):
+            page = await api(SUP, "GET", f"/api/monitoring/due?office={office}&page_size=1{extra}")
+            for status, count in page["counts"].items():
+                counts[status] = counts.get(status, 0) + count
     return done
 
 
@@ -412,9 +421,12 @@ def print_report(console: Console, report: DemoReport) -> None:
                 f"({f.scores} surveys scored, {f.not_reached} not reached, {f.no_consent} "
                 f"no consent, {f.re_migrated} abroad again: closed as re-migrated), "
                 f"{f.grants} cash grant asked of the fund. Working lists today: {due}. "
-                "Overdue needs time: every return here arrived today, and arrival dates "
-                "cannot be back-dated, so a contact falls overdue only after its window "
-                "(3 months after arrival, +-14 days) closes; the overdue check then reports it."
+                "Every return here arrived today, so nothing is overdue yet; on "
+                f"{f.ahead_on}, when the first contacts' windows (3 months after arrival, "
+                "+-14 days) have closed, if nobody records more: "
+                + ", ".join(f"{f.ahead.get(s, 0)} {s.replace('_', ' ')}" for s in DUE_STATUSES)
+                + f" (GET /api/monitoring/due?as_of={f.ahead_on}; the daily overdue check "
+                "reports each contact when its day comes)."
             )
     table = Table("role", "user", "token")
     for name, role, offices, token in report.users:

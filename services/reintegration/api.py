@@ -44,11 +44,19 @@ def router() -> APIRouter:
         before: Annotated[date | None, Query(description="Only rows due before this day")] = None,
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+        as_of: Annotated[
+            date | None,
+            Query(
+                description="The list as it will stand on this day (today or later) if nothing "
+                "more is recorded, to plan visits; default today. An earlier day is a 422"
+            ),
+        ] = None,
         principal: Principal = require("monitoring.read"),
     ) -> DuePage:
         """The working list of open follow-ups (of your offices, or of ``office``): plans
-        missing, overdue, due this week, not reached, upcoming; computed for today."""
-        where = queries.DueFilter(office, tuple(status or ()), before, page, page_size)
+        missing, overdue, due this week, not reached, upcoming; computed for today (or
+        ``as_of``)."""
+        where = queries.DueFilter(office, tuple(status or ()), before, page, page_size, as_of)
         return await queries.due(rt, principal, where)
 
     @r.get("/counts", response_model=CountsView)

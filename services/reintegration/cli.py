@@ -35,6 +35,13 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
         ] = None,
         page: Annotated[int, typer.Option(min=1)] = 1,
         page_size: Annotated[int, typer.Option(min=1, max=MAX_PAGE_SIZE)] = 50,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                help="The list as it will stand on this day (YYYY-MM-DD, today or later) if "
+                "nothing more is recorded; default today"
+            ),
+        ] = None,
     ) -> None:
         """Plans missing, overdue, due this week, not reached, upcoming: most urgent first."""
         wanted: list[DueStatus] = []
@@ -45,12 +52,16 @@ def install(app: typer.Typer, runtime: RuntimeFactory) -> None:
                 )
                 raise typer.Exit(2)
             wanted.append(s)  # type: ignore[arg-type]
-        try:
-            day = date.fromisoformat(before) if before else None
-        except ValueError as e:
-            console.print("[bold red]monitoring:[/] --before is a date, YYYY-MM-DD")
-            raise typer.Exit(2) from e
-        where = queries.DueFilter(office, tuple(wanted), day, page, page_size)
+        days: dict[str, date | None] = {}
+        for option, value in (("before", before), ("as-of", as_of)):
+            try:
+                days[option] = date.fromisoformat(value) if value else None
+            except ValueError as e:
+                console.print(f"[bold red]monitoring:[/] --{option} is a date, YYYY-MM-DD")
+                raise typer.Exit(2) from e
+        where = queries.DueFilter(
+            office, tuple(wanted), days["before"], page, page_size, days["as-of"]
+        )
 
         async def work(rt: Runtime) -> DuePage:
             return await queries.due(rt, None, where)

@@ -161,6 +161,7 @@ class DueFilter:
     before: date | None = None
     page: int = 1
     page_size: int = 50
+    as_of: date | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE or self.page < 1:
@@ -180,11 +181,19 @@ def _group(rows: Sequence[RowMapping]) -> dict[uuid.UUID, list[RowMapping]]:
 async def due(rt: Runtime, principal: Principal | None, where: DueFilter) -> DuePage:
     """The working list of open follow-ups: plans missing, overdue, due this week, not
     reached, upcoming; most urgent first, then by date. ``principal`` None: an operator on
-    the server (every office)."""
+    the server (every office). ``where.as_of``: the list as it will stand on that later day
+    if nothing more is recorded (planning visits); never an earlier day."""
     rules = config(rt).rules
     due_soon = config(rt).rules.due_soon_days
     offices = _offices(principal, where.office)
     today = rt.clock().date()
+    if where.as_of is not None and where.as_of < today:
+        raise InvalidInputError(
+            f"as_of {where.as_of} is before today ({today}): the list is computed from what is "
+            "recorded now, so it can show today or a later day, not how it stood before",
+            errors=[{"field": "as_of", "problem": "is before today"}],
+        )
+    today = where.as_of or today
     async with rt.db(SERVICE).reading() as session:
         plans = await store.open_plans(session, offices)
         ids = [p["plan_id"] for p in plans]

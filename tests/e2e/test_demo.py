@@ -77,6 +77,11 @@ async def test_demo_loads_a_sample_a_person_can_explore(system: System) -> None:
             shown[status_] = shown.get(status_, 0) + count
     assert shown == follow.due
     assert shown["plan_missing"] >= 1 and shown["not_reached"] == 1
+    assert shown["overdue"] == 0  # every return arrived today
+    # the same lists once the first contacts' windows have closed: the contacts nobody made
+    # are overdue then, and so are the plans still missing
+    assert follow.ahead["overdue"] >= 1
+    assert follow.ahead["plan_missing"] == shown["plan_missing"]
     scored = await s.http.get(
         "/api/audit/events?type=reintegration.score_recorded&limit=1000", headers=auditor
     )

@@ -62,4 +62,15 @@ def test_monitoring_due_prints_the_working_list_of_an_office(tmp_path: Path) -> 
 
     bad = runner.invoke(app, ["monitoring", "due", "--status", "late"])
     assert bad.exit_code == 2
+
+    ahead = runner.invoke(
+        app, ["monitoring", "due", "--status", "overdue", "--as-of", "2026-08-01"]
+    )
+    assert ahead.exit_code == 0, ahead.output
+    assert "Follow-ups on 2026-08-01" in ahead.output and "overdue: 4" in ahead.output
+    past = runner.invoke(app, ["monitoring", "due", "--as-of", "2026-04-30"])
+    assert past.exit_code == 1 and "is before today" in past.output
+    assert "Traceback" not in past.output
+    not_a_day = runner.invoke(app, ["monitoring", "due", "--as-of", "soon"])
+    assert not_a_day.exit_code == 2 and "--as-of is a date" in not_a_day.output
     assert plan_id

@@ -82,6 +82,31 @@ async def test_the_list_says_due_this_week_then_overdue_as_the_clock_moves(
     assert {i["status"] for i in before["items"]} == {"plan_missing"}
 
 
+async def test_the_list_as_of_a_later_day_shows_what_falls_overdue_by_then(
+    runtime, client, clock, vault
+):
+    (plan_id,) = await arrive(runtime, vault, on=date(2026, 1, 15))
+    clock.on(date(2026, 3, 20))
+    today = (await client.get("cw", "/api/monitoring/due")).json()
+    assert today["on"] == "2026-03-20" and today["counts"]["overdue"] == 0
+    ahead = (await client.get("cw", "/api/monitoring/due", as_of="2026-04-30")).json()
+    assert ahead["on"] == "2026-04-30"
+    assert [(i["status"], i["slot"]) for i in ahead["items"] if i["plan_id"] == plan_id] == [
+        ("plan_missing", None),
+        ("overdue", 1),
+        ("upcoming", 2),
+    ]
+    assert ahead["items"][0]["plan_overdue"] is True
+    again = (await client.get("cw", "/api/monitoring/due")).json()
+    assert again == today  # a look ahead changes nothing
+
+    past = await client.get("cw", "/api/monitoring/due", as_of="2026-03-19")
+    assert past.status_code == 422
+    assert [e["field"] for e in past.json()["errors"]] == ["as_of"]
+    garbled = await client.get("cw", "/api/monitoring/due", as_of="next-month")
+    assert garbled.status_code == 422 and "as_of" in garbled.text
+
+
 async def test_the_list_is_scoped_to_the_callers_offices_and_paged(runtime, client, clock, vault):
     mine = await arrive(runtime, vault, people=3, office="MX-TAP")
     theirs = await arrive(runtime, vault, office="GT-GUA")
