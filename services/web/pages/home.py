@@ -3,6 +3,7 @@ supervisor, what needs action in their offices (the same queries as the API's li
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.api import usecases as users
 from services.kit.definition import Runtime
+from services.kit.errors import InvalidInputError
 from services.kit.identity import can
 from services.registration.queries import cases as case_queries
 from services.reintegration import queries as follow_up
@@ -23,9 +25,10 @@ SCANNED = 200  # eligible cases looked at for a refused funding decision
 FOLLOW_UPS: tuple[DueStatus, ...] = ("overdue", "due_this_week", "plan_missing")
 
 
-async def work(rt: Runtime, signed_in: SignedIn) -> dict[str, Any]:
+async def work(rt: Runtime, signed_in: SignedIn, as_of: str = "") -> dict[str, Any]:
     """What needs action: cases to screen, funding refused, follow-ups overdue or due this
-    week and plans missing (``GET /api/monitoring/due``'s query), each counted. A part
+    week and plans missing (``GET /api/monitoring/due``'s query), each counted; the
+    follow-ups as they will stand on ``as_of`` (a later day, YYYY-MM-DD) when asked. A part
     whose service this process does not run (no database here) is left out."""
     principal = signed_in.principal
     found: dict[str, Any] = {}
@@ -41,9 +44,19 @@ async def work(rt: Runtime, signed_in: SignedIn) -> dict[str, Any]:
             c for c in eligible.items if c.funding is not None and c.funding.decision == "refused"
         ]
     if can(principal, "monitoring.read") and "reintegration" in rt.databases:
-        due = await follow_up.due(
-            rt, principal, follow_up.DueFilter(statuses=FOLLOW_UPS, page_size=200)
-        )
+        ahead: date | None = None
+        found.update(as_of=None, as_of_refused=False, as_of_typed="")
+        try:
+            ahead = date.fromisoformat(as_of) if as_of else None
+            where = follow_up.DueFilter(statuses=FOLLOW_UPS, page_size=200, as_of=ahead)
+            due = await follow_up.due(rt, principal, where)
+        except (ValueError, InvalidInputError):  # not a day, or a day before today
+            found["as_of_refused"], found["as_of_typed"] = True, as_of
+            where = follow_up.DueFilter(statuses=FOLLOW_UPS, page_size=200)
+            due = await follow_up.due(rt, principal, where)
+        else:
+            found["as_of"] = ahead
+        found["due_on"] = due.on
         found["due_counts"] = due.counts
         found["due"] = {
             status: [i for i in due.items if i.status == status][:SHOWN] for status in FOLLOW_UPS
@@ -66,7 +79,7 @@ def router() -> APIRouter:
             request,
             "home.html",
             signed_in=signed_in,
-            work=await work(rt, signed_in),
+            work=await work(rt, signed_in, request.query_params.get("as_of", "")[:40]),
             follow_ups=FOLLOW_UPS,
             names=casetext.names(language_of(request, signed_in)),
         )

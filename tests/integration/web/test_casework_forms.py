@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -406,3 +406,24 @@ async def test_a_contact_refused_shows_the_case_page_again_with_the_message_by_t
     )
     assert done.status_code == 303
     assert await contacts_stored(system.rt) == 1
+
+
+async def test_the_home_page_shows_the_follow_ups_as_they_will_stand_on_a_later_day(
+    system: System,
+) -> None:
+    http = await signed_in(system)
+    await arrived_case(system, http)
+    today = system.rt.clock().date()
+
+    now = await http.get("/")
+    assert "Follow-ups overdue: 0" in now.text and "Plans missing: 2" in now.text
+    ahead = await http.get("/", params={"as_of": (today + timedelta(days=120)).isoformat()})
+    assert ahead.status_code == 200
+    assert (
+        "Follow-ups overdue: 2" in ahead.text and "Back to today" in ahead.text
+    )  # both 3-month contacts
+    past = await http.get("/", params={"as_of": (today - timedelta(days=1)).isoformat()})
+    assert past.status_code == 200 and 'aria-invalid="true"' in past.text
+    assert "Choose a day, today or later" in past.text and "Follow-ups overdue: 0" in past.text
+    garbled = await http.get("/", params={"as_of": "<b>soon</b>"})
+    assert "Choose a day, today or later" in garbled.text and "<b>soon" not in garbled.text
