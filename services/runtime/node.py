@@ -16,6 +16,7 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 
 from db.engine import statement_counter
@@ -314,10 +315,14 @@ class Node:
                         if oldest is None
                         else round((self.runtime.clock() - oldest).total_seconds(), 1)
                     )
-                if name in self.runners:
-                    info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
-                    entry["consumer_pending"] = info.num_pending
-                    entry["consumer_unacknowledged"] = info.num_ack_pending
+                if name in self.runners or self.http:  # an HTTP process reports them all
+                    try:
+                        info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
+                    except NotFoundError:  # a service without handlers has no consumer
+                        pass
+                    else:
+                        entry["consumer_pending"] = info.num_pending
+                        entry["consumer_unacknowledged"] = info.num_ack_pending
             except Exception as exc:
                 entry["error"] = type(exc).__name__
             found[name] = entry
