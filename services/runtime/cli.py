@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -109,6 +110,8 @@ def _run_node(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if process is not None and not await asyncio.to_thread(sys.stdin.buffer.read, 1):
+            return  # the parent stopped before its migrations and broker were ready
         node = Node(settings, all_services(), active, http=http)
         if http_fd is not None:
             node.http_socket = socket.socket(fileno=http_fd)
@@ -145,7 +148,11 @@ def up(
     settings = Settings()
     count = processes or settings.processes
     if count == 1:
-        _run_node(set(service_names()), http=True, banner=_banner)
+        try:
+            _run_node(set(service_names()), http=True, banner=_banner)
+        except BrokerStartError as exc:
+            console.print(f"[bold red]retorno up:[/] {exc}")
+            raise typer.Exit(1) from None
         return
     from services.runtime import supervisor
 
@@ -158,10 +165,13 @@ def up(
             loop.add_signal_handler(sig, stop.set)
         sock = supervisor.bind_http(settings.http_host, settings.http_port)
         try:
-            await wait_for_migrations(settings, service_names())
-            children = supervisor.plan(count, service_names())
             return await supervisor.supervise(
-                settings, sock, children, stop, lambda: _banner(settings)
+                settings,
+                sock,
+                supervisor.plan(count, service_names()),
+                stop,
+                banner=lambda: _banner(settings),
+                prepare=lambda: wait_for_migrations(settings, service_names()),
             )
         finally:
             sock.close()

@@ -109,9 +109,12 @@ async def supervise(
     children: Sequence[Child],
     stop: asyncio.Event,
     banner: Callable[[], Awaitable[None]] | None = None,
+    prepare: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
-    """Start the broker and the children (the HTTP ones on ``sock``, from ``bind_http``),
-    wait for ``stop`` or a child's exit, stop them all; the exit code of ``retorno up``."""
+    """Start the children (the HTTP ones on ``sock``, from ``bind_http``); while they load
+    their code, ``prepare`` (the migrations) and start the broker and its streams; then let
+    the children start, wait for ``stop`` or a child's exit, stop them all. Returns the exit
+    code of ``retorno up``."""
     embedded = None
     running: list[Running] = []
     try:
@@ -121,14 +124,22 @@ async def supervise(
             embedded = EmbeddedNats(
                 settings.data_dir / "nats", settings.nats_port, settings.nats_monitor_port
             )
-            await embedded.astart()
             env["RETORNO_NATS_URL"] = embedded.url
-        await _ensure_streams(settings, env.get("RETORNO_NATS_URL") or settings.nats_url or "")
         for child in children:
             running.append(await _spawn(child, env, sock))
         sock.close()  # the HTTP children hold it now
         exits: set[asyncio.Future[Any]] = {r.exited for r in running}
         stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+        preparing = asyncio.ensure_future(_prepare(settings, embedded, env, prepare))
+        await asyncio.wait({preparing, stopped, *exits}, return_when=asyncio.FIRST_COMPLETED)
+        if not preparing.done():
+            preparing.cancel()
+            with contextlib.suppress(BaseException):
+                await preparing
+        else:
+            preparing.result()  # a start-up error of the broker or a database
+            for r in running:
+                _go(r)
         started: asyncio.Future[Any] = asyncio.ensure_future(
             asyncio.gather(*(r.ready for r in running))
         )
@@ -164,6 +175,30 @@ async def supervise(
             await embedded.astop()
 
 
+async def _prepare(
+    settings: Settings,
+    embedded: EmbeddedNats | None,
+    env: dict[str, str],
+    prepare: Callable[[], Awaitable[None]] | None,
+) -> None:
+    if embedded is not None:
+        await asyncio.gather(embedded.astart(), *([prepare()] if prepare else []))
+    elif prepare is not None:
+        await prepare()
+    await _ensure_streams(
+        settings, env["RETORNO_NATS_URL"] if embedded else settings.nats_url or ""
+    )
+
+
+def _go(r: Running) -> None:
+    """Let a child start its node (it waits for this byte on its stdin)."""
+    stdin = r.process.stdin
+    if stdin is not None and r.process.returncode is None:
+        with contextlib.suppress(OSError):
+            stdin.write(b"1")
+            stdin.close()
+
+
 async def _spawn(child: Child, env: dict[str, str], sock: socket.socket) -> Running:
     read_end, write_end = os.pipe()
     args = [sys.executable, "-m", "services.runtime.cli", "node", "--name", child.name]
@@ -178,7 +213,7 @@ async def _spawn(child: Child, env: dict[str, str], sock: socket.socket) -> Runn
         process = await asyncio.create_subprocess_exec(
             *args,
             env=env,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,
             pass_fds=fds,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
@@ -200,6 +235,9 @@ async def _stop_all(running: Sequence[Running]) -> None:
     are gone), wait for them, SIGKILL what has not stopped in ``STOP_SECONDS``."""
     ordered = sorted(running, key=lambda r: not r.child.http)
     for r in ordered:
+        if r.process.stdin is not None:  # a child still waiting for its go ends at once
+            with contextlib.suppress(OSError):
+                r.process.stdin.close()
         if r.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 r.process.send_signal(signal.SIGTERM)
