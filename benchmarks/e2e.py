@@ -1,7 +1,8 @@
 """`make bench`, end to end: returns through the HTTP API of `retorno up`, as users meet it.
 
-One `retorno up` (the default shape: embedded broker, every service and the HTTP API in one
-process) on a fresh data directory; SQLite, and PostgreSQL too when
+One `retorno up` (the default shape: embedded broker, the consumers of every service in one
+process and the HTTP API in another; ``--processes``) on a fresh data directory; SQLite, and
+PostgreSQL too when
 ``RETORNO_TEST_POSTGRES_URL`` is set (a fresh database on that server, dropped afterwards).
 A return is register + screen (eligible): funding decides from the event, registration moves
 the case to ``funding_approved``; "decision visible" is that event on the broker (the case
@@ -17,7 +18,8 @@ read through the API says the same from then on). Phases, in one run:
 5. peak RSS of the process tree (``VmHWM`` of each process) and the ratios.
 
 Usage: python -m benchmarks.e2e [--returns N] [--clients C] [--paced-rate R]
-       [--paced-seconds S] [--idle-seconds S] [--only sqlite|postgresql] [--quick]
+       [--paced-seconds S] [--idle-seconds S] [--only sqlite|postgresql] [--processes N]
+       [--quick]
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ from benchmarks.chaos.observe import consumers
 from benchmarks.chaos.run import Postgres
 from benchmarks.pipeline import raw_rates
 from events.envelope import STREAM_NAME, SUBJECT_PREFIX
+from services.kit.settings import Settings
 from services.runtime.embedded import free_port
+from services.runtime.node import STATS_SUBJECT
 
 BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
@@ -165,13 +169,27 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def sql_counts(http: httpx.AsyncClient) -> tuple[int, int]:
-    """Statements and commits every database of the API process has sent (``/health``)."""
-    sql = (await http.get("/health")).json().get("sql", {})
-    return (
-        sum(c["statements"] for c in sql.values()),
-        sum(c["commits"] for c in sql.values()),
-    )
+async def sql_counts(nc: nats.NATS, processes: int) -> tuple[int, int]:
+    """Statements and commits every database of every process of `retorno up` has sent
+    (each answers on ``STATS_SUBJECT``)."""
+    replies: list[dict[str, Any]] = []
+    all_in = asyncio.Event()
+
+    async def on_reply(msg: Msg) -> None:
+        replies.append(json.loads(msg.data))
+        if len(replies) >= processes:
+            all_in.set()
+
+    inbox = nc.new_inbox()
+    subscription = await nc.subscribe(inbox, cb=on_reply)
+    await nc.publish(STATS_SUBJECT, b"", reply=inbox)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_in.wait(), 5)
+    await subscription.unsubscribe()
+    if len(replies) != processes:
+        raise RuntimeError(f"{len(replies)} of {processes} processes answered {STATS_SUBJECT}")
+    counts = [c for reply in replies for c in reply["sql"].values()]
+    return sum(c["statements"] for c in counts), sum(c["commits"] for c in counts)
 
 
 class Decisions:
@@ -202,7 +220,8 @@ class Decisions:
 class System:
     """`retorno up` in a subprocess on a fresh data directory, and clients of it."""
 
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(self, database_url: str | None, processes: int) -> None:
+        self.processes = processes
         self.data_dir = Path(tempfile.mkdtemp(prefix="retorno-bench-e2e-"))
         self.http_port, self.nats_port = free_port(), free_port()
         self.database_url = database_url
@@ -259,7 +278,7 @@ class System:
         }
         log = (self.data_dir / "up.log").open("wb")
         return subprocess.Popen(
-            [str(BIN / "retorno"), "up"],
+            [str(BIN / "retorno"), "up", "--processes", str(self.processes)],
             env=self.env(),
             cwd=self.data_dir,
             stdout=log,
@@ -396,7 +415,7 @@ async def gather_limited(jobs: list[Callable[[], Awaitable[None]]], clients: int
 
 async def measure(backend: str, database_url: str | None, args: argparse.Namespace) -> Figures:
     figures = Figures(backend)
-    system = System(database_url)
+    system = System(database_url, args.processes)
     try:
         await system.start()
         nc = await nats.connect(system.nats_url)
@@ -414,7 +433,7 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
 
             # 2. throughput
             messages_before = await stream_messages(nc)
-            statements_before, commits_before = await sql_counts(http)
+            statements_before, commits_before = await sql_counts(nc, args.processes)
             assert system.process is not None
             cpu_before = cpu_seconds(system.process.pid)
             case_ids: list[str] = []
@@ -433,7 +452,7 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
             figures.cpu_ms_per_return = (
                 (cpu_seconds(system.process.pid) - cpu_before) * 1000 / args.returns
             )
-            statements, commits = await sql_counts(http)
+            statements, commits = await sql_counts(nc, args.processes)
             figures.statements_per_return = (statements - statements_before) / args.returns
             figures.commits_per_return = (commits - commits_before) / args.returns
             messages = await stream_messages(nc) - messages_before
@@ -514,6 +533,12 @@ def cli() -> None:
     parser.add_argument("--paced-seconds", type=int, default=10)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=Settings.model_fields["processes"].default,
+        help="`retorno up --processes N` (default: its default)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="200 returns, 4 s paced: a run in about 2 minutes"
     )

@@ -134,6 +134,12 @@ class Settings(SettingsSection):
     duplicate_window_seconds: int = Field(default=120, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    processes: int = Field(
+        default=2,
+        ge=1,
+        description="Python processes `retorno up` runs: 1 = everything in one; N >= 2 = every "
+        "service's consumers and jobs in one, the HTTP API in the N-1 others",
+    )
     log_level: str = "INFO"
     max_deliver: int = Field(
         default=5, ge=1, description="Deliveries before an event is dead-lettered"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -19,6 +22,7 @@ from services.kit import cli as kit_cli
 from services.kit.definition import Runtime
 from services.kit.settings import Settings
 from services.runtime.composition import build_runtime, start_services
+from services.runtime.embedded import BrokerStartError
 from services.runtime.registry import all_services, service_names
 
 app = typer.Typer(
@@ -34,10 +38,12 @@ console = Console(soft_wrap=True)
 T = TypeVar("T")
 
 
-def _configure_logging(settings: Settings) -> None:
+def _configure_logging(settings: Settings, process: str | None = None) -> None:
+    """Log lines to stderr; a child of a multi-process `retorno up` names itself in each."""
+    tag = f"[{process}] " if process else ""
     logging.basicConfig(
         level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {tag}%(name)s: %(message)s",
     )
 
 
@@ -76,41 +82,127 @@ def run_offline(work: Callable[[Runtime], Awaitable[T]]) -> T:
 
 
 def _run_node(
-    active: set[str], http: bool, banner: Callable[[Runtime], Awaitable[None]] | None
+    active: set[str],
+    http: bool,
+    banner: Callable[[Settings], Awaitable[None]] | None,
+    *,
+    process: str | None = None,
+    http_fd: int | None = None,
+    ready_fd: int | None = None,
 ) -> None:
+    """Run one ``Node`` until SIGINT/SIGTERM. A child of `retorno up` (``process`` named)
+    is migrated for already, serves HTTP on the socket its parent bound (``http_fd``) and
+    writes one byte to ``ready_fd`` once started."""
     from services.runtime.node import Node, run_until_stopped
 
     settings = Settings()
-    _configure_logging(settings)
+    _configure_logging(settings, process)
+
+    async def ready(rt: Runtime) -> None:
+        if banner is not None:
+            await banner(rt.settings)
+        if ready_fd is not None:
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if process is not None and not await asyncio.to_thread(sys.stdin.buffer.read, 1):
+            return  # the parent stopped before its migrations and broker were ready
         node = Node(settings, all_services(), active, http=http)
-        await wait_for_migrations(settings, [s.name for s in node.needed])
-        await run_until_stopped(node, stop, banner)
+        if http_fd is not None:
+            node.http_socket = socket.socket(fileno=http_fd)
+        if process is None:
+            await wait_for_migrations(settings, [s.name for s in node.needed])
+        await run_until_stopped(node, stop, ready)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
 
 
+async def _banner(s: Settings) -> None:
+    console.print(
+        f"[bold green]Retorno is up[/]: API http://{s.http_host}:{s.http_port} "
+        f"(docs /docs, health /health). Data in {s.data_dir.resolve()}. Ctrl-C to stop.\n"
+        "Next, in another terminal: [bold]make demo[/] loads a sample and prints a token per "
+        "role; or create a user: .venv/bin/retorno users add NAME --role caseworker --office X"
+    )
+
+
 @app.command()
-def up() -> None:
-    """Start everything in one process: embedded broker (unless RETORNO_NATS_URL is set),
-    every service and the HTTP API. Migrates first. Ctrl-C stops it all."""
+def up(
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Python processes (default RETORNO_PROCESSES, 2): 1 runs everything in this "
+            "one; N runs every service's consumers in one child and the HTTP API in N-1",
+        ),
+    ] = None,
+) -> None:
+    """Start everything: embedded broker (unless RETORNO_NATS_URL is set), every service and
+    the HTTP API, on both cores (see --processes). Migrates first. Ctrl-C stops it all."""
+    settings = Settings()
+    count = processes or settings.processes
+    if count == 1:
+        try:
+            _run_node(set(service_names()), http=True, banner=_banner)
+        except BrokerStartError as exc:
+            console.print(f"[bold red]retorno up:[/] {exc}")
+            raise typer.Exit(1) from None
+        return
+    from services.runtime import supervisor
 
-    async def banner(rt: Runtime) -> None:
-        s = rt.settings
-        console.print(
-            f"[bold green]Retorno is up[/]: API http://{s.http_host}:{s.http_port} "
-            f"(docs /docs, health /health). Data in {s.data_dir.resolve()}. Ctrl-C to stop.\n"
-            "Next, in another terminal: [bold]make demo[/] loads a sample and prints a token per "
-            "role; or create a user: .venv/bin/retorno users add NAME --role caseworker --office X"
-        )
+    _configure_logging(settings, "up")
 
-    _run_node(set(service_names()), http=True, banner=banner)
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        sock = supervisor.bind_http(settings.http_host, settings.http_port)
+        try:
+            return await supervisor.supervise(
+                settings,
+                sock,
+                supervisor.plan(count, service_names()),
+                stop,
+                banner=lambda: _banner(settings),
+                prepare=lambda: wait_for_migrations(settings, service_names()),
+            )
+        finally:
+            sock.close()
+
+    try:
+        code = asyncio.run(main())
+    except (supervisor.StartError, BrokerStartError) as exc:
+        console.print(f"[bold red]retorno up:[/] {exc}")
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+@app.command(hidden=True)
+def node(
+    name: Annotated[str, typer.Option(help="This process's name in log lines")],
+    ready_fd: Annotated[int, typer.Option(help="Write one byte here once started")],
+    services: Annotated[str, typer.Option(help="Comma-separated services to run")] = "",
+    http_fd: Annotated[
+        int | None, typer.Option(help="Serve HTTP on this inherited listening socket")
+    ] = None,
+) -> None:
+    """One child process of a multi-process `retorno up` (started by it, not by hand)."""
+    active = {s for s in services.split(",") if s}
+    _run_node(
+        active,
+        http=http_fd is not None,
+        banner=None,
+        process=name,
+        http_fd=http_fd,
+        ready_fd=ready_fd,
+    )
 
 
 @app.command()
@@ -118,7 +210,8 @@ def serve(
     service: Annotated[str, typer.Argument(help="A service name, or 'api' for the HTTP API")],
 ) -> None:
     """Run one service (its event consumer, outbox relay and periodic jobs) in this process.
-    'api' also serves HTTP. For production: one process or container per service."""
+    'api' also serves HTTP (and relays the outboxes its routes write). For production: one
+    process or container per service."""
     names = service_names()
     if service not in names:
         raise typer.BadParameter(f"unknown service '{service}'; choose one of: {', '.join(names)}")

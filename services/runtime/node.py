@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,6 +16,7 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 
 from db.engine import statement_counter
@@ -40,6 +44,13 @@ from services.runtime.streams import (
 
 log = logging.getLogger("retorno.node")
 
+# Core NATS subject (outside every stream) on which each node answers with its counts of SQL
+# statements and commits: the end-to-end bench sums them over the processes of `retorno up`.
+STATS_SUBJECT = "_retorno.node.stats"
+# A relay on an outbox this process writes but does not own (the HTTP process's relays of
+# every service): woken by this process's commits; the owner's relay polls meanwhile.
+GUEST_RELAY_POLL_SECONDS = 60.0
+
 
 def stream_settings(settings: Settings) -> StreamSettings:
     return StreamSettings(
@@ -54,17 +65,23 @@ def stream_settings(settings: Settings) -> StreamSettings:
 class Node:
     """One process: some services' consumers, relays and jobs, and optionally the HTTP API.
 
-    Only the services named in ``active`` consume events, relay their outbox and run
+    Only the services named in ``active`` consume events, poll their outbox and run
     periodic jobs. A process serving HTTP opens every service's database and runs every
     ``on_start`` (routes of any service run here, and the vault decrypts for registration's
     routes); any other process opens only its active services' databases, so it needs only
-    their credentials and secrets (see ``needed``).
+    their credentials and secrets (see ``needed``). A process serving HTTP also relays every
+    outbox its routes write, woken by its own commits, so an event a request commits is
+    published at once, not at the next poll of the owning service's process (two relays on
+    one outbox take turns: ``OutboxRelay.relay_once``).
     """
 
     settings: Settings
     services: Sequence[ServiceDef]
     active: set[str]
     http: bool = False
+    http_socket: socket.socket | None = None  # a listening socket shared by HTTP processes
+    # Services whose outbox this process relays; None: every service it opens (``needed``)
+    relays_for: set[str] | None = None
     embedded: EmbeddedNats | None = None
     runtime: Runtime | None = None
     broker: NatsBroker | None = None
@@ -79,7 +96,7 @@ class Node:
         """The services whose databases this process opens and whose ``on_start`` runs."""
         if self.http:
             return list(self.services)
-        return [s for s in self.services if s.name in self.active]
+        return [s for s in self.services if s.name in self.active | (self.relays_for or set())]
 
     @property
     def nats_url(self) -> str:
@@ -144,22 +161,43 @@ class Node:
                 max_delay=wait,
             )
             self.pulls.append(loop)
-        for service in self.services:
-            if service.name in self.active:
-                relay = OutboxRelay(
-                    rt.db(service.name),
-                    self.js,
-                    batch_size=settings.relay_batch_size,
-                    poll_seconds=settings.relay_poll_seconds,
-                    keep_published=timedelta(hours=settings.outbox_keep_hours),
-                )
-                relay.start()
-                self.relays[service.name] = relay
+        for service in self.needed:
+            owned = service.name in self.active
+            if owned:
                 for job in service.periodic:
                     self._tasks.append(asyncio.create_task(self._every(job, rt), name=job.name))
+            if self.relays_for is not None and service.name not in self.relays_for:
+                continue
+            relay = OutboxRelay(
+                rt.db(service.name),
+                self.js,
+                batch_size=settings.relay_batch_size,
+                poll_seconds=(
+                    settings.relay_poll_seconds
+                    if owned
+                    else max(settings.relay_poll_seconds, GUEST_RELAY_POLL_SECONDS)
+                ),
+                keep_published=timedelta(hours=settings.outbox_keep_hours),
+            )
+            relay.start()
+            self.relays[service.name] = relay
+        await self._answer_stats()
         if self.http:
             await self._start_http(rt)
         return rt
+
+    async def _answer_stats(self) -> None:
+        assert self.broker is not None and self.runtime is not None
+        runtime = self.runtime
+
+        async def answer(msg: Any) -> None:
+            sql = {
+                name: statement_counter(db.engine).as_dict()
+                for name, db in runtime.databases.items()
+            }
+            await msg.respond(json.dumps({"pid": os.getpid(), "sql": sql}).encode())
+
+        await self.broker.config.connection_state.connection.subscribe(STATS_SUBJECT, cb=answer)
 
     def _make_runner(self, service: ServiceDef, rt: Runtime) -> None:
         handlers = service.handlers(rt)
@@ -201,7 +239,8 @@ class Node:
         # The process's signal handlers belong to the CLI, which stops the whole node;
         # uvicorn would otherwise take SIGINT for itself and leave the rest running.
         self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-        self._tasks.append(asyncio.create_task(self._server.serve(), name="http"))
+        sockets = [self.http_socket] if self.http_socket is not None else None
+        self._tasks.append(asyncio.create_task(self._server.serve(sockets), name="http"))
         for _ in range(200):
             if self._server.started:
                 return
@@ -223,7 +262,7 @@ class Node:
         assert self.runtime is not None
         for name, db in self.runtime.databases.items():
             checks[f"database:{name}"] = await probe(db)
-        if "audit" in self.active:
+        if "audit" in self.active or (self.http and "audit" in self.runtime.databases):
             checks["audit_chain"] = await self._audit_chain()
         return {
             "status": "ok" if all(c["ok"] for c in checks.values()) else "degraded",
@@ -276,10 +315,14 @@ class Node:
                         if oldest is None
                         else round((self.runtime.clock() - oldest).total_seconds(), 1)
                     )
-                if name in self.runners:
-                    info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
-                    entry["consumer_pending"] = info.num_pending
-                    entry["consumer_unacknowledged"] = info.num_ack_pending
+                if name in self.runners or self.http:  # an HTTP process reports them all
+                    try:
+                        info = await asyncio.wait_for(self.js.consumer_info(STREAM_NAME, name), 2)
+                    except NotFoundError:  # a service without handlers has no consumer
+                        pass
+                    else:
+                        entry["consumer_pending"] = info.num_pending
+                        entry["consumer_unacknowledged"] = info.num_ack_pending
             except Exception as exc:
                 entry["error"] = type(exc).__name__
             found[name] = entry

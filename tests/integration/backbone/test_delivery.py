@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from benchmarks.probe import RECEIVER, SENDER, applied_rows, receiver_tables, send, sender_tables
 from events.envelope import DEAD_LETTER_PREFIX, STREAM_NAME
+from services.runtime.node import Node
 from services.runtime.relay import OutboxRelay
 from services.runtime.streams import DLQ_STREAM_NAME, consumer_config
 
@@ -410,3 +411,36 @@ async def test_an_event_committed_after_a_quiet_spell_is_relayed_without_waiting
     await eventually(lambda: _count(node, 2))
     await eventually(lambda: _published(relay, 2))
     assert relay.published == 2
+
+
+async def test_an_event_committed_in_another_process_than_the_owners_is_relayed_at_once(
+    start_node, tmp_path, database
+):
+    """The HTTP process of `retorno up` writes outboxes of services whose consumers run in
+    another process: its own relay of that outbox, woken by its commit, publishes the event
+    at once, while the owner's relay polls only hourly (two relays on one outbox take
+    turns). Two nodes on one data directory and broker stand for the two processes."""
+    owner = await start_node([SENDER, RECEIVER], relay_poll_seconds=3600)
+    assert owner.embedded is not None
+    guest = Node(
+        make_settings(
+            tmp_path / "var",
+            nats_url=owner.embedded.url,
+            relay_poll_seconds=3600,
+            database_url=database,
+        ),
+        [SENDER, RECEIVER],
+        active=set(),
+        relays_for={SENDER.name},
+    )
+    try:
+        await guest.start()
+        assert set(guest.relays) == {SENDER.name} and not guest.runners
+        await asyncio.sleep(0.3)  # both relays went back to waiting
+        await send(guest.runtime, 1)
+
+        await eventually(lambda: _count(owner, 1))
+        assert guest.relays[SENDER.name].published == 1
+        assert owner.relays[SENDER.name].published == 0
+    finally:
+        await guest.stop()
