@@ -49,11 +49,12 @@ lint: install
 test: install lint  ## the whole suite: lint, import contracts, unit, integration, e2e
 	$(BIN)/pytest -q -n 2 --durations=15
 
-bench: install  ## pipeline, audit verify, and returns end to end through the HTTP API
+bench: install  ## pipeline, audit verify, returns end to end through the HTTP API, the vault batch path
 	$(BIN)/python -m benchmarks.pipeline
 	$(BIN)/python -m benchmarks.audit_verify
 	$(BIN)/python -m benchmarks.e2e $(ARGS)
 	$(BIN)/python -m benchmarks.evaluation
+	$(BIN)/python -m benchmarks.vault
 
 # Kill processes under load and check nothing is lost, doubled, stuck or over the cap.
 # Options: make chaos ARGS="--mode broker --returns 200" (python -m benchmarks.chaos --help)

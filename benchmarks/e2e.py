@@ -19,7 +19,14 @@ read through the API says the same from then on). Phases, in one run:
 
 Usage: python -m benchmarks.e2e [--returns N] [--clients C] [--paced-rate R]
        [--paced-seconds S] [--idle-seconds S] [--only sqlite|postgresql] [--processes N]
-       [--quick]
+       [--quick] [--profile FILE]
+
+``--profile FILE`` samples `retorno up` with py-spy during the throughput phase (every
+process, ``--subprocesses``; the thread holding the GIL: the Python side; SQLite's C code runs
+in the driver threads without it, the second figure of the CPU split) and writes its collapsed
+stacks to FILE (``py-spy record --format raw``; py-spy is not a dependency: the ``py-spy`` on
+PATH, or the binary ``PY_SPY`` names). ``python -m benchmarks.profile FILE`` breaks the samples
+down by component.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -92,6 +100,8 @@ class Figures:
     statements_per_return: float = float("nan")
     commits_per_return: float = float("nan")
     cpu_ms_per_return: float = float("nan")
+    cpu_split_ms: tuple[float, float, float] = (float("nan"),) * 3
+    sql_by_database: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def share_of_raw(self) -> float:
@@ -128,6 +138,15 @@ class Figures:
                 f"{self.statements_per_return:,.0f} / {self.commits_per_return:,.1f}",
             ),
             ("CPU a return (retorno up + nats-server)", f"{self.cpu_ms_per_return:,.0f} ms"),
+            (
+                "  event-loop thread / other threads / nats-server",
+                " / ".join(f"{v:,.0f}" for v in self.cpu_split_ms) + " ms",
+            ),
+        ]
+        rows += [
+            (f"  statements / commits: {name}", f"{counts[0]:,.1f} / {counts[1]:,.1f}")
+            for name, counts in sorted(self.sql_by_database.items(), key=lambda i: -i[1][0])
+            if counts[0]
         ]
         width = max(len(r[0]) for r in rows)
         lines = [f"== end to end, {self.backend} =="]
@@ -169,8 +188,34 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def sql_counts(nc: nats.NATS, processes: int) -> tuple[int, int]:
-    """Statements and commits every database of every process of `retorno up` has sent
+def cpu_split(pid: int) -> tuple[float, float, float]:
+    """CPU seconds of the main threads of ``pid`` and its Python descendants (each event
+    loop: Python), of their other threads (aiosqlite's driver threads: SQLite's C code and
+    its fsyncs, run without the GIL) and of the rest of the tree (the embedded nats-server)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(stat: Path) -> float:
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        return 0.0
+
+    main = threads = 0.0
+    for current in process_tree(pid):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{current}/comm").read_text().strip() == "nats-server":
+                continue
+            main += used(Path(f"/proc/{current}/task/{current}/stat"))
+            threads += sum(
+                used(task / "stat")
+                for task in Path(f"/proc/{current}/task").iterdir()
+                if task.name != str(current)
+            )
+    return main, threads, cpu_seconds(pid) - main - threads
+
+
+async def sql_counts(nc: nats.NATS, processes: int) -> dict[str, tuple[int, int]]:
+    """Statements and commits of each database, summed over every process of `retorno up`
     (each answers on ``STATS_SUBJECT``)."""
     replies: list[dict[str, Any]] = []
     all_in = asyncio.Event()
@@ -188,8 +233,12 @@ async def sql_counts(nc: nats.NATS, processes: int) -> tuple[int, int]:
     await subscription.unsubscribe()
     if len(replies) != processes:
         raise RuntimeError(f"{len(replies)} of {processes} processes answered {STATS_SUBJECT}")
-    counts = [c for reply in replies for c in reply["sql"].values()]
-    return sum(c["statements"] for c in counts), sum(c["commits"] for c in counts)
+    totals: dict[str, tuple[int, int]] = {}
+    for reply in replies:
+        for name, c in reply["sql"].items():
+            statements, commits = totals.get(name, (0, 0))
+            totals[name] = (statements + c["statements"], commits + c["commits"])
+    return totals
 
 
 class Decisions:
@@ -386,6 +435,34 @@ class Client:
         return str(case_id), started, time.perf_counter()
 
 
+def profile_start(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling ``pid``'s threads into ``path`` (collapsed stacks), or nothing."""
+    if path is None:
+        return None
+    spy = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if spy is None:
+        raise RuntimeError("--profile needs py-spy: on PATH, or PY_SPY=/path/to/py-spy")
+    command = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--subprocesses",
+        "--threads",
+        "--gil",
+        "--nonblocking",
+        "--format",
+        "raw",
+    ]
+    return subprocess.Popen([*command, "--rate", "100", "-o", path], stdout=subprocess.DEVNULL)
+
+
+def profile_stop(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is not None and profiler.poll() is None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        profiler.wait(60)
+
+
 async def stream_messages(nc: nats.NATS) -> int:
     info = await nc.jetstream().stream_info(STREAM_NAME)
     return int(info.state.messages)
@@ -416,6 +493,7 @@ async def gather_limited(jobs: list[Callable[[], Awaitable[None]]], clients: int
 async def measure(backend: str, database_url: str | None, args: argparse.Namespace) -> Figures:
     figures = Figures(backend)
     system = System(database_url, args.processes)
+    profiler = None
     try:
         await system.start()
         nc = await nats.connect(system.nats_url)
@@ -433,9 +511,10 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
 
             # 2. throughput
             messages_before = await stream_messages(nc)
-            statements_before, commits_before = await sql_counts(nc, args.processes)
+            sql_before = await sql_counts(nc, args.processes)
             assert system.process is not None
             cpu_before = cpu_seconds(system.process.pid)
+            split_before = cpu_split(system.process.pid)
             case_ids: list[str] = []
 
             async def one() -> None:
@@ -443,18 +522,31 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
                 figures.round_trips.append(accepted - started)
                 case_ids.append(case_id)
 
+            profiler = profile_start(system.process.pid, args.profile)
             start = time.perf_counter()
             await gather_limited([one] * args.returns, args.clients)
             last = max([await decisions.wait(c, 300) or float("inf") for c in case_ids])
             figures.returns = args.returns
             figures.returns_per_second = args.returns / (last - start)
             figures.audit_lag = await audit_drained(nc) - last
+            profile_stop(profiler)
+            split = zip(cpu_split(system.process.pid), split_before, strict=True)
+            main, threads, broker = ((a - b) * 1000 / args.returns for a, b in split)
+            figures.cpu_split_ms = (main, threads, broker)
             figures.cpu_ms_per_return = (
                 (cpu_seconds(system.process.pid) - cpu_before) * 1000 / args.returns
             )
-            statements, commits = await sql_counts(nc, args.processes)
-            figures.statements_per_return = (statements - statements_before) / args.returns
-            figures.commits_per_return = (commits - commits_before) / args.returns
+            sql_after = await sql_counts(nc, args.processes)
+            by_db = {
+                name: tuple(
+                    (a - b) / args.returns
+                    for a, b in zip(counts, sql_before.get(name, (0, 0)), strict=True)
+                )
+                for name, counts in sql_after.items()
+            }
+            figures.sql_by_database = by_db
+            figures.statements_per_return = sum(s for s, _ in by_db.values())
+            figures.commits_per_return = sum(c for _, c in by_db.values())
             messages = await stream_messages(nc) - messages_before
             figures.events_per_return = messages / args.returns
 
@@ -499,6 +591,7 @@ async def measure(backend: str, database_url: str | None, args: argparse.Namespa
         system.show_log()
         raise
     finally:
+        profile_stop(profiler)
         system.stop()
     return figures
 
@@ -538,6 +631,9 @@ def cli() -> None:
         type=int,
         default=Settings.model_fields["processes"].default,
         help="`retorno up --processes N` (default: its default)",
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy the throughput phase into FILE (see above)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="200 returns, 4 s paced: a run in about 2 minutes"

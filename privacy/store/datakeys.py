@@ -103,20 +103,27 @@ async def ensure_keys(
                 "new person_ref"
             )
         master = keyring.active
+        made = {ref: crypto.new_data_key() for ref in missing}
         values = [
             {
                 "person_ref": ref,
                 "key_id": master.key_id,
-                "wrapped_key": crypto.wrap_data_key(
-                    master.secret, master.key_id, ref, crypto.new_data_key()
-                ),
+                "wrapped_key": crypto.wrap_data_key(master.secret, master.key_id, ref, key),
                 "created_at": now,
                 "wrapped_at": now,
             }
-            for ref in missing
+            for ref, key in made.items()
         ]
-        await session.execute(insert_ignoring_duplicates(session, data_keys), values)
-        rows.update(await key_rows(session, missing))  # a concurrent maker's key wins
+        statement = insert_ignoring_duplicates(session, data_keys).returning(data_keys.c.person_ref)
+        inserted = set((await session.execute(statement, values)).scalars())
+        keys = {ref: unwrap(keyring, row) for ref, row in rows.items()}
+        keys.update((ref, made[ref]) for ref in inserted)  # ours: no need to unwrap them
+        lost = [ref for ref in missing if ref not in inserted]
+        if lost:  # a concurrent maker's key wins
+            keys.update(
+                (ref, unwrap(keyring, row)) for ref, row in (await key_rows(session, lost)).items()
+            )
+        return keys
     return {ref: unwrap(keyring, row) for ref, row in rows.items()}
 
 
@@ -128,6 +135,26 @@ async def existing_key(session: AsyncSession, keyring: Keyring, person_ref: str)
     if await is_erased(session, person_ref):
         return None
     raise PersonKeyNotFoundError(f"no data key for {person_ref}; call new_person first")
+
+
+async def existing_keys(
+    session: AsyncSession, keyring: Keyring, person_refs: Sequence[str]
+) -> dict[str, bytes | None]:
+    """``existing_key`` for several people in one query (two when a key is missing): None
+    for an erased person; PersonKeyNotFoundError for one whose key was never made."""
+    rows = await key_rows(session, person_refs)
+    keys: dict[str, bytes | None] = {ref: unwrap(keyring, row) for ref, row in rows.items()}
+    missing = [ref for ref in dict.fromkeys(person_refs) if ref not in rows]
+    if missing:
+        gone = await session.execute(
+            select(erasures.c.person_ref).where(erasures.c.person_ref.in_(missing))
+        )
+        erased = set(gone.scalars())
+        for ref in missing:
+            if ref not in erased:
+                raise PersonKeyNotFoundError(f"no data key for {ref}; call new_person first")
+            keys[ref] = None
+    return keys
 
 
 async def destroy_key(session: AsyncSession, person_ref: str) -> Row | None:

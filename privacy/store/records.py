@@ -69,6 +69,25 @@ async def log_access(session: AsyncSession, person_ref: str, record: AccessRecor
     )
 
 
+async def log_accesses(session: AsyncSession, reads: dict[str, AccessRecord]) -> None:
+    """``log_access`` for several people in one statement (a row each)."""
+    if reads:
+        await session.execute(
+            insert(access_log),
+            [
+                {
+                    "person_ref": ref,
+                    "actor_id": r.actor_id,
+                    "role": r.role,
+                    "purpose": r.purpose,
+                    "fields": list(r.fields),
+                    "accessed_at": r.accessed_at,
+                }
+                for ref, r in reads.items()
+            ],
+        )
+
+
 async def access_history(session: AsyncSession, person_ref: str) -> list[AccessRecord]:
     query = (
         select(access_log)

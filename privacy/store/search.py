@@ -47,6 +47,41 @@ async def replace_entries(
         )
 
 
+async def replace_entries_of_people(
+    session: AsyncSession,
+    entries: dict[str, tuple[str | None, Sequence[IndexEntry]]],
+    fields: Iterable[str],
+    key_id: str,
+) -> None:
+    """``replace_entries`` for several people (``entries[ref]``: the record's office and its
+    entries): one delete for each record office among them and one insert for them all."""
+    t = search_index
+    names = list(fields)
+    by_office: dict[str | None, list[str]] = {}
+    for ref, (office, _) in entries.items():
+        by_office.setdefault(office, []).append(ref)
+    if names:
+        for office, refs in by_office.items():
+            record = t.c.record_office.is_(None) if office is None else t.c.record_office == office
+            await session.execute(
+                delete(t).where(t.c.person_ref.in_(refs), record, t.c.field.in_(names))
+            )
+    rows = [
+        {
+            "person_ref": ref,
+            "record_office": office,
+            "field": e.field,
+            "kind": e.kind,
+            "digest": e.digest,
+            "key_id": key_id,
+        }
+        for ref, (office, found) in entries.items()
+        for e in found
+    ]
+    if rows:
+        await session.execute(insert(t), rows)
+
+
 async def forget(session: AsyncSession, person_ref: str) -> None:
     """Every index entry of the person goes (with their data key, on erasure)."""
     await session.execute(delete(search_index).where(search_index.c.person_ref == person_ref))

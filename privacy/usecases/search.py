@@ -68,10 +68,12 @@ async def index_people_and_keys(
     entries = {ref: entries_for(search_key.secret, values, index) for ref, values in people.items()}
     async with db.unit_of_work() as uow:
         keys = await datakeys.ensure_keys(uow.session, keyring, list(people), now)
-        for ref in people:
-            await index_store.replace_entries(
-                uow.session, ref, record_offices.get(ref), index, entries[ref], search_key.key_id
-            )
+        await index_store.replace_entries_of_people(
+            uow.session,
+            {ref: (record_offices.get(ref), entries[ref]) for ref in people},
+            index,
+            search_key.key_id,
+        )
         await uow.commit()
     return keys
 

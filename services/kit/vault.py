@@ -71,6 +71,19 @@ class Vault(Protocol):
         purpose: str,
     ) -> Mapping[str, str | None]: ...
 
+    async def decrypt_people(
+        self,
+        tokens: Mapping[str, Mapping[str, bytes]],
+        *,
+        actor_id: str,
+        role: str,
+        purpose: str,
+        purposes: Mapping[str, str] | None = None,
+    ) -> Mapping[str, Mapping[str, str | None]]:
+        """``decrypt_many`` for several people: one transaction, one access-log row a person
+        (its purpose ``purposes[ref]`` when given, else ``purpose``)."""
+        ...
+
     async def is_erased(self, person_ref: str) -> bool: ...
 
     async def encrypt_indexed(

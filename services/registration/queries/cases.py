@@ -55,13 +55,14 @@ async def _decrypt(
     purposes: dict[str, str] | None = None,
     sent: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, str | None]]:
-    """One logged vault read per person: their fields and the notes sealed under their key.
-    A person whose every field is in ``sent`` (what the caller just sent) is shown from it:
-    no stored data is read, so there is nothing to decrypt or log."""
+    """One logged vault read per person (all in one vault transaction): their fields and the
+    notes sealed under their key. A person whose every field is in ``sent`` (what the caller
+    just sent) is shown from it: no stored data is read, so there is nothing to decrypt or
+    log."""
     plain: dict[str, dict[str, str | None]] = {}
+    to_open: dict[str, dict[str, bytes]] = {}
     for person in people:
         ref = person["person_ref"]
-        purpose_of = (purposes or {}).get(ref, purpose)
         fields = dict(sealed.get(ref, {}))
         for row in history:
             if row["detail_person_ref"] == ref and row["detail_field"] is not None:
@@ -73,10 +74,16 @@ async def _decrypt(
         if given is not None and fields.keys() <= given.keys():
             plain[ref] = {f: given[f] for f in fields}
             continue
-        opened = await vault.decrypt_many(
-            ref, fields, actor_id=principal.user_id, role=principal.role, purpose=purpose_of
+        to_open[ref] = fields
+    if to_open:
+        opened = await vault.decrypt_people(
+            to_open,
+            actor_id=principal.user_id,
+            role=principal.role,
+            purpose=purpose,
+            purposes={ref: (purposes or {}).get(ref, purpose) for ref in to_open},
         )
-        plain[ref] = dict(opened)
+        plain.update({ref: dict(fields) for ref, fields in opened.items()})
     return plain
 
 

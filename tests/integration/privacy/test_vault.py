@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from db.engine import statement_counter
-from events.envelope import Envelope
+from events.envelope import Actor, Envelope
 from privacy.domain import PersonKeyNotFoundError
 from privacy.domain.crypto import CryptoError
 from privacy.store import messaging
+from privacy.usecases.erasure import erase_person
 from privacy.usecases.vault import Vault
 from services.kit.errors import ForbiddenError, InvalidInputError
 
@@ -178,3 +180,42 @@ async def test_encrypting_several_people_makes_their_missing_keys_in_one_commit(
     # three logged reads commit; existing keys are read without a commit
     assert statement_counter(vault.db.engine).commits == commits + 1 + 3
     assert await read(vault, fresh[0], dict(again[fresh[0]])) == {"name": "x"}
+
+
+async def test_decrypt_people_reads_several_people_in_one_commit_and_logs_each(
+    vault: Vault, person_ref: str
+) -> None:
+    other, erased = new_ref(), new_ref()
+    sealed = await vault.encrypt_people(
+        {person_ref: {"name": "Ana", "doc": "X1"}, other: {"name": "Luis"}, erased: {"name": "Eva"}}
+    )
+    async with vault.db.unit_of_work() as uow:
+        await erase_person(uow, erased, "request", Actor.service("privacy"), datetime.now(UTC))
+        await uow.commit()
+    commits = statement_counter(vault.db.engine).commits
+
+    opened = await vault.decrypt_people(
+        {**sealed, new_ref(): {}},
+        actor_id="u_case",
+        role="caseworker",
+        purpose="case_work",
+        purposes={other: "case_work:transfer"},
+    )
+
+    assert statement_counter(vault.db.engine).commits == commits + 1
+    assert opened[person_ref] == {"name": "Ana", "doc": "X1"}
+    assert opened[other] == {"name": "Luis"}
+    assert opened[erased] == {"name": None}
+    [mine] = await vault.access_log(person_ref)
+    [theirs] = await vault.access_log(other)
+    assert (mine.purpose, mine.fields) == ("case_work", ("name", "doc"))
+    assert (theirs.purpose, theirs.fields) == ("case_work:transfer", ("name",))
+    assert len(await vault.access_log(erased)) == 1  # the attempt is logged, nothing shown
+    with pytest.raises(PersonKeyNotFoundError):  # nothing is logged for a refused read
+        await vault.decrypt_people(
+            {person_ref: sealed[person_ref], new_ref(): {"name": b"x" * 40}},
+            actor_id="u_case",
+            role="caseworker",
+            purpose="case_work",
+        )
+    assert len(await vault.access_log(person_ref)) == 1

@@ -89,6 +89,28 @@ class FakeVault:
             for name, token in fields.items()
         }
 
+    async def decrypt_people(
+        self,
+        tokens: Mapping[str, Mapping[str, bytes]],
+        *,
+        actor_id: str,
+        role: str,
+        purpose: str,
+        purposes: Mapping[str, str] | None = None,
+    ) -> dict[str, dict[str, str | None]]:
+        return {
+            ref: await self.decrypt_many(
+                ref,
+                fields,
+                actor_id=actor_id,
+                role=role,
+                purpose=(purposes or {}).get(ref, purpose),
+            )
+            if fields
+            else {}
+            for ref, fields in tokens.items()
+        }
+
     async def encrypt_indexed(
         self,
         person_ref: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import stat
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,23 @@ def test_a_configured_search_key_must_be_base64_of_32_bytes(tmp_path: Path) -> N
     for bad in ("not base64!", base64.b64encode(b"short").decode()):
         with pytest.raises(SearchKeyInvalidError):
             load_search_key(tmp_path, bad)
+
+
+def test_the_ascii_shortcut_normalizes_as_the_full_path_does() -> None:
+    def full(text: str) -> str:  # the general path, written out
+        kept = "".join(
+            c if c.isalnum() else " "
+            for c in unicodedata.normalize("NFKD", text)
+            if not unicodedata.combining(c)
+        ).casefold()
+        kept = "".join(
+            c for c in unicodedata.normalize("NFKD", kept) if not unicodedata.combining(c)
+        )
+        return " ".join(kept.split())
+
+    every_ascii = "".join(chr(c) for c in range(128))
+    samples = [every_ascii, "  Maria  LOPEZ-gil ", "GT-12 345.6", "O'Brien\tJr.", "", "___"]
+    for text in samples:
+        assert text.isascii()
+        assert normalize(text) == full(text), text
+    assert normalize("María  LÓPEZ") == "maria lopez"  # not ASCII: the general path
