@@ -44,11 +44,10 @@ lint: install
 	$(BIN)/mypy
 
 # Two workers (pytest-xdist; four were slower on this 2-core machine: 25 min against 19).
-# Every test owns its ports, files and PostgreSQL database. worksteal: a worker out of tests
-# takes half of the other's queue (the longest tests are collected first, tests/conftest.py).
+# Every test owns its ports, files and PostgreSQL database.
 # One test alone, serially: .venv/bin/pytest tests/... (-n 0 to turn the workers off).
 test: install lint  ## the whole suite: lint, import contracts, unit, integration, e2e
-	$(BIN)/pytest -q -n 2 --dist worksteal --durations=15
+	$(BIN)/pytest -q -n 2 --durations=15
 
 bench: install  ## pipeline, audit verify, and returns end to end through the HTTP API
 	$(BIN)/python -m benchmarks.pipeline

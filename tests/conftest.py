@@ -85,14 +85,3 @@ async def postgres_url() -> AsyncIterator[str]:
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Runs the test once on a SQLite file and once on PostgreSQL (skipped if not configured)."""
     yield request.getfixturevalue(f"{request.param}_url")
-
-
-@pytest.hookimpl(trylast=True)  # after pytest groups tests by their module-scoped fixtures
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests (marked ``slow`` or ``e2e``: clusters, whole systems, the fuzz)
-    first: with two workers, one left running a long test after every other is done is a
-    tail of idle time (the order within each group is kept, so a module's tests stay
-    together)."""
-    items.sort(
-        key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("e2e"))
-    )
