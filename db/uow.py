@@ -7,7 +7,7 @@ change that caused them; the relay publishes them after commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +48,9 @@ class UnitOfWork:
         # Per-unit scratch space for handlers that keep something across the events of a
         # batch (e.g. the audit chain's head), keyed by a name of their own.
         self.state: dict[str, Any] = {}
+        # The events this unit applies, when a consumer applies a batch of them in one unit
+        # (empty otherwise), so that a handler can look up what they all need in one query.
+        self.batch: Sequence[Envelope] = ()
 
     @property
     def service(self) -> str:

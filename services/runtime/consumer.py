@@ -255,12 +255,18 @@ class EventRunner:
             .all()
         )
         rows = []
+        fresh = []
         for item in items:
             envelope = item.envelope
             assert envelope is not None
             if envelope.event_id in seen:
                 continue  # redelivered or published twice: already applied
             seen.add(envelope.event_id)
+            fresh.append(item)
+        uow.batch = [i.envelope for i in fresh if i.envelope is not None]
+        for item in fresh:
+            envelope = item.envelope
+            assert envelope is not None
             handler = self.handlers.get(envelope.type) or self.handlers.get(ANY_EVENT)
             if handler is not None:
                 uow.cause = envelope

@@ -18,7 +18,7 @@ async def record_event(uow: UnitOfWork, event: Envelope, signing: Signing | None
     """Append in the order received; a redelivered event (same id) changes nothing."""
     position = await append(uow, event, uow.clock(), signing)
     if position is not None:
-        await project(uow.session, event)
+        await project(uow.session, event, alone=len(uow.batch) <= 1)
 
 
 def handlers(rt: Runtime) -> Mapping[str, Handler]:

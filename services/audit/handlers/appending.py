@@ -38,6 +38,9 @@ class _Cursor:
     position: int
     hash: str
     appended: set[uuid.UUID] = field(default_factory=set)
+    # Events of the unit's batch looked up in the log at once: those found are in it already.
+    looked_up: set[uuid.UUID] = field(default_factory=set)
+    logged: set[uuid.UUID] = field(default_factory=set)
 
 
 async def append(
@@ -51,9 +54,7 @@ async def append(
     signed) once, just before the unit commits.
     """
     cursor = await _cursor(uow, signing)
-    if envelope.event_id in cursor.appended or await chain.already_logged(
-        uow.session, envelope.event_id
-    ):
+    if envelope.event_id in cursor.appended or await _logged(uow, cursor, envelope):
         return None
     text = canonical(envelope)
     values = column_values(envelope, now)
@@ -73,6 +74,16 @@ async def append(
     cursor.position, cursor.hash = position, digest
     cursor.appended.add(envelope.event_id)
     return position
+
+
+async def _logged(uow: UnitOfWork, cursor: _Cursor, envelope: Envelope) -> bool:
+    """Whether the event is in the log already: the first event of a consumer's batch looks
+    up the whole batch in one query; an event outside the batch is looked up alone."""
+    if envelope.event_id not in cursor.looked_up:
+        batch = {e.event_id for e in uow.batch} | {envelope.event_id}
+        cursor.logged |= await chain.logged_among(uow.session, sorted(batch))
+        cursor.looked_up |= batch
+    return envelope.event_id in cursor.logged
 
 
 async def _cursor(uow: UnitOfWork, signing: Signing | None) -> _Cursor:

@@ -26,9 +26,20 @@ log = logging.getLogger("retorno.audit")
 Projector = Callable[[AsyncSession, Envelope, dict[str, Any]], Awaitable[None]]
 
 
-async def project(session: AsyncSession, envelope: Envelope) -> None:
+async def project(session: AsyncSession, envelope: Envelope, *, alone: bool = True) -> None:
+    """Update the read models for one event.
+
+    ``alone``: the event is the only one of its unit of work. Then a savepoint keeps an
+    event whose fields cannot be read out of the read models (logged) while it still enters
+    the log. In a consumer's batch the savepoint (two statements an event) is left out and
+    such a failure fails the batch: the consumer then applies its events one by one, each
+    alone, so the event is logged and left out of the read models in the same way.
+    """
     projector = PROJECTORS.get(envelope.type)
     if projector is None or envelope.version != 1:
+        return
+    if not alone:
+        await projector(session, envelope, envelope.payload)
         return
     try:
         async with session.begin_nested():  # a bad event leaves no half-written rows

@@ -32,11 +32,12 @@ HEAD_ID = 1
 VERIFICATION_ID = 1
 
 
-async def already_logged(session: AsyncSession, event_id: uuid.UUID) -> bool:
+async def logged_among(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these events are in the log already (one query for a batch)."""
     found = await session.execute(
-        select(store.log.c.position).where(store.log.c.event_id == event_id)
+        select(store.log.c.event_id).where(store.log.c.event_id.in_(list(event_ids)))
     )
-    return found.first() is not None
+    return set(found.scalars().all())
 
 
 def _signed_head(row: Any) -> SignedHead:
