@@ -5,8 +5,24 @@ loop catches ``nats.errors.TimeoutError`` while nats-py's fetch can raise the bu
 ``TimeoutError``; the exception escapes, the partial batch already fetched is dropped
 without an ack, and those events stall until the ack wait expires. This loop uses the
 broker's connection, treats any timeout as "no messages", and hands every fetched message
-to the runner. ``fetch`` returns as soon as messages are available (partial batches), so
-latency stays low at low traffic and batches grow under load.
+to the runner.
+
+Why not nats-py's ``fetch`` either: its client timeout and its pull request's ``expires``
+end together (``expires`` is the timeout less 0.1 ms), so whenever the request reaches the
+server more than 0.1 ms after the client armed its timer (a busy event loop, any network),
+the server's ``408 Request Timeout`` arrives after the client gave up. The next ``fetch``
+takes that stale status for its own "no messages", sends a second, lingering request (the
+whole batch, without ``no_wait``) and leaves it waiting on the server once a message has
+come. The next event but one is delivered to that orphan, and ``fetch``, holding it, waits
+for "the rest of the batch" until the orphan's own 408: up to the whole timeout, at every
+hop (measured: 3.2 s of the 3.3 s "first decision after idle" of `retorno up --processes
+1`). So each round here sends one request, ``{"batch", "expires", "no_wait": true}``: the
+server keeps it until a first message comes (or ``expires``), then delivers what is there
+and ends it at once with ``404 No Messages``, unless the batch is full. Every request thus
+ends with a full batch or a status right after its last message, so reading until the batch
+is full or any status comes (ours or a stale one) never sits on a message that has arrived:
+batches are partial at low traffic and grow under load. The client waits a margin beyond
+``expires``, so its own requests end on the server first and leave no stale status.
 
 Redelivery after a crash: a message is redelivered when its ack wait (30 s) passes without
 an ack. A batch that takes longer than a third of that tells the server it is still being
@@ -22,10 +38,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 
 import nats.errors
+import nats.js.client
+import nats.js.errors
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
 from events.envelope import STREAM_NAME
@@ -35,7 +55,10 @@ from services.runtime.streams import ACK_WAIT_SECONDS
 
 log = logging.getLogger("retorno.pull")
 
+# How long a pull request waits on the server for a first message (its ``expires``); the
+# client waits this much longer before it takes the request for lost (connection trouble).
 FETCH_TIMEOUT_SECONDS = 5.0
+FETCH_MARGIN_SECONDS = 2.0
 # How long a stopping loop waits for the batch in hand to commit before it gives it back.
 STOP_GRACE_SECONDS = 5.0
 HEARTBEAT_SECONDS = ACK_WAIT_SECONDS / 3
@@ -51,14 +74,27 @@ class PullLoop:
         self.runner = runner
         self.batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
-        self._subscription: JetStreamContext.PullSubscription | None = None
+        self._subscription: Subscription | None = None
+        self._next_subject = f"CONSUMER.MSG.NEXT.{STREAM_NAME}.{durable}"
+        self._inbox = ""
         self._in_hand: list[Msg] = []
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def _nc(self) -> nats.NATS:
+        return self.js._nc  # type: ignore[attr-defined,no-any-return]
+
     async def start(self) -> None:
-        subscription = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM_NAME)
+        prefix = self.js._prefix  # type: ignore[attr-defined]  # "$JS.API" unless a domain
+        self._next_subject = f"{prefix}.CONSUMER.MSG.NEXT.{STREAM_NAME}.{self.durable}"
+        self._inbox = self._nc.new_inbox()
+        subscription = await self._nc.subscribe(
+            self._inbox,
+            pending_msgs_limit=nats.js.client.DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,
+            pending_bytes_limit=nats.js.client.DEFAULT_JS_SUB_PENDING_BYTES_LIMIT,
+        )
         self._subscription = subscription
         self._task = asyncio.create_task(self._run(subscription), name=f"pull-{self.durable}")
 
@@ -80,6 +116,40 @@ class PullLoop:
             with contextlib.suppress(Exception):
                 await self._subscription.unsubscribe()
             self._subscription = None
+
+    async def fetch(self, subscription: Subscription) -> list[Msg]:
+        """Send one pull request; return the messages delivered from the first one until the
+        batch is full or a status ends a request (see the module's doc). Raises
+        ``TimeoutError`` if none came: the request expired, or the connection is in trouble."""
+        request = {
+            "batch": self.batch_size,
+            "expires": int(FETCH_TIMEOUT_SECONDS * 1_000_000_000),
+            "no_wait": True,
+        }
+        await self._nc.publish(self._next_subject, json.dumps(request).encode(), self._inbox)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FETCH_TIMEOUT_SECONDS + FETCH_MARGIN_SECONDS
+        messages: list[Msg] = []
+        while len(messages) < self.batch_size:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                msg = await subscription.next_msg(timeout=remaining)
+            except (TimeoutError, nats.errors.TimeoutError):
+                break
+            status = msg.headers.get("Status") if msg.headers else None
+            if not status:
+                messages.append(msg)
+            elif status == "100":  # an idle heartbeat (none is asked for): read on
+                continue
+            elif status in ("404", "408") or messages:
+                break  # a request ended: what was there is delivered
+            else:  # e.g. 409 Consumer Deleted, with nothing fetched
+                raise nats.js.errors.APIError.from_msg(msg)
+        if not messages:
+            raise TimeoutError(f"{self.durable}: no messages")
+        return messages
 
     async def _give_back(self) -> None:
         """Nak every fetched message not acknowledged (nor nak'ed) yet: redelivered at once."""
@@ -117,12 +187,12 @@ class PullLoop:
                     with contextlib.suppress(Exception):
                         await msg.in_progress()
 
-    async def _run(self, subscription) -> None:  # type: ignore[no-untyped-def]
+    async def _run(self, subscription: Subscription) -> None:
         failures = 0
         while not self._stopping:
             await self.runner.sweep_if_due()
             try:
-                messages = await subscription.fetch(self.batch_size, timeout=FETCH_TIMEOUT_SECONDS)
+                messages = await self.fetch(subscription)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except asyncio.CancelledError:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,13 @@ from sqlalchemy import func, select, update
 
 from benchmarks.probe import RECEIVER, SENDER, applied_rows, receiver_tables, send, sender_tables
 from events.envelope import DEAD_LETTER_PREFIX, STREAM_NAME
+from services.runtime import pull
+from services.runtime.embedded import EmbeddedNats, free_port
 from services.runtime.node import Node
 from services.runtime.relay import OutboxRelay
 from services.runtime.streams import DLQ_STREAM_NAME, consumer_config
 
-from .conftest import eventually, make_settings
+from .conftest import SlowLink, eventually, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -444,3 +447,34 @@ async def test_an_event_committed_in_another_process_than_the_owners_is_relayed_
         assert owner.relays[SENDER.name].published == 0
     finally:
         await guest.stop()
+
+
+async def test_events_after_a_quiet_spell_are_applied_at_once_with_the_broker_across_a_network(
+    start_node, tmp_path, monkeypatch
+):
+    """Across a network, the server ends a pull request after the client's timeout: nats-py's
+    fetch took that late 408 for the next request's "no messages" and left a lingering
+    request on the server, which then caught the second event after the quiet spell and held
+    it until it expired (`retorno up --processes 1` lost 3.2 s per hop so). With requests that
+    expire after eight seconds, every event after a quiet spell still arrives at once."""
+    monkeypatch.setattr(pull, "FETCH_TIMEOUT_SECONDS", 8.0)
+    broker = EmbeddedNats(tmp_path / "nats", free_port(), free_port())
+    await broker.astart()
+    link = await SlowLink(broker.port, delay=0.002).start()
+    try:
+        node = await start_node([SENDER, RECEIVER], nats_url=link.url, relay_poll_seconds=3600)
+        await send(node.runtime, 1)
+        await eventually(lambda: _count(node, 1))
+        await asyncio.sleep(8.5)  # quiet: the consumer's pull request expires on the server
+        await send(node.runtime, 2)
+        await eventually(lambda: _count(node, 2))
+
+        sent = time.monotonic()
+        await send(node.runtime, 3)
+        await eventually(lambda: _count(node, 3))
+
+        assert time.monotonic() - sent < 4.0  # held for up to 8 s before
+        assert [n for _, n in await applied_rows(node.runtime)] == [1, 2, 3]
+    finally:
+        await link.close()
+        await broker.astop()
