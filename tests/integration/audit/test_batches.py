@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,14 @@ from sqlalchemy import Table, func, select
 from benchmarks.audit_scenario import build
 from db.migrate import upgrade_async
 from db.uow import ServiceDatabase
-from events.envelope import STREAM_NAME, Actor, Envelope
+from events.envelope import STREAM_NAME, Envelope
 from services.audit import store
 from services.audit.service import SERVICE
 from services.audit.usecases.verify import verify_log
 from services.kit.settings import Settings
 from services.runtime.node import Node
 from tests.integration.audit.feeding import feed
+from tests.integration.audit.test_handlers import envelope as make_envelope
 from tests.integration.backbone.conftest import make_settings
 from tests.support import eventually, open_service_db
 
@@ -86,18 +86,6 @@ async def count(db: ServiceDatabase, table: Table) -> int:
         return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def broken_payment() -> Envelope:
-    return Envelope(
-        event_id=uuid.uuid4(),
-        type="funding.disbursement_made",
-        version=1,
-        occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
-        actor=Actor.service("funding"),
-        correlation_id=uuid.uuid4(),
-        payload={"disbursement_id": "not-a-uuid"},
-    )
-
-
 async def test_a_batch_builds_the_read_models_each_event_alone_would(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -145,7 +133,7 @@ async def test_a_broken_event_in_a_batch_is_chained_and_left_out_of_the_read_mod
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     history = build().envelopes[:10]
-    broken = broken_payment()
+    broken = make_envelope("funding.disbursement_made", {"disbursement_id": "not-a-uuid"})
     events = [*history[:5], broken, *history[5:]]
     caplog.set_level(logging.INFO)
 
