@@ -75,8 +75,9 @@ class PullLoop:
         self.batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
-        self._next_subject = f"CONSUMER.MSG.NEXT.{STREAM_NAME}.{durable}"
-        self._inbox = ""
+        prefix = js._prefix  # type: ignore[attr-defined]  # "$JS.API" unless a domain
+        self._next_subject = f"{prefix}.CONSUMER.MSG.NEXT.{STREAM_NAME}.{durable}"
+        self._inbox = self._nc.new_inbox()  # where this loop's pull requests are answered
         self._in_hand: list[Msg] = []
         self._stopping = False
         self._idle = asyncio.Event()
@@ -87,9 +88,6 @@ class PullLoop:
         return self.js._nc  # type: ignore[attr-defined,no-any-return]
 
     async def start(self) -> None:
-        prefix = self.js._prefix  # type: ignore[attr-defined]  # "$JS.API" unless a domain
-        self._next_subject = f"{prefix}.CONSUMER.MSG.NEXT.{STREAM_NAME}.{self.durable}"
-        self._inbox = self._nc.new_inbox()
         subscription = await self._nc.subscribe(
             self._inbox,
             pending_msgs_limit=nats.js.client.DEFAULT_JS_SUB_PENDING_MSGS_LIMIT,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,28 +46,33 @@ async def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path / "var", database_url=database_url)
 
 
-async def published_then_consumed(settings: Settings, envelopes: Sequence[Envelope]) -> Node:
+@asynccontextmanager
+async def published_then_consumed(
+    settings: Settings, envelopes: Sequence[Envelope]
+) -> AsyncIterator[Node]:
     """Publish every envelope first (a node without consumers), then start audit's consumer
-    on the same broker, so that its first fetch takes them all as one batch. Returns the
-    consuming node (stopped by the caller); the broker's node is kept on it."""
+    on the same broker, so that its first fetch takes them all as one batch. Yields the
+    consuming node; both nodes are stopped after."""
     broker = Node(settings, [SERVICE], set())
     await broker.start()
-    for envelope in envelopes:
-        await broker.js.publish(
-            envelope.subject,
-            envelope.to_bytes(),
-            stream=STREAM_NAME,
-            headers={"Nats-Msg-Id": str(envelope.event_id)},
+    try:
+        for envelope in envelopes:
+            await broker.js.publish(
+                envelope.subject,
+                envelope.to_bytes(),
+                stream=STREAM_NAME,
+                headers={"Nats-Msg-Id": str(envelope.event_id)},
+            )
+        consumer = Node(
+            settings.model_copy(update={"nats_url": broker.nats_url}), [SERVICE], {"audit"}
         )
-    consumer = Node(settings.model_copy(update={"nats_url": broker.nats_url}), [SERVICE], {"audit"})
-    consumer.broker_node = broker  # type: ignore[attr-defined]
-    await consumer.start()
-    return consumer
-
-
-async def stop(node: Node) -> None:
-    await node.stop()
-    await node.broker_node.stop()  # type: ignore[attr-defined]
+        await consumer.start()
+        try:
+            yield consumer
+        finally:
+            await consumer.stop()
+    finally:
+        await broker.stop()
 
 
 async def logged(db: ServiceDatabase) -> list[uuid.UUID]:
@@ -90,8 +96,7 @@ async def test_a_batch_builds_the_read_models_each_event_alone_would(
     settings: Settings, tmp_path: Path
 ) -> None:
     history = build().envelopes
-    node = await published_then_consumed(settings, history)
-    try:
+    async with published_then_consumed(settings, history) as node:
         db = node.runtime.db("audit")  # type: ignore[union-attr]
         ids = [e.event_id for e in history]
         await eventually(lambda: _logged_all(db, ids))
@@ -105,8 +110,6 @@ async def test_a_batch_builds_the_read_models_each_event_alone_would(
             await one_by_one.engine.dispose()
         assert await count(db, store.cases) > 0 and await count(db, store.disbursements) > 0
         assert (await verify_log(node.runtime)).intact  # type: ignore[arg-type]
-    finally:
-        await stop(node)
 
 
 async def test_an_event_already_in_the_log_is_not_chained_again_from_a_batch(
@@ -119,14 +122,11 @@ async def test_an_event_already_in_the_log_is_not_chained_again_from_a_batch(
     await feed(earlier, history[3])
     await earlier.engine.dispose()
 
-    node = await published_then_consumed(settings, history)
-    try:
+    async with published_then_consumed(settings, history) as node:
         db = node.runtime.db("audit")  # type: ignore[union-attr]
         expected = [history[3].event_id] + [e.event_id for i, e in enumerate(history) if i != 3]
         await eventually(lambda: _logged_all(db, expected))
         assert await logged(db) == expected  # (signed by the tests' key first: not verified)
-    finally:
-        await stop(node)
 
 
 async def test_a_broken_event_in_a_batch_is_chained_and_left_out_of_the_read_models(
@@ -137,8 +137,7 @@ async def test_a_broken_event_in_a_batch_is_chained_and_left_out_of_the_read_mod
     events = [*history[:5], broken, *history[5:]]
     caplog.set_level(logging.INFO)
 
-    node = await published_then_consumed(settings, events)
-    try:
+    async with published_then_consumed(settings, events) as node:
         db = node.runtime.db("audit")  # type: ignore[union-attr]
         await eventually(lambda: _logged_all(db, [e.event_id for e in events]))
         assert await logged(db) == [e.event_id for e in events]
@@ -148,8 +147,6 @@ async def test_a_broken_event_in_a_batch_is_chained_and_left_out_of_the_read_mod
         assert registered and await count(db, store.cases) == len(registered)
         assert await count(db, store.disbursements) == 0
         assert (await verify_log(node.runtime)).intact  # type: ignore[arg-type]
-    finally:
-        await stop(node)
 
 
 async def _logged_all(db: ServiceDatabase, ids: Sequence[uuid.UUID]) -> bool:
